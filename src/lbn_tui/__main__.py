@@ -1,0 +1,3 @@
+from lbn_tui.cli import main
+
+raise SystemExit(main())
