@@ -405,7 +405,7 @@ class Citation:
 class Corpus:
     """Every entry loaded, in file order, with lookups and back-links."""
 
-    __slots__ = ("entries", "by_id", "_passages", "_cited_by", "_linked_from")
+    __slots__ = ("_cited_by", "_linked_from", "_passages", "by_id", "entries")
 
     def __init__(self, entries: tuple[Entry, ...]) -> None:
         self.entries = entries

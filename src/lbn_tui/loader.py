@@ -1,0 +1,641 @@
+"""Briefing files (YAML) → the content model, with validation.
+
+Every problem is reported as ``path:line:col: message`` pointing at the
+offending YAML node; all problems in all files are collected, so that one
+run of ``lbn-tui check`` shows everything that needs fixing.
+
+Parsing uses ``yaml.compose`` with the safe (C, where available) loader and
+walks the node tree along the schema, so every value keeps its position and
+nothing in a file can construct Python objects.  Aliases are refused (the
+walker never expands them, so an alias bomb costs nothing).  Every string is
+passed through `sanitize.clean_text`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from lbn_tui import model
+from lbn_tui.sanitize import clean_text
+
+try:
+    from yaml import CSafeLoader as _SafeLoader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
+
+MAX_FILE_BYTES = 8 * 1024 * 1024
+FILE_SUFFIXES = (".yaml", ".yml")
+ID_PATTERN = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
+
+_STR = "tag:yaml.org,2002:str"
+_INT = "tag:yaml.org,2002:int"
+_NULL = "tag:yaml.org,2002:null"
+_TEXTUAL_SCALARS = {
+    _STR,
+    _INT,
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:timestamp",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with a briefing file."""
+
+    path: str
+    line: int
+    column: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}: {self.message}"
+
+
+class BriefingsError(Exception):
+    """The briefing files could not be loaded; `problems` says why."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+def bundled_briefings_dir() -> Path:
+    """The briefing folder shipped with the package."""
+    here = Path(__file__).resolve().parent
+    installed = here / "briefings"
+    if installed.is_dir():
+        return installed
+    # Running from a source checkout (src/ layout, editable install).
+    return here.parent.parent / "briefings"
+
+
+# --------------------------------------------------------------------------
+# The schema: per kind, the keys it takes.
+
+
+@dataclass(frozen=True, slots=True)
+class _Field:
+    key: str
+    kind: str  # "str", "int", "ids", "paragraphs", "choice"
+    required: bool = False
+    attr: str = ""
+    refers_to: tuple[str, ...] = ()  # allowed kinds for ids ("" = any)
+    choices: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return self.attr or self.key
+
+
+def _f(key: str, kind: str = "str", required: bool = False, **kw: Any) -> _Field:
+    return _Field(key, kind, required, **kw)
+
+
+_ANY = ("",)
+_SCHEMA: dict[str, tuple[_Field, ...]] = {
+    "session": (
+        _f("title", required=True),
+        _f("series", "choice", True, choices=tuple(model.SESSION_SERIES)),
+        _f("number", "int", True),
+        _f("summary", "paragraphs"),
+        _f("briefing_pack", "ids", refers_to=("briefing",)),
+        _f("reading_list", "ids", refers_to=("reading",)),
+        _f("reading_list_note"),
+    ),
+    "briefing": (_f("title", required=True), _f("description", required=True)),
+    "reading": (
+        _f("title", required=True),
+        _f("subtitle"),
+        _f("by"),
+        _f("date"),
+        _f("description", required=True),
+    ),
+    "recommendation": (
+        _f("title"),
+        _f("group", "choice", True, choices=tuple(model.RECOMMENDATION_GROUPS)),
+        _f("number", "int", True),
+        _f("text", required=True),
+        _f("cites", "ids", attr="cited", refers_to=("reference",)),
+    ),
+    "quote": (
+        _f("title"),
+        _f("text", required=True),
+        _f("speaker", required=True),
+        _f("role"),
+        _f("given_at"),
+        _f("session", "ids", refers_to=("session",)),
+    ),
+    "faq": (
+        _f("question", required=True, attr="title"),
+        _f("answer", "paragraphs", True),
+    ),
+    "article": (
+        _f("title", required=True),
+        _f("paragraphs", "paragraphs", True),
+        _f("note"),
+    ),
+    "case-study": (
+        _f("title", required=True),
+        _f("programme"),
+        _f("place"),
+        _f("summary"),
+    ),
+    "figure": (
+        _f("title"),
+        _f("value", required=True),
+        _f("measures", required=True),
+        _f("origin"),
+        _f("found_in", "ids", refers_to=_ANY),
+        _f("cites", "ids", attr="cited", refers_to=("reference",)),
+    ),
+    "reference": (
+        _f("title"),
+        _f("citation", required=True),
+        _f("author", required=True),
+        _f("year", required=True),
+        _f("note"),
+    ),
+}
+# Single-id fields: written as one id, not a list.
+_SINGLE_ID = {("quote", "session"), ("figure", "found_in")}
+_PARAGRAPH_KEYS = ("text", "heading", "cites", "embed")
+_SOURCE_KEYS = {"title": True, "url": True, "publisher": False, "note": False}
+
+
+def _derived_title(kind: str, values: dict[str, Any]) -> str:
+    if kind == "quote":
+        return f"{values.get('speaker', '')}: “{model._shorten(values.get('text', ''), 7)}”"
+    if kind == "recommendation":
+        return model._shorten(values.get("text", ""), 8)
+    if kind == "figure":
+        return f"{values.get('value', '')} {model._shorten(values.get('measures', ''), 7)}"
+    if kind == "reference":
+        return str(values.get("citation", ""))
+    return ""
+
+
+# --------------------------------------------------------------------------
+# Walking one file.
+
+
+@dataclass(slots=True)
+class _Ref:
+    where: model.Location
+    target: str
+    kinds: tuple[str, ...]
+    key: str
+
+
+class _FileReader:
+    def __init__(self, path: Path, shown: str) -> None:
+        self.path = path
+        self.shown = shown
+        self.problems: list[Problem] = []
+        self.refs: list[_Ref] = []
+        self.entries: list[model.Entry] = []
+        self.declared: list[tuple[str, model.Location]] = []
+        self._seen_nodes: set[int] = set()
+
+    # -- reporting ---------------------------------------------------------
+
+    def at(self, node: yaml.Node) -> model.Location:
+        mark = node.start_mark
+        return model.Location(self.shown, mark.line + 1, mark.column + 1)
+
+    def problem(self, node: yaml.Node | None, message: str) -> None:
+        if node is None:
+            self.problems.append(Problem(self.shown, 1, 1, message))
+        else:
+            loc = self.at(node)
+            self.problems.append(Problem(loc.path, loc.line, loc.column, message))
+
+    # -- reading -----------------------------------------------------------
+
+    def read(self) -> None:
+        text = self._read_text()
+        if text is None:
+            return
+        try:
+            root = yaml.compose(text, Loader=_SafeLoader)
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+            what = exc.problem or exc.context or "not valid YAML"
+            self.problems.append(Problem(self.shown, line, col, f"invalid YAML: {what}"))
+            return
+        except yaml.YAMLError as exc:
+            self.problems.append(Problem(self.shown, 1, 1, f"invalid YAML: {exc}"))
+            return
+        except RecursionError:
+            self.problems.append(Problem(self.shown, 1, 1, "invalid YAML: nested too deeply"))
+            return
+        if root is None:
+            self.problem(None, "the file is empty (expected a mapping with 'source' and 'entries')")
+            return
+        self._read_file_node(root)
+
+    def _read_text(self) -> str | None:
+        try:
+            if self.path.is_dir():
+                self.problem(None, "is a folder, not a briefing file")
+                return None
+            size = self.path.stat().st_size
+            if size > MAX_FILE_BYTES:
+                self.problem(
+                    None,
+                    f"file is too large ({size / 1e6:.1f} MB; the limit is "
+                    f"{MAX_FILE_BYTES // (1024 * 1024)} MiB)",
+                )
+                return None
+            data = self.path.read_bytes()[: MAX_FILE_BYTES + 1]
+        except OSError as exc:
+            self.problem(None, f"cannot read file: {exc.strerror or exc}")
+            return None
+        if data.startswith(b"\xef\xbb\xbf"):
+            data = data[3:]
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            before = data[: exc.start]
+            line = before.count(b"\n") + 1
+            column = exc.start - (before.rfind(b"\n") + 1) + 1
+            self.problems.append(
+                Problem(
+                    self.shown,
+                    line,
+                    column,
+                    f"not UTF-8: byte 0x{data[exc.start]:02x} cannot be decoded",
+                )
+            )
+            return None
+
+    def _mapping(self, node: yaml.Node, what: str) -> dict[str, tuple[yaml.Node, yaml.Node]] | None:
+        """Keys → (key node, value node); reports duplicates and non-string keys."""
+        if not isinstance(node, yaml.MappingNode):
+            self.problem(node, f"{what} must be a mapping, not {_describe(node)}")
+            return None
+        if not self._first_visit(node):
+            return None
+        out: dict[str, tuple[yaml.Node, yaml.Node]] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in _TEXTUAL_SCALARS:
+                self.problem(key_node, f"{what} has a key that is not a name")
+                continue
+            key = str(key_node.value)
+            if key in out:
+                first = self.at(out[key][0])
+                self.problem(key_node, f"duplicate key '{key}' (first at line {first.line})")
+                continue
+            out[key] = (key_node, value_node)
+        return out
+
+    def _first_visit(self, node: yaml.Node) -> bool:
+        if id(node) in self._seen_nodes:
+            self.problem(node, "YAML aliases (*name) are not supported; write the value out")
+            return False
+        self._seen_nodes.add(id(node))
+        return True
+
+    def _string(self, node: yaml.Node, what: str, allow_empty: bool = False) -> str | None:
+        if isinstance(node, yaml.ScalarNode) and node.tag in _TEXTUAL_SCALARS:
+            value = clean_text(str(node.value)).strip()
+            if not value and not allow_empty:
+                self.problem(node, f"{what} must not be empty")
+                return None
+            return value
+        self.problem(node, f"{what} must be a string, not {_describe(node)}")
+        return None
+
+    def _int(self, node: yaml.Node, what: str) -> int | None:
+        if isinstance(node, yaml.ScalarNode) and node.tag == _INT:
+            try:
+                return int(str(node.value).replace("_", ""), 0)
+            except ValueError:
+                pass
+        self.problem(node, f"{what} must be a whole number, not {_describe(node)}")
+        return None
+
+    def _ids(
+        self, node: yaml.Node, what: str, kinds: tuple[str, ...], single: bool
+    ) -> tuple[str, ...] | None:
+        items: list[yaml.Node]
+        if single:
+            items = [node]
+        elif isinstance(node, yaml.SequenceNode):
+            if not self._first_visit(node):
+                return None
+            items = list(node.value)
+        else:
+            self.problem(node, f"{what} must be a list of ids, not {_describe(node)}")
+            return None
+        out: list[str] = []
+        for item in items:
+            value = self._string(item, f"{what}: an id")
+            if value is None:
+                continue
+            if not ID_PATTERN.fullmatch(value):
+                self.problem(item, f"{what}: '{value}' is not a valid id")
+                continue
+            self.refs.append(_Ref(self.at(item), value, kinds, what))
+            out.append(value)
+        return tuple(out)
+
+    def _paragraphs(self, node: yaml.Node, what: str) -> tuple[model.Paragraph, ...] | None:
+        if isinstance(node, yaml.ScalarNode):
+            text = self._string(node, what)
+            return None if text is None else (model.Paragraph(text=text),)
+        if not isinstance(node, yaml.SequenceNode):
+            self.problem(
+                node, f"{what} must be a string or a list of paragraphs, not {_describe(node)}"
+            )
+            return None
+        if not self._first_visit(node):
+            return None
+        out: list[model.Paragraph] = []
+        for item in node.value:
+            if isinstance(item, yaml.ScalarNode):
+                text = self._string(item, f"{what}: a paragraph")
+                if text is not None:
+                    out.append(model.Paragraph(text=text))
+                continue
+            keys = self._mapping(item, f"{what}: a paragraph")
+            if keys is None:
+                continue
+            values: dict[str, Any] = {}
+            for key, (key_node, value_node) in keys.items():
+                if key not in _PARAGRAPH_KEYS:
+                    self.problem(
+                        key_node,
+                        f"{what}: unknown key '{key}' in a paragraph "
+                        f"(expected one of: {', '.join(_PARAGRAPH_KEYS)})",
+                    )
+                elif key in ("text", "heading"):
+                    values[key] = self._string(value_node, f"{what}: {key}")
+                elif key == "cites":
+                    values[key] = self._ids(value_node, f"{what}: cites", ("reference",), False)
+                else:
+                    values[key] = self._ids(value_node, f"{what}: embed", _ANY, False)
+            if not any(k in keys for k in ("text", "heading", "embed")):
+                self.problem(item, f"{what}: a paragraph needs 'text', 'heading' or 'embed'")
+                continue
+            out.append(
+                model.Paragraph(
+                    text=values.get("text") or "",
+                    heading=values.get("heading") or "",
+                    cites=values.get("cites") or (),
+                    embed=values.get("embed") or (),
+                )
+            )
+        if not out:
+            self.problem(node, f"{what} must hold at least one paragraph")
+            return None
+        return tuple(out)
+
+    def _read_file_node(self, root: yaml.Node) -> None:
+        top = self._mapping(root, "a briefing file")
+        if top is None:
+            return
+        for key, (key_node, _value) in top.items():
+            if key not in ("source", "entries"):
+                self.problem(
+                    key_node, f"unknown key '{key}' (a briefing file has 'source' and 'entries')"
+                )
+        source = None
+        if "source" not in top:
+            self.problem(root, "missing key 'source'")
+        else:
+            source = self._source(top["source"][1])
+        if "entries" not in top:
+            self.problem(root, "missing key 'entries'")
+            return
+        entries_node = top["entries"][1]
+        if not isinstance(entries_node, yaml.SequenceNode):
+            self.problem(entries_node, f"'entries' must be a list, not {_describe(entries_node)}")
+            return
+        if not self._first_visit(entries_node):
+            return
+        if not entries_node.value:
+            self.problem(entries_node, "'entries' is empty")
+        for entry_node in entries_node.value:
+            self._entry(entry_node, source)
+
+    def _source(self, node: yaml.Node) -> model.Source | None:
+        keys = self._mapping(node, "'source'")
+        if keys is None:
+            return None
+        values: dict[str, str] = {}
+        ok = True
+        for key, (key_node, value_node) in keys.items():
+            if key not in _SOURCE_KEYS:
+                self.problem(
+                    key_node,
+                    f"unknown key '{key}' in 'source' (expected: {', '.join(_SOURCE_KEYS)})",
+                )
+                continue
+            value = self._string(value_node, f"source: {key}")
+            if value is None:
+                ok = False
+            else:
+                values[key] = value
+        for key, required in _SOURCE_KEYS.items():
+            if required and key not in keys:
+                self.problem(node, f"'source' is missing required key '{key}'")
+                ok = False
+        return model.Source(**values) if ok else None
+
+    def _entry(self, node: yaml.Node, source: model.Source | None) -> None:
+        keys = self._mapping(node, "an entry")
+        if keys is None:
+            return
+        entry_id: str | None = None
+        if "id" not in keys:
+            self.problem(node, "entry is missing required key 'id'")
+        else:
+            entry_id = self._string(keys["id"][1], "id")
+            if entry_id is not None and not ID_PATTERN.fullmatch(entry_id):
+                self.problem(
+                    keys["id"][1],
+                    f"id '{entry_id}' is not valid: use lowercase letters, digits and "
+                    "single hyphens, starting with a letter",
+                )
+                entry_id = None
+        named = f"entry '{entry_id}'" if entry_id else "entry"
+        if entry_id is not None:
+            self.declared.append((entry_id, self.at(node)))
+        if "kind" not in keys:
+            self.problem(node, f"{named} is missing required key 'kind'")
+            return
+        kind_node = keys["kind"][1]
+        kind = self._string(kind_node, "kind")
+        if kind is None:
+            return
+        if kind not in _SCHEMA:
+            self.problem(
+                kind_node, f"unknown kind '{kind}' (expected one of: {', '.join(model.KINDS)})"
+            )
+            return
+        fields = {f.key: f for f in _SCHEMA[kind]}
+        values: dict[str, Any] = {}
+        ok = entry_id is not None
+        for key, (key_node, value_node) in keys.items():
+            if key in ("id", "kind"):
+                continue
+            spec = fields.get(key)
+            if spec is None:
+                self.problem(
+                    key_node,
+                    f"unknown key '{key}' for kind '{kind}' (expected: "
+                    f"{', '.join(f.key for f in _SCHEMA[kind])})",
+                )
+                ok = False
+                continue
+            value = self._value(spec, kind, value_node)
+            if value is None:
+                ok = False
+            else:
+                values[spec.name] = value
+        for spec in fields.values():
+            if spec.required and spec.key not in keys:
+                self.problem(node, f"{named} (kind '{kind}') is missing required key '{spec.key}'")
+                ok = False
+        if not ok or source is None or entry_id is None:
+            return
+        if (kind, "session") in _SINGLE_ID and "session" in values:
+            values["session"] = values["session"][0]
+        if kind == "figure" and "found_in" in values:
+            values["found_in"] = values["found_in"][0]
+        if not values.get("title"):
+            values["title"] = _derived_title(kind, values)
+        cls = model.ENTRY_CLASSES[kind]
+        self.entries.append(cls(id=entry_id, source=source, location=self.at(node), **values))
+
+    def _value(self, spec: _Field, kind: str, node: yaml.Node) -> Any:
+        what = spec.key
+        if spec.kind == "str":
+            return self._string(node, what)
+        if spec.kind == "int":
+            return self._int(node, what)
+        if spec.kind == "choice":
+            value = self._string(node, what)
+            if value is not None and value not in spec.choices:
+                self.problem(
+                    node, f"{what} must be one of: {', '.join(spec.choices)} (not '{value}')"
+                )
+                return None
+            return value
+        if spec.kind == "ids":
+            return self._ids(node, what, spec.refers_to, (kind, spec.key) in _SINGLE_ID)
+        return self._paragraphs(node, what)
+
+
+def _describe(node: yaml.Node) -> str:
+    if isinstance(node, yaml.MappingNode):
+        return "a mapping"
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    if node.tag == _NULL:
+        return "empty"
+    if node.tag == _STR:
+        return "a string"
+    if node.tag == _INT:
+        return "a number"
+    return f"a {node.tag.rsplit(':', 1)[-1]}"
+
+
+# --------------------------------------------------------------------------
+# Folders → corpus.
+
+
+def briefing_files(folder: Path) -> list[Path]:
+    """The briefing files in a folder and its subfolders, in a stable order."""
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if name.endswith(FILE_SUFFIXES) and not name.startswith("."):
+                found.append(Path(dirpath) / name)
+    return found
+
+
+def _read_folders(folders: Iterable[Path]) -> tuple[list[model.Entry], list[Problem]]:
+    problems: list[Problem] = []
+    entries: list[model.Entry] = []
+    refs: list[_Ref] = []
+    first_seen: dict[str, model.Location] = {}
+    for folder in folders:
+        if not folder.exists():
+            problems.append(Problem(str(folder), 1, 1, "no such folder"))
+            continue
+        if not folder.is_dir():
+            problems.append(Problem(str(folder), 1, 1, "not a folder"))
+            continue
+        files = briefing_files(folder)
+        if not files:
+            problems.append(Problem(str(folder), 1, 1, "no briefing files (*.yaml) in this folder"))
+        for path in files:
+            reader = _FileReader(path, str(path))
+            reader.read()
+            problems.extend(reader.problems)
+            refs.extend(reader.refs)
+            for entry_id, loc in reader.declared:
+                earlier = first_seen.get(entry_id)
+                if earlier is None:
+                    first_seen[entry_id] = loc
+                    continue
+                problems.append(
+                    Problem(
+                        loc.path,
+                        loc.line,
+                        loc.column,
+                        f"duplicate id '{entry_id}' (first defined at {earlier})",
+                    )
+                )
+            # Only the first definition of an id is kept.
+            entries.extend(e for e in reader.entries if first_seen[e.id] == e.location)
+    kinds = {e.id: e.kind for e in entries}
+    for ref in refs:
+        target_kind = kinds.get(ref.target)
+        where = ref.where
+        if target_kind is None:
+            if ref.target not in first_seen:
+                problems.append(
+                    Problem(
+                        where.path,
+                        where.line,
+                        where.column,
+                        f"{ref.key}: no entry has id '{ref.target}'",
+                    )
+                )
+        elif ref.kinds != _ANY and target_kind not in ref.kinds:
+            problems.append(
+                Problem(
+                    where.path,
+                    where.line,
+                    where.column,
+                    f"{ref.key}: '{ref.target}' is a {target_kind}, "
+                    f"expected a {' or '.join(ref.kinds)}",
+                )
+            )
+    problems.sort(key=lambda p: (p.path, p.line, p.column))
+    return entries, problems
+
+
+def check(folders: Iterable[Path]) -> list[Problem]:
+    """Every problem in the briefing files of these folders (empty: all good)."""
+    return _read_folders(folders)[1]
+
+
+def load_corpus(folders: Iterable[Path]) -> model.Corpus:
+    """Load and validate; raises `BriefingsError` listing every problem."""
+    entries, problems = _read_folders(folders)
+    if problems:
+        raise BriefingsError(problems)
+    return model.Corpus(tuple(entries))
