@@ -483,3 +483,29 @@ class Corpus:
             ):
                 return candidate
         return None
+
+
+def passage_ref(passage: Passage, entry: Entry) -> str:
+    """A stable, readable name for a passage: ``entry-id``, or ``entry-id#N``
+    (N counted from 1) when the entry has more than one passage."""
+    if len(entry.passages()) == 1:
+        return entry.id
+    return f"{entry.id}#{passage.index + 1}"
+
+
+def resolve_ref(corpus: Corpus, ref: str) -> tuple[Entry, Passage | None] | None:
+    """The entry (and passage, for ``id#N``) a passage ref names, or None."""
+    entry_id, _, number = ref.partition("#")
+    entry = corpus.get(entry_id)
+    if entry is None:
+        return None
+    if not number:
+        passages = entry.passages()
+        return entry, (passages[0] if len(passages) == 1 else None)
+    if not number.isdigit():
+        return None
+    passages = entry.passages()
+    index = int(number) - 1
+    if not 0 <= index < len(passages):
+        return None
+    return entry, passages[index]

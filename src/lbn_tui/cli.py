@@ -1,0 +1,439 @@
+"""The ``lbn-tui`` command: the app by default, subcommands for scripting.
+
+Exit codes: 0 success, 1 a user error (one line on stderr per problem),
+2 bad usage.  Textual is imported only when the app is started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from lbn_tui import __version__, model
+from lbn_tui.loader import BriefingsError, Problem, bundled_briefings_dir, check, load_corpus
+
+ENV_BRIEFINGS = "LBN_TUI_BRIEFINGS"
+
+DESCRIPTION = """\
+A terminal briefing browser for the work of the All-Party Parliamentary
+Group for 'left behind' neighbourhoods (England, 2020-2024).
+Run with no command to open the browser."""
+
+EPILOG = f"""\
+kinds: {", ".join(model.KINDS)}
+
+briefing folders: the bundled set, unless --briefings DIR (repeatable) or
+${ENV_BRIEFINGS} (colon-separated folders) names others; --with-bundled adds
+the bundled set back.
+
+exit codes: 0 success, 1 a problem with the input or the briefings, 2 bad usage"""
+
+
+class UserError(Exception):
+    """Something the user can fix; the message is one line."""
+
+
+def _fail(message: str) -> NoReturn:
+    raise UserError(message)
+
+
+# --------------------------------------------------------------------------
+# Argument parsing.
+
+
+def _kind(value: str) -> str:
+    aliases = {"case": "case-study", "casestudy": "case-study", "case_study": "case-study"}
+    value = aliases.get(value.lower(), value.lower())
+    if value not in model.KINDS:
+        raise argparse.ArgumentTypeError(
+            f"unknown kind '{value}' (choose from {', '.join(model.KINDS)})"
+        )
+    return value
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{value}' is not a whole number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return number
+
+
+def _add_folder_options(parser: argparse.ArgumentParser, suppress: bool) -> None:
+    default: Any = argparse.SUPPRESS if suppress else None
+    parser.add_argument(
+        "--briefings",
+        metavar="DIR",
+        action="append",
+        type=Path,
+        default=default,
+        help=f"read briefing files from DIR instead of the bundled set (repeatable; "
+        f"also ${ENV_BRIEFINGS})",
+    )
+    parser.add_argument(
+        "--with-bundled",
+        action="store_true",
+        default=argparse.SUPPRESS if suppress else False,
+        help="with --briefings: load the bundled set too",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lbn-tui",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"lbn-tui {__version__}")
+    _add_folder_options(parser, suppress=False)
+    common = argparse.ArgumentParser(add_help=False)
+    _add_folder_options(common, suppress=True)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser(
+        "search",
+        parents=[common],
+        help="fuzzy search every text; ranked hits",
+        description="Fuzzy, typo-tolerant search across every passage.",
+    )
+    p.add_argument("query", metavar="QUERY")
+    p.add_argument(
+        "--kind",
+        action="append",
+        type=_kind,
+        metavar="KIND",
+        help="only hits of this kind (repeatable)",
+    )
+    p.add_argument(
+        "--limit", type=_positive, default=10, metavar="N", help="at most N hits (default 10)"
+    )
+    p.add_argument("--json", action="store_true", help="one JSON array of hits on stdout")
+
+    p = sub.add_parser(
+        "show",
+        parents=[common],
+        help="one entry in full, as plain text",
+        description="Print one entry in full (ID is an entry id, or ID#N for its Nth passage).",
+    )
+    p.add_argument("id", metavar="ID")
+    p.add_argument("--json", action="store_true", help="the entry as a JSON object")
+
+    p = sub.add_parser(
+        "list",
+        parents=[common],
+        help="ids, kinds and titles",
+        description="List entries: id, kind and title.",
+    )
+    p.add_argument(
+        "--kind",
+        action="append",
+        type=_kind,
+        metavar="KIND",
+        help="only entries of this kind (repeatable)",
+    )
+    p.add_argument("--json", action="store_true", help="one JSON array on stdout")
+
+    p = sub.add_parser(
+        "check",
+        parents=[common],
+        help="validate briefing folders",
+        description="Validate briefing folders (default: the set the app would load). "
+        "Prints every problem as path:line:col: message; exit 1 if any.",
+    )
+    p.add_argument("dirs", nargs="*", type=Path, metavar="DIR")
+
+    p = sub.add_parser(
+        "open",
+        parents=[common],
+        help="start the browser at an entry",
+        description="Start the browser at an entry (ID or ID#N).",
+    )
+    p.add_argument("id", metavar="ID")
+
+    p = sub.add_parser(
+        "export",
+        parents=[common],
+        help="write starred passages with attributions",
+        description="Write the starred passages, with attributions and sources.",
+    )
+    p.add_argument(
+        "--starred",
+        action="store_true",
+        required=True,
+        help="export the starred passages (the only export for now)",
+    )
+    p.add_argument("--format", choices=("markdown", "text"), default="markdown")
+    p.add_argument(
+        "--output", "-o", type=Path, metavar="FILE", help="write to FILE instead of stdout"
+    )
+    return parser
+
+
+# --------------------------------------------------------------------------
+# Loading.
+
+
+def briefing_folders(args: argparse.Namespace) -> list[Path]:
+    folders: list[Path] = list(args.briefings or [])
+    if not folders:
+        env = os.environ.get(ENV_BRIEFINGS, "")
+        folders = [Path(p) for p in env.split(os.pathsep) if p.strip()]
+    if not folders:
+        return [bundled_briefings_dir()]
+    if args.with_bundled:
+        folders.append(bundled_briefings_dir())
+    return folders
+
+
+def _load(args: argparse.Namespace) -> model.Corpus:
+    return load_corpus(briefing_folders(args))
+
+
+# --------------------------------------------------------------------------
+# Subcommands.
+
+
+def _write(text: str) -> None:
+    sys.stdout.write(text)
+    if not text.endswith("\n"):
+        sys.stdout.write("\n")
+
+
+def _snippet(text: str, spans: Sequence[tuple[int, int]], width: int = 150) -> str:
+    flat = " ".join(text.split())
+    if len(text) <= width:
+        return flat
+    start = spans[0][0] if spans else 0
+    lo = max(0, start - width // 3)
+    while lo > 0 and not text[lo - 1].isspace():
+        lo -= 1
+    piece = " ".join(text[lo : lo + width].split())
+    return ("…" if lo else "") + piece + ("…" if lo + width < len(text) else "")
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from lbn_tui.search import SearchIndex
+
+    corpus = _load(args)
+    index = SearchIndex(corpus.passages)
+    hits = index.search(args.query, kinds=set(args.kind) if args.kind else None, limit=args.limit)
+    if args.json:
+        out = []
+        for hit in hits:
+            entry = corpus.by_id[hit.passage.entry_id]
+            item: dict[str, Any] = {
+                "id": entry.id,
+                "ref": model.passage_ref(hit.passage, entry),
+                "kind": entry.kind,
+                "title": entry.title,
+                "text": hit.passage.text,
+                "source": entry.source.title,
+                "url": entry.source.url,
+                "score": round(hit.score, 2),
+                "spans": [list(s) for s in hit.spans],
+                "field": hit.field,
+            }
+            if isinstance(entry, model.Quote):
+                item["speaker"] = entry.speaker
+                item["attribution"] = entry.attribution
+            out.append(item)
+        _write(json.dumps(out, ensure_ascii=False, indent=2))
+        return 0
+    if not hits:
+        print(f"no matches for {args.query!r}", file=sys.stderr)
+        return 0
+    for rank, hit in enumerate(hits, 1):
+        entry = corpus.by_id[hit.passage.entry_id]
+        ref = model.passage_ref(hit.passage, entry)
+        print(f"{rank:2}. [{entry.kind}] {entry.title}  ({ref}, score {hit.score:.0f})")
+        if entry.kind == "quote":
+            print(f"    — {entry.speaker_line}")
+        print(f"    {_snippet(hit.passage.text, hit.spans)}")
+    return 0
+
+
+def _entry_json(corpus: model.Corpus, entry: model.Entry) -> dict[str, Any]:
+    from dataclasses import fields
+
+    data: dict[str, Any] = {"id": entry.id, "kind": entry.kind, "title": entry.title}
+    for f in fields(entry):
+        if f.name in ("id", "title", "location", "source"):
+            continue
+        value = getattr(entry, f.name)
+        if isinstance(value, tuple) and value and isinstance(value[0], model.Paragraph):
+            value = [
+                {k: (list(v) if isinstance(v, tuple) else v) for k, v in vars_of(p).items() if v}
+                for p in value
+            ]
+        elif isinstance(value, tuple):
+            value = list(value)
+        data[f.name] = value
+    if isinstance(entry, model.Quote):
+        data["attribution"] = entry.attribution
+    data["source"] = {"title": entry.source.title, "url": entry.source.url}
+    data["passages"] = [
+        {"ref": model.passage_ref(p, entry), "heading": p.heading, "text": p.text}
+        for p in entry.passages()
+    ]
+    if isinstance(entry, model.Reference):
+        data["cited_by"] = [
+            model.passage_ref(
+                corpus.by_id[c.entry_id].passages()[c.passage_index], corpus.by_id[c.entry_id]
+            )
+            for c in corpus.citing_passages(entry.id)
+        ]
+    data["linked_from"] = list(corpus.linked_from(entry.id))
+    data["file"] = str(entry.location)
+    return data
+
+
+def vars_of(paragraph: model.Paragraph) -> dict[str, Any]:
+    return {
+        "heading": paragraph.heading,
+        "text": paragraph.text,
+        "cites": paragraph.cites,
+        "embed": paragraph.embed,
+    }
+
+
+def _resolve(corpus: model.Corpus, ref: str) -> tuple[model.Entry, model.Passage | None]:
+    found = model.resolve_ref(corpus, ref)
+    if found is None:
+        entry_id = ref.partition("#")[0]
+        if entry_id in corpus.by_id:
+            count = len(corpus.by_id[entry_id].passages())
+            _fail(f"'{ref}': entry '{entry_id}' has passages #1 to #{count}")
+        _fail(f"no entry has id '{ref}' (try: lbn-tui list, or lbn-tui search)")
+    return found
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from lbn_tui.export import attributed_text, entry_plain_text
+
+    corpus = _load(args)
+    entry, passage = _resolve(corpus, args.id)
+    if args.json:
+        _write(json.dumps(_entry_json(corpus, entry), ensure_ascii=False, indent=2))
+    elif passage is not None and "#" in args.id:
+        _write(attributed_text(corpus, passage))
+    else:
+        _write(entry_plain_text(corpus, entry))
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    corpus = _load(args)
+    entries = [e for e in corpus if not args.kind or e.kind in args.kind]
+    if args.json:
+        rows = [{"id": e.id, "kind": e.kind, "title": e.title} for e in entries]
+        _write(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    id_width = max((len(e.id) for e in entries), default=0)
+    for e in entries:
+        print(f"{e.id:<{id_width}}  {e.kind:<14}  {e.title}")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    folders = list(args.dirs) or briefing_folders(args)
+    problems = check(folders)
+    if problems:
+        for problem in problems:
+            print(problem)
+        files = len({p.path for p in problems})
+        noun = "problem" if len(problems) == 1 else "problems"
+        print(f"{len(problems)} {noun} in {files} file(s)", file=sys.stderr)
+        return 1
+    corpus = load_corpus(folders)
+    shown = ", ".join(str(f) for f in folders)
+    print(f"ok: {len(corpus)} entries, {len(corpus.passages)} passages in {shown}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from lbn_tui.export import export_starred
+    from lbn_tui.state import StarStore
+
+    corpus = _load(args)
+    store = StarStore()
+    notice = store.load()
+    if notice:
+        print(f"lbn-tui: {notice}", file=sys.stderr)
+    text = export_starred(corpus, store.refs, fmt=args.format)
+    if args.output is None:
+        _write(text)
+        return 0
+    try:
+        args.output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        _fail(f"cannot write {args.output}: {exc.strerror or exc}")
+    print(f"wrote {len(store.refs)} starred passage(s) to {args.output}", file=sys.stderr)
+    return 0
+
+
+def cmd_app(args: argparse.Namespace, open_ref: str | None = None) -> int:
+    corpus = _load(args)
+    if open_ref is not None:
+        _resolve(corpus, open_ref)
+    if not sys.stdin.isatty() or not sys.stdout.isatty():
+        _fail("the browser needs a terminal; for scripts use the subcommands (lbn-tui --help)")
+    if os.environ.get("TERM", "") in ("dumb", "unknown"):
+        _fail(
+            "this terminal (TERM=dumb) cannot show the browser; use the subcommands "
+            "(lbn-tui --help)"
+        )
+    from lbn_tui.app import run_app
+    from lbn_tui.state import StarStore
+
+    store = StarStore()
+    notice = store.load()
+    return run_app(corpus, open_ref=open_ref, star_store=store, notices=(notice,) if notice else ())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    commands = {
+        "search": cmd_search,
+        "show": cmd_show,
+        "list": cmd_list,
+        "check": cmd_check,
+        "export": cmd_export,
+    }
+    try:
+        if args.command is None:
+            return cmd_app(args)
+        if args.command == "open":
+            return cmd_app(args, open_ref=args.id)
+        return commands[args.command](args)
+    except BriefingsError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(
+            f"lbn-tui: the briefings have {_count(exc.problems)}; see 'lbn-tui check'",
+            file=sys.stderr,
+        )
+        return 1
+    except UserError as exc:
+        print(f"lbn-tui: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # The reader closed the pipe (e.g. `| head`): not an error.
+        with contextlib.suppress(OSError):
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+        return 0
+
+
+def _count(problems: Sequence[Problem]) -> str:
+    return f"{len(problems)} problem" + ("" if len(problems) == 1 else "s")

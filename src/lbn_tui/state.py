@@ -1,0 +1,136 @@
+"""What the reader keeps between runs: the starred passages.
+
+Stored as JSON in the XDG state directory (``$XDG_STATE_HOME/lbn-tui``,
+default ``~/.local/state/lbn-tui``).  Every save writes a temporary file in
+the same folder, flushes it to disk and renames it over the old one, so a
+crash or a full disk at any moment leaves either the old or the new file,
+never a torn one.  Before saving, the file is read again and merged, so two
+running instances do not drop each other's stars.  A file that cannot be
+understood is renamed aside (``starred.json.corrupt-<time>``) and reported,
+never silently overwritten.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+STATE_FILE_NAME = "starred.json"
+_FORMAT_VERSION = 1
+
+
+class StateError(Exception):
+    """A state file could not be saved; the message is one line for the reader."""
+
+
+def default_state_dir() -> Path:
+    base = os.environ.get("XDG_STATE_HOME", "").strip()
+    root = Path(base) if base and Path(base).is_absolute() else Path.home() / ".local" / "state"
+    return root / "lbn-tui"
+
+
+def _parse(data: bytes) -> list[str]:
+    value = json.loads(data.decode("utf-8"))
+    if not isinstance(value, dict) or not isinstance(value.get("starred"), list):
+        raise ValueError("expected an object with a 'starred' list")
+    refs = value["starred"]
+    if not all(isinstance(r, str) for r in refs):
+        raise ValueError("'starred' must hold strings")
+    return list(dict.fromkeys(refs))
+
+
+class StarStore:
+    """The starred passage refs (see `model.passage_ref`), in starring order."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path if path is not None else default_state_dir() / STATE_FILE_NAME
+        self._refs: list[str] = []
+        self.available = True
+
+    @property
+    def refs(self) -> tuple[str, ...]:
+        return tuple(self._refs)
+
+    def is_starred(self, ref: str) -> bool:
+        return ref in self._refs
+
+    def load(self) -> str | None:
+        """Read the file; returns a one-line notice when something was wrong."""
+        try:
+            data = self.path.read_bytes()
+        except FileNotFoundError:
+            self._refs = []
+            return None
+        except OSError as exc:
+            self.available = False
+            return f"Starring is unavailable: cannot read {self.path}: {exc.strerror or exc}"
+        try:
+            self._refs = _parse(data)
+        except (ValueError, UnicodeDecodeError) as exc:
+            self._refs = []
+            aside = self.path.with_name(
+                f"{self.path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}"
+            )
+            try:
+                os.replace(self.path, aside)
+            except OSError:
+                self.available = False
+                return f"{self.path} is not a valid stars file ({exc}); starring is off"
+            return f"{self.path} was not a valid stars file ({exc}); it was moved to {aside.name}"
+        return None
+
+    def toggle(self, ref: str) -> bool:
+        """Star or unstar ``ref``; returns True when it is now starred."""
+        starred = ref not in self._refs
+        self._update(add=(ref,) if starred else (), remove=() if starred else (ref,))
+        return starred
+
+    def add(self, ref: str) -> None:
+        self._update(add=(ref,), remove=())
+
+    def remove(self, ref: str) -> None:
+        self._update(add=(), remove=(ref,))
+
+    def _update(self, add: tuple[str, ...], remove: tuple[str, ...]) -> None:
+        if not self.available:
+            raise StateError("Starring is unavailable (the state folder cannot be used)")
+        # Merge with what another instance may have saved meanwhile.
+        current = list(self._refs)
+        try:
+            current = list(dict.fromkeys([*_parse(self.path.read_bytes()), *self._refs]))
+        except FileNotFoundError:
+            pass
+        except (OSError, ValueError, UnicodeDecodeError):
+            pass  # keep our own view; the save below replaces the bad file
+        for ref in add:
+            if ref not in current:
+                current.append(ref)
+        current = [r for r in current if r not in remove]
+        self._save(current)
+        self._refs = current
+
+    def _save(self, refs: list[str]) -> None:
+        payload = json.dumps({"version": _FORMAT_VERSION, "starred": refs}, indent=1) + "\n"
+        folder = self.path.parent
+        tmp_name = ""
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            fd, tmp_name = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=folder)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(payload)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp_name, self.path)
+            tmp_name = ""
+        except OSError as exc:
+            raise StateError(
+                f"Could not save stars to {self.path}: {exc.strerror or exc}"
+            ) from None
+        finally:
+            if tmp_name:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp_name)
