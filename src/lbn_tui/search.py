@@ -49,12 +49,16 @@ WORD_RATIO_CUTOFF = 80.0
 #: Words shorter than this match only exactly (prefix and fuzzy need more).
 MIN_FUZZY_LEN = 4
 MIN_PREFIX_LEN = 3
+#: A query word keeps the vocabulary words matching within this of its best.
+RELATIVE_SLACK = 0.1
+#: Speaker-line field scores are multiplied by this (see _score).
+SPEAKER_WEIGHT = 0.97
 
 # Kinds whose passages are short, self-contained and quotable: a small
 # tie-break towards them over long article paragraphs.
 _KIND_BONUS = {
-    "quote": 2.0,
-    "recommendation": 1.5,
+    "quote": 3.0,
+    "recommendation": 2.0,
     "figure": 1.5,
     "faq": 0.5,
     "reading": 0.5,
@@ -198,7 +202,7 @@ class SearchIndex:
                 df[word] = df.get(word, 0) + 1
             bonus = _KIND_BONUS.get(passage.kind, 0.0)
             # Long passages match more by chance: a small penalty.
-            bonus -= min(1.5, len(passage.text) / 1000)
+            bonus -= min(1.0, max(0, len(passage.text) - 300) / 1000)
             docs.append(_Doc(passage, text, title, speaker, words, bonus))
         self._docs: tuple[_Doc, ...] = tuple(docs)
         self._df = df
@@ -248,7 +252,8 @@ class SearchIndex:
             if field != "text" and entry_id in seen_entries:
                 continue
             seen_entries.add(entry_id)
-            hits.append(Hit(doc.passage, round(score, 1), self._spans(q, doc), field))
+            score = round(min(100.0, max(0.0, score)), 1)
+            hits.append(Hit(doc.passage, score, self._spans(q, doc), field))
             if len(hits) >= limit:
                 break
         return hits
@@ -301,6 +306,9 @@ class SearchIndex:
                         matches[other] = quality
         if matches:
             best = max(matches.values())
+            # Keep only the readings closest to what was typed: "socal" is
+            # "social", not also "local"; "burt" is not "but" when "burt" exists.
+            matches = {w: qual for w, qual in matches.items() if qual >= best - RELATIVE_SLACK}
             # Weight of the word as the reader most likely meant it.
             weight = max(self._idf(w) for w, qual in matches.items() if qual == best)
         else:
@@ -357,7 +365,9 @@ class SearchIndex:
         return 0.5 * self._phrase(q.norm, field.norm) + 50.0 * self._coverage(q, field.words)
 
     def _score(self, q: _Query, candidates: Iterable[int]) -> list[tuple[float, int, str]]:
-        """(score 0..100, passage index, best field) for each candidate."""
+        """(score, passage index, best field) for each candidate.
+
+        The score is 0..100 give or take the small kind bonus."""
         cache: dict[int, float] = {}
 
         def cached(field: _Field) -> float:
@@ -374,7 +384,9 @@ class SearchIndex:
             doc = self._docs[i]
             text = self._field_score(q, doc.text)
             title = cached(doc.title)
-            speaker = cached(doc.speaker)
+            # An attribution that names another work (a figure's origin) is a
+            # weaker match than that work's own title: a slight discount.
+            speaker = SPEAKER_WEIGHT * cached(doc.speaker)
             best, field = text, "text"
             if title > best:
                 best, field = title, "title"
@@ -382,8 +394,9 @@ class SearchIndex:
                 best, field = speaker, "speaker"
             # Words spread over the fields (a fragment plus the speaker's name).
             spread = 100.0 * self._coverage(q, doc.text.words | doc.title.words | doc.speaker.words)
-            score = 0.85 * best + 0.15 * spread + doc.bonus
-            out.append((min(100.0, max(0.0, score)), i, field))
+            # Unclamped, so that the kind tie-break also works among perfect
+            # matches; search() clamps what it reports.
+            out.append((0.85 * best + 0.15 * spread + doc.bonus, i, field))
         return out
 
     # -- spans ------------------------------------------------------------

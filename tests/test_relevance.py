@@ -1,0 +1,103 @@
+"""Ranking quality on the real bundled briefings.
+
+Each query in relevance_queries.yaml names the entry a reader wants first.
+Run ``pytest tests/test_relevance.py -s`` to see the table of misses.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from lbn_tui.model import Corpus
+from lbn_tui.search import SearchIndex
+
+QUERIES_FILE = Path(__file__).with_name("relevance_queries.yaml")
+TOP1_TARGET = 0.90
+
+
+def _load_corpus() -> Corpus:
+    from lbn_tui.loader import bundled_briefings_dir, load_corpus
+
+    return load_corpus([bundled_briefings_dir()])
+
+
+@pytest.fixture(scope="module")
+def corpus() -> Corpus:
+    return _load_corpus()
+
+
+@pytest.fixture(scope="module")
+def index(corpus: Corpus) -> SearchIndex:
+    return SearchIndex(corpus.passages)
+
+
+def _queries() -> list[dict[str, Any]]:
+    items = yaml.safe_load(QUERIES_FILE.read_text(encoding="utf-8"))
+    assert isinstance(items, list)
+    return items
+
+
+def _entry_ranking(index: SearchIndex, query: str) -> list[str]:
+    """Entry ids in the order their first passage appears in the hits."""
+    ranked: list[str] = []
+    for hit in index.search(query, limit=20):
+        if hit.passage.entry_id not in ranked:
+            ranked.append(hit.passage.entry_id)
+    return ranked
+
+
+def test_query_file_is_well_formed(corpus: Corpus) -> None:
+    items = _queries()
+    assert len(items) >= 45
+    queries = [item["query"] for item in items]
+    assert len(set(queries)) == len(queries), "duplicate queries"
+    unknown = [e for item in items for e in item["expect"] if e not in corpus.by_id]
+    assert not unknown, f"expected ids not in the bundled corpus: {unknown}"
+
+
+def test_relevance(index: SearchIndex) -> None:
+    items = _queries()
+    top1 = top3 = 0
+    misses: list[str] = []
+    for item in items:
+        query: str = item["query"]
+        expect: list[str] = item["expect"]
+        ranked = _entry_ranking(index, query)
+        rank = next((i for i, e in enumerate(ranked) if e in expect), None)
+        top1 += rank == 0
+        top3 += rank is not None and rank < 3
+        if rank != 0:
+            got = ", ".join(ranked[:3]) or "(no hits)"
+            shown = "-" if rank is None else str(rank + 1)
+            misses.append(f"{shown:>4}  {query[:40]:<40}  want {expect[0]:<40}  got {got}")
+    n = len(items)
+    print(f"\nrelevance: top-1 {top1}/{n} = {top1 / n:.0%}, top-3 {top3}/{n} = {top3 / n:.0%}")
+    if misses:
+        print("rank  query                                     expected / top 3")
+        print("\n".join(misses))
+    assert top3 == n, "every query must find its entry in the top 3:\n" + "\n".join(misses)
+    assert top1 / n >= TOP1_TARGET, f"top-1 {top1}/{n} is below {TOP1_TARGET:.0%}"
+
+
+def test_acceptance_jim_burt_first(index: SearchIndex, corpus: Corpus) -> None:
+    hits = index.search("nationl academy socal prescribing")
+    assert hits
+    first = corpus.by_id[hits[0].passage.entry_id]
+    assert first.kind == "quote"
+    assert getattr(first, "speaker", "") == "Jim Burt"
+    assert "National Academy for Social Prescribing" in getattr(first, "role", "")
+
+
+def test_spans_on_real_corpus(index: SearchIndex) -> None:
+    for item in _queries():
+        for hit in index.search(item["query"], limit=5):
+            text = hit.passage.text
+            previous = 0
+            for start, end in hit.spans:
+                assert previous <= start < end <= len(text)
+                previous = end
+            assert 0 <= hit.score <= 100
