@@ -313,3 +313,9 @@ def test_property_normalize_length(text: str) -> None:
 
 _PROPERTY_INDEX = SearchIndex(PASSAGES)
 assert MAX_QUERY_CHARS <= 1000
+
+
+def test_kinds_as_single_string(index: SearchIndex) -> None:
+    hits = index.search("jim burt", kinds="quote")
+    assert hits
+    assert all(h.passage.kind == "quote" for h in hits)

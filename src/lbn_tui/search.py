@@ -163,6 +163,7 @@ class _Doc:
     title: _Field
     speaker: _Field
     words: tuple[tuple[int, int, str], ...]  # word spans of the text
+    all_words: frozenset[str]  # text, title and speaker words together
     bonus: float
 
 
@@ -198,12 +199,13 @@ class SearchIndex:
             text = _Field(text_norm, frozenset(w for _, _, w in words))
             title = self._field(passage.title)
             speaker = self._field(passage.speaker)
-            for word in text.words | title.words | speaker.words:
+            all_words = text.words | title.words | speaker.words
+            for word in all_words:
                 df[word] = df.get(word, 0) + 1
             bonus = _KIND_BONUS.get(passage.kind, 0.0)
             # Long passages match more by chance: a small penalty.
             bonus -= min(1.0, max(0, len(passage.text) - 300) / 1000)
-            docs.append(_Doc(passage, text, title, speaker, words, bonus))
+            docs.append(_Doc(passage, text, title, speaker, words, all_words, bonus))
         self._docs: tuple[_Doc, ...] = tuple(docs)
         self._df = df
         self._n = max(1, len(docs))
@@ -323,7 +325,7 @@ class SearchIndex:
         del q  # a trigram index will use it
         if kinds is None:
             return range(len(self._docs))
-        wanted = frozenset(kinds)
+        wanted = frozenset((kinds,) if isinstance(kinds, str) else kinds)
         return [i for i, d in enumerate(self._docs) if d.passage.kind in wanted]
 
     # -- stage 3: scoring -------------------------------------------------
@@ -393,7 +395,7 @@ class SearchIndex:
             if speaker > best:
                 best, field = speaker, "speaker"
             # Words spread over the fields (a fragment plus the speaker's name).
-            spread = 100.0 * self._coverage(q, doc.text.words | doc.title.words | doc.speaker.words)
+            spread = 100.0 * self._coverage(q, doc.all_words)
             # Unclamped, so that the kind tie-break also works among perfect
             # matches; search() clamps what it reports.
             out.append((0.85 * best + 0.15 * spread + doc.bonus, i, field))
