@@ -319,3 +319,7 @@ def test_kinds_as_single_string(index: SearchIndex) -> None:
     hits = index.search("jim burt", kinds="quote")
     assert hits
     assert all(h.passage.kind == "quote" for h in hits)
+
+
+def test_leading_whitespace_does_not_eat_the_query(index: SearchIndex) -> None:
+    assert top(index, " " * 500 + "sarah pearsn").passage.entry_id == "quote-sarah-pearson"

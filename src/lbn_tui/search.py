@@ -263,7 +263,7 @@ class SearchIndex:
     # -- stage 1: query analysis ----------------------------------------
 
     def _analyse(self, query: str) -> _Query | None:
-        norm = " ".join(normalize(query[: MAX_QUERY_CHARS * 2]).split())[:MAX_QUERY_CHARS]
+        norm = " ".join(normalize(query.lstrip()[: MAX_QUERY_CHARS * 2]).split())[:MAX_QUERY_CHARS]
         if not norm:
             return None
         seen: set[str] = set()
