@@ -19,6 +19,11 @@ corpus grows (see the 100k-passage issue):
    order and typos), combined into 0-100.  Spans are computed only for the
    hits returned.
 
+For the scaling issue: ``process.cdist`` (which releases the GIL) needs
+numpy, which is not a dependency yet; the per-candidate Python loop in
+``_score`` costs ~10 us per passage, fine for a few hundred candidates; and
+query-word matching scans the whole vocabulary once per query word.
+
 All rapidfuzz calls get ``processor=None``: strings are normalised once at
 build time, and :func:`normalize` keeps lengths so that offsets found on
 normalised text are valid offsets into the original text.
