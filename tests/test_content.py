@@ -656,3 +656,29 @@ def test_the_key_figures(corpus: model.Corpus) -> None:
     }
     money = corpus.by_id["figure-3-2m-return-on-1m"]
     assert "£1m" in money.measures and "decade" in money.measures  # type: ignore[attr-defined]
+
+
+# --------------------------------------------------------------------------
+# The schema documentation
+
+
+README = BRIEFINGS / "README.md"
+
+
+def test_the_readme_example_loads(tmp_path: Path) -> None:
+    text = README.read_text(encoding="utf-8")
+    example = text.split("## Example", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "example.yaml").write_text(example, encoding="utf-8")
+    corpus = load_corpus([tmp_path])
+    assert {e.kind for e in corpus} == set(model.KINDS)
+
+
+def test_the_readme_lists_every_repair_and_chrome() -> None:
+    text = " ".join(README.read_text(encoding="utf-8").split())
+    for _seed, before, after in REPAIRS:
+        assert f"`{before}` → `{after}`" in text
+    for chrome in ("Read the full publication", "Our use of cookies", "Sign up to our newsletter"):
+        assert chrome in text
+    for seed in CHROME.values():
+        for line in seed:
+            assert line[:40] in text, line
