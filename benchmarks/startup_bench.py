@@ -1,0 +1,145 @@
+"""Start-up benchmark: lbn-tui against a bare Textual app, in the same run.
+
+Each program is started in a real terminal (a detached tmux session at
+80x24); "time to first frame" is the time from launch until its first
+screen's marker text appears in `tmux capture-pane`, polled every 5 ms.
+Peak memory is the child's maximum resident set size, read by a small
+launcher with `getrusage(RUSAGE_CHILDREN)` after the program quits.
+Runs alternate between the two programs so machine noise hits both alike;
+the figures are medians, and the ratios are what to compare.
+
+    python benchmarks/startup_bench.py [--runs 7] [--lbn-tui PATH]
+
+Prints one JSON line:
+    {"runs": 7, "bare_first_frame_s": ..., "lbn_first_frame_s": ...,
+     "time_ratio": ..., "bare_peak_rss_mb": ..., "lbn_peak_rss_mb": ...,
+     "memory_ratio": ..., "target_time_ratio": 1.15, "target_memory_ratio": 1.3}
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+BARE_APP = HERE / "bare_app.py"
+LBN_MARKER = "Sessions"
+BARE_MARKER = "bare app ready"
+
+LAUNCHER = """
+import resource, subprocess, sys
+code = subprocess.call(sys.argv[2:])
+kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+with open(sys.argv[1], "w") as out:
+    out.write(str(kb))
+raise SystemExit(code)
+"""
+
+
+def tmux(socket: str, *args: str) -> str:
+    return subprocess.run(
+        ["tmux", "-L", socket, *args], capture_output=True, text=True, check=False
+    ).stdout
+
+
+def measure(command: list[str], marker: str, timeout: float = 30.0) -> tuple[float, float]:
+    """(seconds to first frame, peak RSS in MiB) of one run."""
+    socket = f"lbn-bench-{os.getpid()}"
+    with tempfile.TemporaryDirectory() as tmp:
+        rss_file = Path(tmp) / "rss"
+        launcher = Path(tmp) / "launch.py"
+        launcher.write_text(LAUNCHER)
+        full = [sys.executable, str(launcher), str(rss_file), *command]
+        env_prefix = f"cd {shlex.quote(tmp)} && XDG_STATE_HOME={shlex.quote(tmp)} "
+        shell = env_prefix + " ".join(shlex.quote(c) for c in full)
+        start = time.perf_counter()
+        subprocess.run(
+            [
+                "tmux",
+                "-L",
+                socket,
+                "-f",
+                "/dev/null",
+                "new-session",
+                "-d",
+                "-x",
+                "80",
+                "-y",
+                "24",
+                "-s",
+                "bench",
+                shell,
+            ],
+            check=True,
+        )
+        first = None
+        try:
+            while time.perf_counter() - start < timeout:
+                screen = tmux(socket, "capture-pane", "-p", "-t", "bench")
+                if marker in screen:
+                    first = time.perf_counter() - start
+                    break
+                time.sleep(0.005)
+            if first is None:
+                raise RuntimeError(f"{command!r}: marker {marker!r} never appeared")
+            tmux(socket, "send-keys", "-t", "bench", "C-q")
+            deadline = time.perf_counter() + 10
+            while not rss_file.exists() and time.perf_counter() < deadline:
+                time.sleep(0.02)
+        finally:
+            tmux(socket, "kill-server")
+        if not rss_file.exists():
+            raise RuntimeError(f"{command!r} did not quit on ctrl+q")
+        return first, int(rss_file.read_text()) / 1024
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--lbn-tui", default=shutil.which("lbn-tui") or "lbn-tui")
+    args = parser.parse_args()
+    if shutil.which("tmux") is None:
+        print("startup_bench: tmux is needed (apt-get install tmux)", file=sys.stderr)
+        return 1
+    bare_cmd = [sys.executable, str(BARE_APP)]
+    lbn_cmd = [args.lbn_tui]
+    # One warm-up of each, not counted (fills the OS file cache).
+    measure(bare_cmd, BARE_MARKER)
+    measure(lbn_cmd, LBN_MARKER)
+    bare_t: list[float] = []
+    bare_m: list[float] = []
+    lbn_t: list[float] = []
+    lbn_m: list[float] = []
+    for _ in range(args.runs):
+        t, m = measure(bare_cmd, BARE_MARKER)
+        bare_t.append(t)
+        bare_m.append(m)
+        t, m = measure(lbn_cmd, LBN_MARKER)
+        lbn_t.append(t)
+        lbn_m.append(m)
+    result = {
+        "runs": args.runs,
+        "bare_first_frame_s": round(statistics.median(bare_t), 3),
+        "lbn_first_frame_s": round(statistics.median(lbn_t), 3),
+        "time_ratio": round(statistics.median(lbn_t) / statistics.median(bare_t), 3),
+        "bare_peak_rss_mb": round(statistics.median(bare_m), 1),
+        "lbn_peak_rss_mb": round(statistics.median(lbn_m), 1),
+        "memory_ratio": round(statistics.median(lbn_m) / statistics.median(bare_m), 3),
+        "target_time_ratio": 1.15,
+        "target_memory_ratio": 1.3,
+    }
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
