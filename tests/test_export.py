@@ -1,0 +1,182 @@
+"""Plain-text and Markdown renderings: attributions, starred exports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lbn_tui import model
+from lbn_tui.export import attributed_text, attribution_of, entry_plain_text, export_starred
+from lbn_tui.loader import load_corpus
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+QUOTE_TEXT = "Social prescribing only works where there is something in the community to prescribe."
+BURT = "Jim Burt, National Academy for Social Prescribing, oral evidence to inquiry session one"
+SESSION_URL = "https://example.invalid/inquiry-one/"
+VISION_URL = "https://example.invalid/vision/"
+
+
+@pytest.fixture(scope="module")
+def corpus() -> model.Corpus:
+    return load_corpus([FIXTURES / "valid-basic"])
+
+
+def passage(corpus: model.Corpus, ref: str) -> model.Passage:
+    found = model.resolve_ref(corpus, ref)
+    assert found is not None and found[1] is not None, ref
+    return found[1]
+
+
+def test_attributed_text_of_a_quote(corpus: model.Corpus) -> None:
+    assert attributed_text(corpus, passage(corpus, "quote-burt")) == f"“{QUOTE_TEXT}” — {BURT}"
+
+
+def test_attribution_of_a_quote_without_role_or_occasion(tmp_path: Path) -> None:
+    (tmp_path / "f.yaml").write_text(
+        "source:\n  title: T\n  url: https://e.invalid/\nentries:\n"
+        "  - id: q\n    kind: quote\n    text: Words.\n    speaker: Ann Smith\n",
+        encoding="utf-8",
+    )
+    small = load_corpus([tmp_path])
+    assert attributed_text(small, small.by_id["q"].passages()[0]) == "“Words.” — Ann Smith"
+
+
+def test_attribution_of_other_kinds_names_title_and_source(corpus: model.Corpus) -> None:
+    reading = attribution_of(corpus, passage(corpus, "read-fabric"))
+    assert reading == (
+        f"The state of our social fabric, Onward, 2021, Inquiry session one: health ({SESSION_URL})"
+    )
+    figure = attribution_of(corpus, passage(corpus, "fig-life"))
+    assert "Test origin" in figure and VISION_URL in figure
+    article = attributed_text(corpus, passage(corpus, "vision#1"))
+    assert article.startswith("“Every neighbourhood should have")
+    assert article.endswith(f"— The vision: a neighbourhood strategy, The vision ({VISION_URL})")
+
+
+def test_export_markdown_has_every_passage_with_attribution_and_url(
+    corpus: model.Corpus,
+) -> None:
+    refs = ["quote-burt", "vision#3", "faq-what", "read-fabric"]
+    text = export_starred(corpus, refs)
+    assert text.startswith("# Starred passages\n\n")
+    assert f"> {QUOTE_TEXT}\n>\n> — {BURT}\n" in text
+    assert f"`quote-burt` · [Inquiry session one: health]({SESSION_URL})" in text
+    assert "> A closing note.\n" in text
+    assert f"`vision#3` · [The vision]({VISION_URL})" in text
+    # A whole multi-passage entry: every paragraph, in order.
+    faq = text.index("> A place with high deprivation")
+    assert faq < text.index("> The Community Needs Index measures it.")
+    assert "> — What is a left behind neighbourhood?, The vision" in text
+    assert "> Measures of social fabric across places." in text
+    # In the starring order.
+    order = [text.index(f"`{ref}`") for ref in refs]
+    assert order == sorted(order)
+    assert "Not found" not in text
+    assert text.endswith("\n") and not text.endswith("\n\n")
+
+
+def test_export_text_has_every_passage_with_attribution_and_url(corpus: model.Corpus) -> None:
+    text = export_starred(corpus, ["quote-burt", "vision#3"], fmt="text")
+    assert text == (
+        f"“{QUOTE_TEXT}”\n— {BURT}\n[quote-burt] {SESSION_URL}\n\n"
+        f"“A closing note.”\n— The vision: a neighbourhood strategy, The vision ({VISION_URL})\n"
+        f"[vision#3] {VISION_URL}\n"
+    )
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "text"])
+def test_unknown_refs_are_listed_not_crashed_on(corpus: model.Corpus, fmt: str) -> None:
+    text = export_starred(corpus, ["gone-entry", "quote-burt", "vision#99", "vision#x"], fmt=fmt)
+    assert QUOTE_TEXT in text
+    assert text.rstrip().endswith(
+        "(Not found in the loaded briefings: gone-entry, vision#99, vision#x)"
+    )
+
+
+def test_export_of_nothing(corpus: model.Corpus) -> None:
+    assert export_starred(corpus, []) == "# Starred passages\n"
+    assert export_starred(corpus, [], fmt="text") == "\n"
+
+
+def test_export_keeps_markup_literally() -> None:
+    hostile = load_corpus([FIXTURES / "valid-hostile"])
+    text = export_starred(hostile, ["quote-markup", "quote-hostile"])
+    assert "[@click=app.quit]x[/] [red]y[/red] [link=https://e.invalid]z[/link]" in text
+    assert "\x1b" not in text
+
+
+def test_plain_text_of_a_quote(corpus: model.Corpus) -> None:
+    text = entry_plain_text(corpus, corpus.by_id["quote-burt"], width=200)
+    lines = text.splitlines()
+    assert lines[0] == "Jim Burt: “Social prescribing only works where there is…”"
+    assert lines[1] == "Quote · quote-burt"
+    assert f"“{QUOTE_TEXT}”" in lines
+    assert f"— {BURT}" in lines
+    assert "  Health and wellbeing [session: session-one]" in lines
+    assert lines[-2:] == ["Source: Inquiry session one: health", f"        {SESSION_URL}"]
+
+
+def test_plain_text_wraps_to_the_width(corpus: model.Corpus) -> None:
+    text = entry_plain_text(corpus, corpus.by_id["session-one"], width=40)
+    long_lines = [line for line in text.splitlines() if len(line) > 40 and " " in line.strip()]
+    # Only URLs and the one-line "See also" items (title [kind: id]) may be longer.
+    assert all("://" in line or line.endswith("]") for line in long_lines), long_lines
+    assert any(line.startswith("    “Social prescribing") for line in text.splitlines())
+
+
+def test_plain_text_of_a_session_lists_pack_reading_and_embeds(corpus: model.Corpus) -> None:
+    text = entry_plain_text(corpus, corpus.by_id["session-one"])
+    for expected in (
+        "Health and wellbeing",
+        "Inquiry session 1",
+        "Summary\n-------\nSocial infrastructure shapes health outcomes (Onward, 2021).",
+        "Briefing pack",
+        "• Health outcomes briefing",
+        "Further reading\nChosen by the secretariat.",
+        "• The state of our social fabric\n  Onward, 2021",
+        "“Social prescribing only works",
+        "  Onward, 2021 [reference: onward-2021]",
+    ):
+        assert expected in text, expected
+
+
+def test_plain_text_of_a_reference_names_the_citing_passages(corpus: model.Corpus) -> None:
+    text = entry_plain_text(corpus, corpus.by_id["onward-2021"], width=200)
+    assert "(Onward, 2021)" in text
+    assert "Cited in:" in text
+    assert "• Health and wellbeing — Social infrastructure shapes" in text
+    assert "• The vision: a neighbourhood strategy — Every neighbourhood" in text
+
+
+@pytest.mark.parametrize(
+    "entry_id",
+    [
+        "session-one",
+        "pack-health",
+        "read-fabric",
+        "quote-burt",
+        "onward-2021",
+        "vision",
+        "rec-fund",
+        "faq-what",
+        "case-hub",
+        "fig-life",
+    ],
+)
+def test_plain_text_of_every_kind_has_title_passages_and_source(
+    corpus: model.Corpus, entry_id: str
+) -> None:
+    entry = corpus.by_id[entry_id]
+    text = entry_plain_text(corpus, entry, width=0)
+    assert text.splitlines()[0] == entry.title
+    assert f"{entry.kind_label} · {entry.id}" in text
+    flat = " ".join(text.split())
+    if isinstance(entry, model.Figure):
+        assert entry.value in flat and entry.measures in flat
+    else:
+        for p in entry.passages():
+            assert " ".join(p.text.split()) in flat, p.text
+    assert entry.source.url in text
+    assert text.endswith("\n")
