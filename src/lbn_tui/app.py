@@ -1,0 +1,186 @@
+"""The Textual app: `LbnApp` and `run_app`, the entry point cli.py calls."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path, PurePath
+from typing import ClassVar
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.theme import Theme
+
+from lbn_tui import model
+from lbn_tui.screens.browser import BrowserScreen
+from lbn_tui.screens.commands import EntryCommands
+from lbn_tui.screens.help import HelpScreen, binding_rows
+from lbn_tui.state import StarStore
+from lbn_tui.widgets.navigator import Navigator
+from lbn_tui.widgets.reader import Reader
+from lbn_tui.widgets.search_panel import IndexHolder, SearchPanel
+
+_HERE = Path(__file__).parent
+
+CALM = Theme(
+    name="lbn-calm",
+    primary="#7BA8A1",
+    secondary="#C9AE7C",
+    accent="#D9925B",
+    foreground="#DAD6CC",
+    background="#1C2124",
+    surface="#232A2E",
+    panel="#2C353A",
+    success="#8DB77A",
+    warning="#E0B65A",
+    error="#D9705F",
+    dark=True,
+    variables={
+        "footer-key-foreground": "#D9925B",
+        "block-cursor-text-style": "bold",
+    },
+)
+
+PAPER = Theme(
+    name="lbn-paper",
+    primary="#2F6F69",
+    secondary="#7D6231",
+    accent="#B0552A",
+    foreground="#2A2925",
+    background="#F5F2EA",
+    surface="#ECE8DD",
+    panel="#E2DDCF",
+    success="#4E7A3A",
+    warning="#8A6100",
+    error="#A63A2B",
+    dark=False,
+)
+
+DEFAULT_THEME = CALM.name
+
+
+class LbnApp(App[int]):
+    """Browse the APPG's briefings: tree, reader, search, quotes to take away."""
+
+    TITLE = "lbn-tui"
+    SUB_TITLE = "APPG for ‘left behind’ neighbourhoods"
+    CSS_PATH: ClassVar[list[str | PurePath]] = [
+        str(_HERE / "widgets" / "navigator.tcss"),
+        str(_HERE / "widgets" / "reader.tcss"),
+        str(_HERE / "widgets" / "search_panel.tcss"),
+    ]
+    COMMANDS = App.COMMANDS | {EntryCommands}
+    ENABLE_COMMAND_PALETTE = True
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("question_mark,f1", "help", "Help", key_display="?", id="app.help"),
+    ]
+
+    def __init__(
+        self,
+        corpus: model.Corpus,
+        *,
+        open_ref: str | None = None,
+        star_store: StarStore | None = None,
+        served: bool = False,
+        notices: Sequence[str] = (),
+        theme: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.corpus = corpus
+        self.open_ref = open_ref
+        self.star_store = star_store
+        self.served = served
+        self.notices = tuple(notices)
+        self.index = IndexHolder(corpus.passages)
+        self.register_theme(CALM)
+        self.register_theme(PAPER)
+        self.theme = theme or DEFAULT_THEME
+
+    def on_mount(self) -> None:
+        # Pushed rather than returned from get_default_screen: Textual loads a
+        # screen's CSS_PATH when the screen is pushed.
+        self.push_screen(
+            BrowserScreen(
+                self.corpus,
+                self.star_store,
+                self.index,
+                open_ref=self.open_ref,
+                served=self.served,
+            )
+        )
+        for notice in self.notices:
+            self.notify(notice, severity="warning", timeout=8)
+        # Build the search index before the first keystroke needs it.
+        self.run_worker(self.index.get, thread=True, group="index", exit_on_error=False)
+
+    # -- safety --------------------------------------------------------------
+
+    def open_url(self, url: str, *, new_tab: bool = True) -> None:
+        """Never launch a program: copy the URL and say so."""
+        self.copy_to_clipboard(url)
+        self.notify(url, title="Link copied (not opened)")
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        hidden = {"Screenshot", "Suspend"} if self.served else set()
+        for command in super().get_system_commands(screen):
+            if command.title not in hidden:
+                yield command
+        yield SystemCommand("Help", "List every key", self.action_help)
+        yield SystemCommand("Search", "Search every passage", self._search)
+        yield SystemCommand("Export starred", "Copy or save the starred passages", self._export)
+
+    def action_suspend_process(self) -> None:
+        if self.served:
+            self.notify("Suspend is not available here", severity="warning")
+            return
+        super().action_suspend_process()
+
+    # -- actions ------------------------------------------------------------
+
+    @property
+    def browser(self) -> BrowserScreen | None:
+        for screen in self.screen_stack:
+            if isinstance(screen, BrowserScreen):
+                return screen
+        return None
+
+    async def open_target(self, target: str) -> None:
+        browser = self.browser
+        if browser is not None:
+            await browser.open_target(target)
+            browser.reader.focus()
+
+    def _search(self) -> None:
+        if self.browser is not None:
+            self.browser.action_search()
+
+    def _export(self) -> None:
+        if self.browser is not None:
+            self.browser.action_export()
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        groups = [
+            ("Everywhere", binding_rows([*self.BINDINGS, *BrowserScreen.BINDINGS])),
+            ("Reader", binding_rows(Reader.BINDINGS)),
+            ("Search", binding_rows(SearchPanel.BINDINGS)),
+            ("Contents tree (also)", binding_rows(Navigator.BINDINGS)),
+        ]
+        self.push_screen(HelpScreen(groups))
+
+
+def run_app(
+    corpus: model.Corpus,
+    *,
+    open_ref: str | None = None,
+    star_store: StarStore | None = None,
+    served: bool = False,
+    notices: Sequence[str] = (),
+) -> int:
+    """Run the browser until the reader quits; returns the exit code."""
+    app = LbnApp(corpus, open_ref=open_ref, star_store=star_store, served=served, notices=notices)
+    result = app.run()
+    return int(result or app.return_code or 0)

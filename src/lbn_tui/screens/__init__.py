@@ -1,0 +1,1 @@
+"""Screens: the browser, the help screen and the export dialog."""

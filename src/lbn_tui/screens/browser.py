@@ -1,0 +1,468 @@
+"""The main screen: navigator tree, reader pane, search panel, footer.
+
+Widgets post messages up; this screen decides what they mean: it owns
+the history, the star store calls, copying and the export dialog.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer
+
+from lbn_tui import model
+from lbn_tui.export import attributed_text, export_starred
+from lbn_tui.screens.places import History, Place
+from lbn_tui.screens.views import (
+    build_view,
+    is_vision_article,
+    list_key,
+    quotes_by_speaker,
+    recommendations,
+    sessions,
+)
+from lbn_tui.state import StarStore, StateError
+from lbn_tui.widgets.navigator import Navigator, NavItem
+from lbn_tui.widgets.reader import Reader
+from lbn_tui.widgets.search_panel import IndexHolder, SearchPanel
+
+NARROW_BELOW = 90
+STARRED_KEY = list_key("starred")
+
+
+def _short(text: str, chars: int = 48) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= chars else text[: chars - 1].rstrip() + "…"
+
+
+def nav_items(corpus: model.Corpus, starred: tuple[NavItem, ...]) -> list[NavItem]:
+    """The tree, from the corpus."""
+    items: list[NavItem] = []
+    session_nodes = []
+    for s in sessions(corpus):
+        children = []
+        if s.briefing_pack:
+            children.append(
+                NavItem(
+                    "Briefing pack",
+                    list_key("pack", s.id),
+                    tuple(_leaf(corpus, i) for i in s.briefing_pack if i in corpus.by_id),
+                    count=len(s.briefing_pack),
+                )
+            )
+        if s.reading_list:
+            children.append(
+                NavItem(
+                    "Reading list",
+                    list_key("reading", s.id),
+                    tuple(_leaf(corpus, i) for i in s.reading_list if i in corpus.by_id),
+                    count=len(s.reading_list),
+                )
+            )
+        same = s.title.casefold().startswith(s.label.casefold().rsplit(" ", 1)[0])
+        label = s.title if same else f"{s.label}: {s.title}"
+        session_nodes.append(NavItem(label, s.id, tuple(children)))
+    if session_nodes:
+        items.append(NavItem("Sessions", list_key("sessions"), tuple(session_nodes), True))
+    vision: list[NavItem] = []
+    for group, label in (
+        ("best-case-scenario", "Recommendations (best-case scenario)"),
+        ("building-blocks", "Building blocks"),
+    ):
+        recs = recommendations(corpus, group)
+        if recs:
+            vision.append(
+                NavItem(
+                    label,
+                    list_key("recs", group),
+                    tuple(NavItem(f"{r.number}. {r.title}", r.id) for r in recs),
+                    count=len(recs),
+                )
+            )
+    cases = corpus.of_kind("case-study")
+    if cases:
+        vision.append(
+            NavItem(
+                "Case studies",
+                list_key("case-studies"),
+                tuple(_leaf(corpus, c.id) for c in cases),
+                count=len(cases),
+            )
+        )
+    vision += [NavItem(a.title, a.id) for a in corpus.entries if is_vision_article(a)]
+    if vision:
+        items.append(NavItem("Vision", list_key("vision"), tuple(vision), True))
+    speakers = quotes_by_speaker(corpus)
+    if speakers:
+        items.append(
+            NavItem(
+                "Quotes",
+                list_key("quotes"),
+                tuple(
+                    NavItem(
+                        speaker,
+                        list_key("speaker", speaker),
+                        tuple(NavItem(_short(q.text, 40), q.id) for q in quotes),
+                        count=len(quotes),
+                    )
+                    for speaker, quotes in speakers.items()
+                ),
+                count=sum(len(q) for q in speakers.values()),
+            )
+        )
+    for name, kind, label in (
+        ("figures", "figure", "Figures"),
+        ("faq", "faq", "FAQ"),
+        ("articles", "article", "Articles"),
+        ("references", "reference", "References"),
+    ):
+        found = [
+            e for e in corpus.of_kind(kind) if not (kind == "article" and is_vision_article(e))
+        ]
+        if found:
+            items.append(
+                NavItem(
+                    label,
+                    list_key(name),
+                    tuple(_leaf(corpus, e.id) for e in found),
+                    count=len(found),
+                )
+            )
+    items.append(NavItem("Starred", STARRED_KEY, starred, count=len(starred)))
+    return items
+
+
+def _leaf(corpus: model.Corpus, entry_id: str) -> NavItem:
+    return NavItem(corpus.by_id[entry_id].title, entry_id)
+
+
+class BrowserScreen(Screen[None]):
+    """Browse, search, copy and star."""
+
+    CSS_PATH = "browser.tcss"
+    HORIZONTAL_BREAKPOINTS = [  # noqa: RUF012 (Textual reads it as a class attribute)
+        (0, "-narrow"),
+        (NARROW_BELOW, "-wide"),
+    ]
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "search", "Search", id="browser.search"),
+        Binding("t", "toggle_nav", "Contents", id="browser.contents"),
+        Binding("c", "copy", "Copy", id="browser.copy"),
+        Binding("s", "star", "Star", id="browser.star"),
+        Binding("e", "export", "Export", id="browser.export"),
+        Binding("u", "copy_url", "Copy URL", show=False, id="browser.copy-url"),
+        Binding(
+            "alt+left,left_square_bracket,backspace",
+            "back",
+            "Back",
+            id="browser.back",
+            key_display="[",
+        ),
+        Binding(
+            "alt+right,right_square_bracket",
+            "forward",
+            "Forward",
+            show=False,
+            id="browser.forward",
+            key_display="]",
+        ),
+    ]
+
+    def __init__(
+        self,
+        corpus: model.Corpus,
+        store: StarStore | None,
+        index: IndexHolder,
+        *,
+        open_ref: str | None = None,
+        served: bool = False,
+    ) -> None:
+        super().__init__()
+        self.corpus = corpus
+        self.store = store
+        self.index = index
+        self.open_ref = open_ref
+        self.served = served
+        self.history = History()
+        self._before_search: Widget | None = None
+
+    # -- layout ------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="body"):
+            yield Navigator(nav_items(self.corpus, self._starred_items()), id="nav")
+            with Vertical(id="right"):
+                yield SearchPanel(self.index, self._title_of, id="search")
+                yield Reader(id="reader")
+        yield Footer()
+
+    @property
+    def reader(self) -> Reader:
+        return self.query_one(Reader)
+
+    @property
+    def navigator(self) -> Navigator:
+        return self.query_one(Navigator)
+
+    @property
+    def search_panel(self) -> SearchPanel:
+        return self.query_one(SearchPanel)
+
+    @property
+    def narrow(self) -> bool:
+        return self.has_class("-narrow")
+
+    @property
+    def nav_visible(self) -> bool:
+        return self.navigator.display
+
+    async def on_mount(self) -> None:
+        place: Place | None = None
+        if self.open_ref:
+            place = self._place_for(self.open_ref)
+            if place is None:
+                self.notify(f"No entry or passage named {self.open_ref!r}", severity="warning")
+        if place is None:
+            first = sessions(self.corpus)
+            place = Place(first[0].id) if first else Place(list_key("vision"))
+            await self.open_place(place)
+            self.call_after_refresh(self._initial_focus, False)
+        else:
+            await self.open_place(place)
+            self.call_after_refresh(self._initial_focus, True)
+
+    def _initial_focus(self, reader: bool) -> None:
+        if reader or self.narrow or not self.nav_visible:
+            self.reader.focus()
+        else:
+            self.navigator.focus()
+
+    def _title_of(self, entry_id: str) -> str:
+        entry = self.corpus.get(entry_id)
+        return entry.title if entry is not None else entry_id
+
+    # -- places ------------------------------------------------------------
+
+    def _place_for(self, target: str) -> Place | None:
+        if target.startswith("list:"):
+            return Place(target)
+        found = model.resolve_ref(self.corpus, target)
+        if found is None:
+            return None
+        entry, passage = found
+        return Place(entry.id, passage.index if passage is not None and "#" in target else None)
+
+    async def open_place(self, place: Place, *, record: bool = True) -> None:
+        if record:
+            self.history.remember_cursor(self.reader.cursor)
+            self.history.visit(place)
+        view = build_view(self.corpus, place, self._is_starred, self._starred_refs())
+        if view is None:
+            self.notify(f"Nothing named {place.key!r} in the briefings", severity="warning")
+            return
+        await self.reader.show(view)
+        self.navigator.reveal(place.key)
+        self.refresh_bindings()
+
+    async def open_target(self, target: str) -> None:
+        """Open an entry id, passage ref or list key (links, palette, search)."""
+        place = self._place_for(target)
+        if place is None:
+            self.notify(f"Nothing named {target!r} in the briefings", severity="warning")
+            return
+        await self.open_place(place)
+
+    async def _rerender(self) -> None:
+        current = self.history.current
+        if current is None:
+            return
+        self.history.remember_cursor(self.reader.cursor)
+        await self.open_place(self.history.current or current, record=False)
+
+    # -- messages from the widgets -----------------------------------------
+
+    @on(Navigator.Opened)
+    async def _nav_opened(self, event: Navigator.Opened) -> None:
+        await self.open_target(event.key)
+        if self.narrow and self.has_class("-show-nav"):
+            self.remove_class("-show-nav")
+            self.reader.focus()
+
+    @on(Reader.Followed)
+    async def _followed(self, event: Reader.Followed) -> None:
+        if event.target.startswith("url:"):
+            self.app.open_url(event.target.removeprefix("url:"))
+            return
+        await self.open_target(event.target)
+
+    @on(Reader.Moved)
+    def _moved(self) -> None:
+        self.refresh_bindings()
+
+    @on(SearchPanel.Chosen)
+    async def _chosen(self, event: SearchPanel.Chosen) -> None:
+        passage = event.hit.passage
+        self._close_search(restore_focus=False)
+        await self.open_place(Place(passage.entry_id, passage.index, event.hit.spans))
+        self.reader.focus()
+
+    @on(SearchPanel.Closed)
+    def _search_closed(self) -> None:
+        self._close_search(restore_focus=True)
+
+    # -- search --------------------------------------------------------------
+
+    def action_search(self) -> None:
+        if not self.has_class("-searching"):
+            focused = self.focused
+            self._before_search = focused if focused is not self.search_panel.input else None
+            self.add_class("-searching")
+            self.search_panel.run_search()
+        self.search_panel.input.focus()
+
+    def _close_search(self, *, restore_focus: bool) -> None:
+        self.remove_class("-searching")
+        if restore_focus:
+            target = self._before_search
+            if target is not None and target.is_attached and target.display:
+                target.focus()
+            else:
+                self.reader.focus()
+        self._before_search = None
+        self.refresh_bindings()
+
+    # -- the tree --------------------------------------------------------------
+
+    def action_toggle_nav(self) -> None:
+        if self.narrow:
+            self.toggle_class("-show-nav")
+            if self.has_class("-show-nav"):
+                self.navigator.focus()
+            else:
+                self.reader.focus()
+        else:
+            self.toggle_class("-hide-nav")
+            if self.has_class("-hide-nav"):
+                self.reader.focus()
+            else:
+                self.navigator.focus()
+
+    # -- history -----------------------------------------------------------------
+
+    async def action_back(self) -> None:
+        self.history.remember_cursor(self.reader.cursor)
+        place = self.history.go_back()
+        if place is None:
+            self.notify("Nothing further back", timeout=2)
+            return
+        await self.open_place(place, record=False)
+
+    async def action_forward(self) -> None:
+        self.history.remember_cursor(self.reader.cursor)
+        place = self.history.go_forward()
+        if place is None:
+            self.notify("Nothing further forward", timeout=2)
+            return
+        await self.open_place(place, record=False)
+
+    # -- passages: copy, star, export --------------------------------------------
+
+    def current_passage(self) -> model.Passage | None:
+        """The passage keys act on: under the reader's cursor, else the
+        first passage of the entry being read."""
+        passage = self.reader.current_passage
+        if passage is not None:
+            return passage
+        current = self.history.current
+        if current is not None and not current.is_list:
+            entry = self.corpus.get(current.key)
+            if entry is not None:
+                return entry.passages()[0]
+        return None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("copy", "star"):
+            if self.has_class("-searching"):
+                return False
+            return True if self.current_passage() is not None else None
+        if action in ("back", "forward", "export", "toggle_nav") and self.has_class("-searching"):
+            return False
+        if action == "back":
+            return True if self.history.back else None
+        if action == "forward":
+            return True if self.history.forward else None
+        return True
+
+    def action_copy(self) -> None:
+        passage = self.current_passage()
+        if passage is None:
+            self.notify("Move the cursor to a passage first", severity="warning")
+            return
+        text = attributed_text(self.corpus, passage)
+        self.app.copy_to_clipboard(text)
+        what = "quote" if passage.kind == "quote" else "passage"
+        self.notify(_short(text, 120), title=f"Copied {what} with its attribution")
+
+    def action_copy_url(self) -> None:
+        passage = self.current_passage()
+        if passage is None:
+            return
+        url = self.corpus.by_id[passage.entry_id].source.url
+        self.app.copy_to_clipboard(url)
+        self.notify(url, title="Copied source URL")
+
+    def _is_starred(self, passage: model.Passage) -> bool:
+        if self.store is None:
+            return False
+        entry = self.corpus.by_id.get(passage.entry_id)
+        return entry is not None and self.store.is_starred(model.passage_ref(passage, entry))
+
+    def _starred_refs(self) -> tuple[str, ...]:
+        return self.store.refs if self.store is not None else ()
+
+    def _starred_items(self) -> tuple[NavItem, ...]:
+        items = []
+        for ref in self._starred_refs():
+            found = model.resolve_ref(self.corpus, ref)
+            if found is None:
+                continue
+            entry, passage = found
+            text = passage.text if passage is not None else entry.title
+            items.append(NavItem(_short(text, 40), ref))
+        return tuple(items)
+
+    async def action_star(self) -> None:
+        passage = self.current_passage()
+        if passage is None:
+            self.notify("Move the cursor to a passage first", severity="warning")
+            return
+        if self.store is None or not self.store.available:
+            self.notify("Starring is unavailable in this session", severity="warning")
+            return
+        entry = self.corpus.by_id[passage.entry_id]
+        ref = model.passage_ref(passage, entry)
+        try:
+            now = self.store.toggle(ref)
+        except StateError as exc:
+            self.notify(str(exc), title="Could not save stars", severity="error")
+            return
+        self.navigator.replace_children(STARRED_KEY, self._starred_items())
+        self.notify(_short(passage.text, 80), title="Starred" if now else "Unstarred", timeout=3)
+        await self._rerender()
+
+    def action_export(self) -> None:
+        refs = self._starred_refs()
+        if not refs:
+            self.notify("Nothing starred yet: press s on a passage to star it", timeout=4)
+            return
+        from lbn_tui.screens.export_dialog import ExportScreen
+
+        text = export_starred(self.corpus, refs, fmt="markdown")
+        self.app.push_screen(ExportScreen(text, len(refs), served=self.served))

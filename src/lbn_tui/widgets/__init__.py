@@ -1,0 +1,1 @@
+"""Widgets: they receive data and post messages; the screens decide."""

@@ -1,0 +1,269 @@
+"""Search as you type: a query box, a kind filter and the ranked hits.
+
+Each keystroke starts a search in a thread worker; a newer keystroke
+supersedes it (``exclusive=True``) and results that arrive for an older
+query are dropped (the generation counter), so the UI never waits.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import Input, Label, OptionList
+from textual.widgets.option_list import Option
+
+from lbn_tui.model import KIND_LABELS, Passage
+from lbn_tui.search import Hit, SearchIndex
+
+SNIPPET_CHARS = 150
+
+
+@dataclass(frozen=True, slots=True)
+class KindFilter:
+    label: str
+    kinds: frozenset[str] | None
+    prefixes: tuple[str, ...]
+
+
+FILTERS: tuple[KindFilter, ...] = (
+    KindFilter("All", None, ("all",)),
+    KindFilter("Quotes", frozenset({"quote"}), ("q", "quote", "quotes")),
+    KindFilter(
+        "Recommendations",
+        frozenset({"recommendation"}),
+        ("r", "rec", "recs", "recommendation", "recommendations"),
+    ),
+    KindFilter("Reading", frozenset({"reading", "briefing"}), ("read", "reading", "b", "brief")),
+    KindFilter("Figures", frozenset({"figure"}), ("f", "fig", "figure", "figures")),
+    KindFilter("FAQ", frozenset({"faq"}), ("faq",)),
+    KindFilter("Articles", frozenset({"article"}), ("a", "art", "article", "articles")),
+    KindFilter("Sessions", frozenset({"session"}), ("s", "session", "sessions")),
+    KindFilter("Case studies", frozenset({"case-study"}), ("cs", "case", "cases")),
+    KindFilter("References", frozenset({"reference"}), ("ref", "refs", "reference")),
+)
+_BY_PREFIX = {prefix: f for f in FILTERS for prefix in f.prefixes}
+
+
+def parse_query(query: str, chosen: KindFilter) -> tuple[str, KindFilter]:
+    """Split a ``q: words`` prefix off the query; the prefix wins over Tab."""
+    head, colon, rest = query.partition(":")
+    if colon and head.strip().casefold() in _BY_PREFIX:
+        return rest.strip(), _BY_PREFIX[head.strip().casefold()]
+    return query.strip(), chosen
+
+
+def snippet(passage: Passage, spans: tuple[tuple[int, int], ...]) -> Content:
+    """A window of the passage text around the first match, matches marked."""
+    text = passage.text
+    start = 0
+    if spans:
+        first = spans[0][0]
+        start = max(0, first - SNIPPET_CHARS // 3)
+        if start:
+            space = text.find(" ", start)
+            start = space + 1 if 0 <= space < first else first
+    end = min(len(text), start + SNIPPET_CHARS)
+    if end < len(text):
+        space = text.rfind(" ", start, end)
+        end = space if space > start else end
+    body = Content(" ".join(text[start:end].split("\n")))
+    for s, e in spans:
+        if e > start and s < end:
+            body = body.stylize("bold reverse", max(s, start) - start, min(e, end) - start)
+    return Content.assemble("…" if start else "", body, "…" if end < len(text) else "")
+
+
+class IndexHolder:
+    """Builds the search index once, on whichever thread asks first."""
+
+    def __init__(self, passages: tuple[Passage, ...]) -> None:
+        self._passages = passages
+        self._index: SearchIndex | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> SearchIndex:
+        with self._lock:
+            if self._index is None:
+                self._index = SearchIndex(self._passages)
+            return self._index
+
+
+class SearchPanel(Vertical):
+    """The search box, the kind filter line and the hit list."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("tab", "next_filter", "Kind filter", id="search.filter"),
+        Binding(
+            "shift+tab", "previous_filter", "Previous kind", show=False, id="search.filter-back"
+        ),
+        Binding("down", "move(1)", "Next hit", show=False, id="search.down"),
+        Binding("up", "move(-1)", "Previous hit", show=False, id="search.up"),
+        Binding("pagedown", "move(5)", "Page down", show=False, id="search.pagedown"),
+        Binding("pageup", "move(-5)", "Page up", show=False, id="search.pageup"),
+        Binding("escape", "close", "Close search", id="search.close"),
+    ]
+
+    class Chosen(Message):
+        """Enter on a hit: open this passage with these spans marked."""
+
+        def __init__(self, hit: Hit) -> None:
+            self.hit = hit
+            super().__init__()
+
+    class Closed(Message):
+        """Escape: go back to where the reader was."""
+
+    class Searched(Message):
+        """Results for one query (posted from the worker thread)."""
+
+        def __init__(self, generation: int, hits: list[Hit]) -> None:
+            self.generation = generation
+            self.hits = hits
+            super().__init__()
+
+    def __init__(
+        self, index: IndexHolder, title_of: Callable[[str], str], *, id: str | None = None
+    ) -> None:
+        super().__init__(id=id)
+        self._index = index
+        self._title_of = title_of
+        self._filter = FILTERS[0]
+        self._generation = 0
+        self.hits: list[Hit] = []
+        self.last_query = ""
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="search-line"):
+            yield Label(Content.styled("/", "bold $text-accent"), id="search-slash")
+            yield Input(placeholder="Search quotes, recommendations, reading…", id="search-input")
+        yield Label(id="search-filters", markup=False)
+        yield OptionList(id="search-hits")
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).can_focus = False
+        self._show_filters(self._filter)
+
+    @property
+    def input(self) -> Input:
+        return self.query_one("#search-input", Input)
+
+    @property
+    def active_filter(self) -> KindFilter:
+        return parse_query(self.input.value, self._filter)[1]
+
+    def _show_filters(self, active: KindFilter) -> None:
+        parts: list[Content | str | tuple[str, str]] = [("Tab ", "$text-muted")]
+        for f in FILTERS:
+            if f is active:
+                parts.append((f" {f.label} ", "bold reverse $text-primary"))
+            else:
+                parts.append((f" {f.label} ", "$text-muted"))
+        self.query_one("#search-filters", Label).update(Content.assemble(*parts))
+
+    # -- searching -----------------------------------------------------------
+
+    @on(Input.Changed, "#search-input")
+    def _changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.run_search()
+
+    def run_search(self) -> None:
+        query, kind_filter = parse_query(self.input.value, self._filter)
+        self._show_filters(kind_filter)
+        self._generation += 1
+        self.last_query = query
+        if not query:
+            self._show(self._generation, [])
+            return
+        self._search(self._generation, query, kind_filter.kinds)
+
+    @work(thread=True, exclusive=True, group="search")
+    def _search(self, generation: int, query: str, kinds: frozenset[str] | None) -> None:
+        hits = self._index.get().search(query, kinds=kinds, limit=30)
+        self.post_message(self.Searched(generation, hits))
+
+    @on(Searched)
+    def _searched(self, event: Searched) -> None:
+        event.stop()
+        self._show(event.generation, event.hits)
+
+    def _show(self, generation: int, hits: list[Hit]) -> None:
+        if generation != self._generation:
+            return  # a newer query is on its way
+        self.hits = hits
+        options = self.query_one(OptionList)
+        options.clear_options()
+        if not hits:
+            options.add_option(
+                Option(
+                    Content.styled(
+                        "No matches" if self.last_query else "Type to search every passage",
+                        "$text-muted",
+                    ),
+                    disabled=True,
+                )
+            )
+            return
+        options.add_options(self._option(hit) for hit in hits)
+        options.highlighted = 0
+
+    def _option(self, hit: Hit) -> Option:
+        passage = hit.passage
+        label = KIND_LABELS.get(passage.kind, passage.kind)
+        head = Content.assemble(
+            (f"{label:<14}", "bold $text-secondary"), (self._title_of(passage.entry_id), "bold")
+        )
+        if passage.speaker and passage.kind != "quote":
+            head = head.append(Content.styled(f"  · {passage.speaker}", "$text-muted"))
+        body = snippet(passage, hit.spans)
+        return Option(Content.assemble(head, "\n", body))
+
+    # -- keys ------------------------------------------------------------------
+
+    def action_move(self, delta: int) -> None:
+        options = self.query_one(OptionList)
+        if not self.hits:
+            return
+        current = options.highlighted or 0
+        options.highlighted = max(0, min(len(self.hits) - 1, current + delta))
+
+    def _cycle(self, step: int) -> None:
+        index = FILTERS.index(self.active_filter)
+        self._filter = FILTERS[(index + step) % len(FILTERS)]
+        query, _ = parse_query(self.input.value, self._filter)
+        if query != self.input.value.strip():
+            self.input.value = query  # the prefix gives way to the chosen kind
+        self.run_search()
+
+    def action_next_filter(self) -> None:
+        self._cycle(1)
+
+    def action_previous_filter(self) -> None:
+        self._cycle(-1)
+
+    def action_close(self) -> None:
+        self.post_message(self.Closed())
+
+    @on(Input.Submitted, "#search-input")
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self._choose()
+
+    @on(OptionList.OptionSelected)
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self._choose()
+
+    def _choose(self) -> None:
+        highlighted = self.query_one(OptionList).highlighted
+        if self.hits and highlighted is not None and highlighted < len(self.hits):
+            self.post_message(self.Chosen(self.hits[highlighted]))
