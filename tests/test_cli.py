@@ -1,0 +1,558 @@
+"""The `lbn-tui` command, as a person runs it: stdout, stderr, exit code."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lbn_tui import __version__, cli, model
+
+FIXTURES = Path(__file__).parent / "fixtures"
+VALID = FIXTURES / "valid-basic"
+HOSTILE = FIXTURES / "valid-hostile"
+INVALID = FIXTURES / "invalid-many"
+
+BURT = "Jim Burt, National Academy for Social Prescribing, oral evidence to inquiry session one"
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    out = {k: v for k, v in os.environ.items() if k != cli.ENV_BRIEFINGS}
+    out["XDG_STATE_HOME"] = str(tmp_path / "state")
+    out["PYTHONIOENCODING"] = "utf-8"
+    return out
+
+
+def run(
+    *args: str | Path, env: dict[str, str], stdin: int | None = subprocess.DEVNULL
+) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [sys.executable, "-m", "lbn_tui", *map(str, args)],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=env,
+        stdin=stdin,
+        timeout=60,
+    )
+    assert "Traceback" not in result.stderr, result.stderr
+    return result
+
+
+def json_out(result: subprocess.CompletedProcess[str]) -> Any:
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+@pytest.fixture(autouse=True)
+def _no_env_folders(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv(cli.ENV_BRIEFINGS, raising=False)
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+
+
+def main(capsys: pytest.CaptureFixture[str], *args: str | Path) -> tuple[int, str, str]:
+    code = cli.main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err
+    return code, out, err
+
+
+# --------------------------------------------------------------------------
+# --version, usage errors.
+
+
+def test_version(env: dict[str, str]) -> None:
+    result = run("--version", env=env)
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"lbn-tui {__version__}"
+
+
+def test_help_lists_the_subcommands(env: dict[str, str]) -> None:
+    result = run("--help", env=env)
+    assert result.returncode == 0
+    for command in ("search", "show", "list", "check", "open", "export"):
+        assert command in result.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("frobnicate",),
+        ("show",),
+        ("search",),
+        ("search", "x", "--limit", "0"),
+        ("search", "x", "--limit", "many"),
+        ("list", "--kind", "poem"),
+        ("export",),
+        ("export", "--starred", "--format", "pdf"),
+    ],
+)
+def test_bad_usage_exits_2(env: dict[str, str], args: tuple[str, ...]) -> None:
+    result = run(*args, env=env)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert "usage: lbn-tui" in result.stderr
+
+
+def test_bad_kind_names_the_choices(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        cli.main(["list", "--kind", "poem"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "unknown kind 'poem'" in err
+    assert "case-study" in err
+
+
+# --------------------------------------------------------------------------
+# list.
+
+
+def test_list_text(env: dict[str, str]) -> None:
+    result = run("list", "--briefings", VALID, env=env)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 10
+    first = lines[0].split()
+    assert first[:2] == ["session-one", "session"]
+    assert lines[0].endswith("Health and wellbeing")
+    assert any(line.startswith("quote-burt ") and " quote " in line for line in lines)
+
+
+def test_list_json_and_kind_filter(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = main(capsys, "list", "--briefings", VALID, "--json")
+    assert code == 0
+    rows = json.loads(out)
+    assert [r["id"] for r in rows][:2] == ["session-one", "pack-health"]
+    assert all(set(r) == {"id", "kind", "title"} for r in rows)
+    code, out, _ = main(
+        capsys, "list", "--briefings", VALID, "--json", "--kind", "quote", "--kind", "FAQ"
+    )
+    assert code == 0
+    assert [(r["id"], r["kind"]) for r in json.loads(out)] == [
+        ("quote-burt", "quote"),
+        ("faq-what", "faq"),
+    ]
+    code, out, _ = main(capsys, "list", "--briefings", VALID, "--kind", "case")
+    assert code == 0
+    assert out.split()[:2] == ["case-hub", "case-study"]
+
+
+def test_list_bundled_set(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = main(capsys, "list", "--json")
+    assert code == 0
+    rows = json.loads(out)
+    assert len(rows) > 20
+    assert {r["kind"] for r in rows} <= set(model.KINDS)
+
+
+# --------------------------------------------------------------------------
+# search.
+
+
+def test_search_json_shape(env: dict[str, str]) -> None:
+    hits = json_out(run("search", "social prescribing", "--json", "--briefings", VALID, env=env))
+    assert isinstance(hits, list) and hits
+    scores = [h["score"] for h in hits]
+    assert scores == sorted(scores, reverse=True)
+    for hit in hits:
+        assert {"id", "kind", "title", "text", "source", "score", "spans"} <= set(hit)
+        assert hit["kind"] in model.KINDS
+        assert isinstance(hit["score"], (int, float)) and 0 <= hit["score"] <= 100
+        assert isinstance(hit["spans"], list)
+        for span in hit["spans"]:
+            assert isinstance(span, list) and len(span) == 2
+            start, end = span
+            assert 0 <= start < end <= len(hit["text"])
+        if hit["kind"] == "quote":
+            assert hit["speaker"] == "Jim Burt"
+            assert hit["attribution"] == BURT
+        else:
+            assert "speaker" not in hit and "attribution" not in hit
+    assert "quote" in {h["kind"] for h in hits}
+    quote = next(h for h in hits if h["id"] == "quote-burt")
+    assert quote["text"].startswith("Social prescribing only works")
+    assert quote["source"] == "Inquiry session one: health"
+    spanned = [quote["text"][s:e].lower() for s, e in quote["spans"]]
+    assert any("prescrib" in s for s in spanned), spanned
+
+
+def test_search_limit_and_repeated_kind(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = main(capsys, "search", "social", "--json", "--limit", "2")
+    assert code == 0
+    assert len(json.loads(out)) == 2
+    code, out, _ = main(
+        capsys, "search", "social", "--json", "--kind", "quote", "--kind", "faq", "--limit", "50"
+    )
+    hits = json.loads(out)
+    assert hits
+    assert {h["kind"] for h in hits} <= {"quote", "faq"}
+    assert {h["kind"] for h in hits} == {"quote", "faq"}
+
+
+def test_search_with_typos_ranks_a_jim_burt_quote_first(env: dict[str, str]) -> None:
+    hits = json_out(run("search", "nationl academy socal prescribing", "--json", env=env))
+    assert hits
+    assert hits[0]["kind"] == "quote"
+    assert hits[0]["speaker"] == "Jim Burt"
+
+
+def test_search_text_output(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = main(capsys, "search", "community hub", "--briefings", VALID)
+    assert code == 0
+    assert out.splitlines()[0].startswith(" 1. [")
+    assert "score" in out
+
+
+def test_search_without_matches(capsys: pytest.CaptureFixture[str]) -> None:
+    # A blank query matches nothing (what a nonsense word matches is the
+    # search engine's business, tested in test_search.py).
+    code, out, err = main(capsys, "search", "   ", "--briefings", VALID)
+    assert code == 0
+    assert out == ""
+    assert "no matches" in err
+    code, out, _ = main(capsys, "search", "   ", "--briefings", VALID, "--json")
+    assert code == 0
+    assert json.loads(out) == []
+
+
+def test_search_in_an_invalid_folder(env: dict[str, str]) -> None:
+    result = run("search", "social", "--briefings", INVALID, env=env)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    problems = [line for line in lines if not line.startswith("lbn-tui:")]
+    assert problems == [str(p) for p in cli.check([INVALID])]
+    assert problems[0] == (
+        f"{INVALID / 'a.yaml'}:10:5: entry 'quote-a' (kind 'quote') is missing required key "
+        "'speaker'"
+    )
+    assert lines[-1] == "lbn-tui: the briefings have 5 problems; see 'lbn-tui check'"
+
+
+def test_search_in_a_missing_folder(tmp_path: Path, env: dict[str, str]) -> None:
+    missing = tmp_path / "nowhere"
+    result = run("search", "x", "--briefings", missing, env=env)
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[0] == f"{missing}:1:1: no such folder"
+
+
+# --------------------------------------------------------------------------
+# show.
+
+
+def test_show_plain_text(env: dict[str, str]) -> None:
+    result = run("show", "quote-burt", "--briefings", VALID, env=env)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.startswith("Jim Burt: “Social prescribing only works where there is…”\n")
+    flat = " ".join(out.split())
+    assert "“Social prescribing only works where there is something in the community" in flat
+    assert f"— {BURT}" in flat
+    assert "Source: Inquiry session one: health" in out
+    assert "https://example.invalid/inquiry-one/" in out
+
+
+def test_show_one_passage_of_an_entry(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = main(capsys, "show", "vision#3", "--briefings", VALID)
+    assert code == 0
+    assert out == (
+        "“A closing note.” — The vision: a neighbourhood strategy, The vision "
+        "(https://example.invalid/vision/)\n"
+    )
+
+
+def test_show_json(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = main(capsys, "show", "quote-burt", "--briefings", VALID, "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["id"] == "quote-burt"
+    assert data["kind"] == "quote"
+    assert data["speaker"] == "Jim Burt"
+    assert data["attribution"] == BURT
+    assert data["source"] == {
+        "title": "Inquiry session one: health",
+        "url": "https://example.invalid/inquiry-one/",
+    }
+    assert data["passages"][0]["ref"] == "quote-burt"
+    assert data["linked_from"] == ["session-one"]
+    assert data["file"].endswith("session.yaml:30:5")
+
+
+def test_show_json_of_an_article_and_a_reference(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = main(capsys, "show", "vision", "--briefings", VALID, "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["paragraphs"][0]["cites"] == ["onward-2021"]
+    assert [p["ref"] for p in data["passages"]] == ["vision#1", "vision#2", "vision#3"]
+    code, out, _ = main(capsys, "show", "onward-2021", "--briefings", VALID, "--json")
+    assert json.loads(out)["cited_by"] == ["session-one#1", "vision#1"]
+
+
+def test_show_unknown_id(env: dict[str, str]) -> None:
+    result = run("show", "no-such-entry", "--briefings", VALID, env=env)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1
+    assert "no-such-entry" in result.stderr
+
+
+def test_show_passage_out_of_range(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = main(capsys, "show", "vision#9", "--briefings", VALID)
+    assert code == 1
+    assert out == ""
+    assert err == "lbn-tui: 'vision#9': entry 'vision' has passages #1 to #3\n"
+
+
+def test_show_bundled_quote(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = main(capsys, "search", "nationl academy socal prescribing", "--json")
+    top = json.loads(out)[0]
+    code, out, _ = main(capsys, "show", top["id"])
+    assert code == 0
+    assert top["title"] in out
+    assert "Jim Burt" in out
+
+
+# --------------------------------------------------------------------------
+# Hostile text: markup literal, no escape bytes.
+
+
+def test_show_prints_markup_literally_and_no_escape_bytes(env: dict[str, str]) -> None:
+    for entry_id in ("quote-hostile", "quote-markup", "article-hostile"):
+        result = subprocess.run(
+            [sys.executable, "-m", "lbn_tui", "show", entry_id, "--briefings", str(HOSTILE)],
+            capture_output=True,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+        assert b"\x1b" not in result.stdout
+        assert b"\x9b" not in result.stdout and "\x9b".encode() not in result.stdout
+        assert b"\x07" not in result.stdout and b"\r" not in result.stdout
+    result = run("show", "quote-markup", "--briefings", HOSTILE, env=env)
+    markup = "[@click=app.quit]x[/] [red]y[/red] [link=https://e.invalid]z[/link]"
+    assert markup in result.stdout
+    result = run("show", "quote-hostile", "--briefings", HOSTILE, env=env)
+    assert "— Eve Blink, [red]markup[/red]" in result.stdout
+
+
+def test_search_json_keeps_markup_literally(env: dict[str, str]) -> None:
+    hits = json_out(
+        run("search", "click app quit red link", "--json", "--briefings", HOSTILE, env=env)
+    )
+    texts = [h["text"] for h in hits]
+    assert "[@click=app.quit]x[/] [red]y[/red] [link=https://e.invalid]z[/link]" in texts
+    result = run("search", "blink", "--json", "--briefings", HOSTILE, env=env)
+    assert "\x1b" not in result.stdout and "\\u001b" not in result.stdout
+
+
+# --------------------------------------------------------------------------
+# check.
+
+
+def test_check_bundled_set(env: dict[str, str]) -> None:
+    result = run("check", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith("ok: ")
+
+
+def test_check_invalid_folder_prints_every_problem(env: dict[str, str]) -> None:
+    result = run("check", INVALID, env=env)
+    assert result.returncode == 1
+    a, b = INVALID / "a.yaml", INVALID / "b.yaml"
+    lines = result.stdout.splitlines()
+    assert [line.split(": ", 1)[0] for line in lines] == [
+        f"{a}:10:5",
+        f"{a}:13:5",
+        f"{a}:19:17",
+        f"{b}:5:5",
+        f"{b}:11:11",
+    ]
+    assert lines[3] == f"{b}:5:5: duplicate id 'shared-id' (first defined at {a}:5:5)"
+    assert result.stderr.strip() == "5 problems in 2 file(s)"
+
+
+def test_check_several_folders_and_the_briefings_option(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, out, _ = main(capsys, "check", VALID, HOSTILE)
+    assert code == 0
+    assert out.startswith("ok: 13 entries")
+    code, out, _ = main(capsys, "check", "--briefings", VALID)
+    assert code == 0
+    assert out.startswith("ok: 10 entries")
+    code, out, err = main(capsys, "check", VALID, tmp_path / "missing")
+    assert code == 1
+    assert out == f"{tmp_path / 'missing'}:1:1: no such folder\n"
+    assert err == "1 problem in 1 file(s)\n"
+
+
+# --------------------------------------------------------------------------
+# Choosing the briefing folders.
+
+
+def test_briefings_option_is_repeatable(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, out, _ = main(capsys, "list", "--json", "--briefings", VALID, "--briefings", HOSTILE)
+    assert code == 0
+    ids = {r["id"] for r in json.loads(out)}
+    assert {"quote-burt", "quote-markup"} <= ids
+    # Before the subcommand, too.
+    code, out, _ = main(capsys, "--briefings", HOSTILE, "list", "--json")
+    assert code == 0
+    assert {r["id"] for r in json.loads(out)} == {
+        "quote-hostile",
+        "quote-markup",
+        "article-hostile",
+    }
+
+
+def test_env_variable_names_colon_separated_folders(env: dict[str, str]) -> None:
+    env[cli.ENV_BRIEFINGS] = os.pathsep.join([str(VALID), str(HOSTILE)])
+    rows = json_out(run("list", "--json", env=env))
+    ids = {r["id"] for r in rows}
+    assert len(ids) == 13
+    assert {"quote-burt", "quote-markup"} <= ids
+
+
+def test_briefings_option_wins_over_env(env: dict[str, str]) -> None:
+    env[cli.ENV_BRIEFINGS] = str(INVALID)
+    rows = json_out(run("list", "--json", "--briefings", HOSTILE, env=env))
+    assert len(rows) == 3
+
+
+def test_with_bundled_adds_the_bundled_set(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = main(capsys, "list", "--json")
+    bundled = {r["id"] for r in json.loads(out)}
+    code, out, err = main(capsys, "list", "--json", "--briefings", HOSTILE, "--with-bundled")
+    assert code == 0, err
+    ids = {r["id"] for r in json.loads(out)}
+    assert ids == bundled | {"quote-hostile", "quote-markup", "article-hostile"}
+
+
+def test_env_folder_with_problems_fails_search(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(cli.ENV_BRIEFINGS, str(INVALID))
+    code, out, err = main(capsys, "search", "x")
+    assert code == 1
+    assert out == ""
+    assert f"{INVALID / 'b.yaml'}:11:11: unknown kind 'poem'" in err
+
+
+# --------------------------------------------------------------------------
+# export --starred.
+
+
+def write_stars(tmp_path: Path, refs: list[str]) -> Path:
+    folder = tmp_path / "state" / "lbn-tui"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "starred.json"
+    path.write_text(json.dumps({"version": 1, "starred": refs}), encoding="utf-8")
+    return path
+
+
+def test_export_starred_markdown(tmp_path: Path, env: dict[str, str]) -> None:
+    write_stars(tmp_path, ["quote-burt", "vision#3", "gone"])
+    result = run("export", "--starred", "--briefings", VALID, env=env)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.startswith("# Starred passages\n")
+    assert "> Social prescribing only works where there is something" in out
+    assert f"> — {BURT}" in out
+    assert "[Inquiry session one: health](https://example.invalid/inquiry-one/)" in out
+    assert "> A closing note." in out
+    assert "(Not found in the loaded briefings: gone)" in out
+
+
+def test_export_starred_text_to_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_stars(tmp_path, ["quote-burt"])
+    target = tmp_path / "out.txt"
+    code, out, err = main(
+        capsys, "export", "--starred", "--format", "text", "-o", target, "--briefings", VALID
+    )
+    assert code == 0
+    assert out == ""
+    assert err == f"wrote 1 starred passage(s) to {target}\n"
+    assert target.read_text(encoding="utf-8").startswith("“Social prescribing only works")
+    assert f"— {BURT}\n[quote-burt] https://example.invalid/inquiry-one/" in target.read_text(
+        encoding="utf-8"
+    )
+
+
+def test_export_to_an_unwritable_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_stars(tmp_path, ["quote-burt"])
+    code, _out, err = main(
+        capsys, "export", "--starred", "-o", tmp_path / "no" / "dir" / "x.md", "--briefings", VALID
+    )
+    assert code == 1
+    assert err.startswith("lbn-tui: cannot write ")
+    assert err.count("\n") == 1
+
+
+def test_export_with_a_corrupt_stars_file(tmp_path: Path, env: dict[str, str]) -> None:
+    path = write_stars(tmp_path, [])
+    path.write_text("{broken", encoding="utf-8")
+    result = run("export", "--starred", "--briefings", VALID, env=env)
+    assert result.returncode == 0
+    assert result.stdout == "# Starred passages\n"
+    assert result.stderr.startswith("lbn-tui: ")
+    assert "moved to starred.json.corrupt-" in result.stderr
+
+
+# --------------------------------------------------------------------------
+# No terminal: the browser is not started.
+
+
+def test_no_tty_exits_1_with_one_line(env: dict[str, str]) -> None:
+    result = run(env=env)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1
+    assert "terminal" in result.stderr
+    assert "\x1b" not in result.stderr
+
+
+def test_open_without_tty_exits_1(env: dict[str, str]) -> None:
+    result = run("open", "quote-burt", "--briefings", VALID, env=env)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1
+    result = run("open", "no-such-entry", "--briefings", VALID, env=env)
+    assert result.returncode == 1
+    assert "no-such-entry" in result.stderr
+
+
+def test_no_tty_on_stdin_alone_is_enough_to_refuse(env: dict[str, str]) -> None:
+    # stdout is a terminal, stdin is not: still no full-screen app.
+    leader, follower = os.openpty()
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "lbn_tui", "--briefings", str(VALID)],
+            stdin=subprocess.DEVNULL,
+            stdout=follower,
+            stderr=subprocess.PIPE,
+            env={**env, "TERM": "xterm-256color"},
+            timeout=20,
+        )
+        os.close(follower)
+        follower = -1
+        shown = b""
+        os.set_blocking(leader, False)
+        try:
+            while chunk := os.read(leader, 65536):
+                shown += chunk
+        except OSError:
+            pass
+    finally:
+        if follower != -1:
+            os.close(follower)
+        os.close(leader)
+    assert result.returncode == 1
+    assert result.stderr.decode().count("\n") == 1
+    assert b"\x1b" not in shown
