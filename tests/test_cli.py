@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -556,3 +557,26 @@ def test_no_tty_on_stdin_alone_is_enough_to_refuse(env: dict[str, str]) -> None:
     assert result.returncode == 1
     assert result.stderr.decode().count("\n") == 1
     assert b"\x1b" not in shown
+
+
+def test_check_prints_one_path_line_col_line_per_problem(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    head = "source:\n  title: T\n  url: u\nentries:\n"
+    files = {
+        "empty.yaml": b"",
+        "list.yaml": b"- a\n",
+        "latin1.yaml": head.encode() + b"  - id: caf\xe9\n",
+        "tab.yaml": head.encode() + b"  - id: a\n\tkind: quote\n",
+        "raw-escape.yaml": head.encode() + b'  - id: a\n    kind: quote\n    text: "\x1b[31m"\n',
+        "two-docs.yaml": b"a: 1\n---\nb: 2\n",
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    result = run("check", tmp_path, env=env)
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    pattern = re.compile(rf"^{re.escape(str(tmp_path))}/[a-z0-9-]+\.yaml:\d+:\d+: \S")
+    bad = [line for line in lines if not pattern.match(line)]
+    assert bad == [], bad
+    assert {line.split(":", 1)[0] for line in lines} == {str(tmp_path / n) for n in files}
