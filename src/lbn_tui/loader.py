@@ -223,16 +223,32 @@ class _FileReader:
         text = self._read_text()
         if text is None:
             return
+        # Raw escape sequences and control bytes are removed before parsing
+        # (YAML would refuse most of them); newlines stay, so lines still match.
+        text = clean_text(text)
+        if "&" in text and self._report_aliases(text):
+            return
         try:
             root = yaml.compose(text, Loader=_SafeLoader)
         except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-            what = exc.problem or exc.context or "not valid YAML"
-            self.problems.append(Problem(self.shown, line, col, f"invalid YAML: {what}"))
+            self._yaml_problem(exc)
+            return
+        except yaml.reader.ReaderError as exc:
+            before = text[: exc.position]
+            line = before.count("\n") + 1
+            column = exc.position - (before.rfind("\n") + 1) + 1
+            self.problems.append(
+                Problem(
+                    self.shown,
+                    line,
+                    column,
+                    f"invalid YAML: {exc.reason} (character {exc.character!r})",
+                )
+            )
             return
         except yaml.YAMLError as exc:
-            self.problems.append(Problem(self.shown, 1, 1, f"invalid YAML: {exc}"))
+            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else "not valid YAML"
+            self.problems.append(Problem(self.shown, 1, 1, f"invalid YAML: {first_line}"))
             return
         except RecursionError:
             self.problems.append(Problem(self.shown, 1, 1, "invalid YAML: nested too deeply"))
@@ -241,6 +257,39 @@ class _FileReader:
             self.problem(None, "the file is empty (expected a mapping with 'source' and 'entries')")
             return
         self._read_file_node(root)
+
+    def _yaml_problem(self, exc: yaml.MarkedYAMLError) -> None:
+        problem = exc.problem or "not valid YAML"
+        context = exc.context or ""
+        mark = exc.problem_mark or exc.context_mark
+        start = exc.context_mark
+        opened = ("while scanning a quoted scalar", "while parsing a flow")
+        if start is not None and context.startswith(opened) and start is not mark:
+            # An unclosed quote or bracket: point at where it was opened.
+            what = context.removeprefix("while scanning ").removeprefix("while parsing ")
+            message = f"invalid YAML: {problem} ({what} opened here is never closed)"
+            mark = start
+        elif context and start is not None and mark is not None and start.line != mark.line:
+            message = f"invalid YAML: {problem} ({context} at line {start.line + 1})"
+        else:
+            message = f"invalid YAML: {problem}" + (f" {context}" if context else "")
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        self.problems.append(Problem(self.shown, line, col, " ".join(message.split())))
+
+    def _report_aliases(self, text: str) -> bool:
+        """Report every alias (at the alias itself); True if there were any."""
+        found = False
+        try:
+            for event in yaml.parse(text, Loader=_SafeLoader):
+                if isinstance(event, yaml.AliasEvent):
+                    found = True
+                    mark = event.start_mark
+                    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+                    message = f"YAML aliases (*{event.anchor}) are not supported; write it out"
+                    self.problems.append(Problem(self.shown, line, col, message))
+        except yaml.YAMLError:
+            return found  # compose reports the syntax error with its position
+        return found
 
     def _read_text(self) -> str | None:
         try:
@@ -305,6 +354,8 @@ class _FileReader:
         return True
 
     def _string(self, node: yaml.Node, what: str, allow_empty: bool = False) -> str | None:
+        if not self._first_visit(node):
+            return None
         if isinstance(node, yaml.ScalarNode) and node.tag in _TEXTUAL_SCALARS:
             value = clean_text(str(node.value)).strip()
             if not value and not allow_empty:
@@ -315,6 +366,8 @@ class _FileReader:
         return None
 
     def _int(self, node: yaml.Node, what: str) -> int | None:
+        if not self._first_visit(node):
+            return None
         if isinstance(node, yaml.ScalarNode) and node.tag == _INT:
             try:
                 return int(str(node.value).replace("_", ""), 0)
@@ -570,7 +623,10 @@ def _read_folders(folders: Iterable[Path]) -> tuple[list[model.Entry], list[Prob
     entries: list[model.Entry] = []
     refs: list[_Ref] = []
     first_seen: dict[str, model.Location] = {}
+    unique: dict[Path, Path] = {}
     for folder in folders:
+        unique.setdefault(folder.resolve(), folder)
+    for folder in unique.values():
         if not folder.exists():
             problems.append(Problem(str(folder), 1, 1, "no such folder"))
             continue
