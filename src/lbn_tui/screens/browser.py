@@ -156,7 +156,7 @@ class BrowserScreen(Screen[None]):
         Binding("t", "toggle_nav", "Contents", id="browser.contents"),
         Binding("c", "copy", "Copy", id="browser.copy"),
         Binding("s", "star", "Star", id="browser.star"),
-        Binding("e", "export", "Export", id="browser.export"),
+        Binding("e", "export", "Export starred", show=False, id="browser.export"),
         Binding("u", "copy_url", "Copy URL", show=False, id="browser.copy-url"),
         Binding(
             "alt+left,left_square_bracket,backspace",
@@ -201,7 +201,7 @@ class BrowserScreen(Screen[None]):
             with Vertical(id="right"):
                 yield SearchPanel(self.index, self._title_of, id="search")
                 yield Reader(id="reader")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     @property
     def reader(self) -> Reader:

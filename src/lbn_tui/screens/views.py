@@ -133,7 +133,7 @@ def list_entries(
 # -- building blocks -------------------------------------------------------
 
 
-def _quoted(text: str) -> Content:
+def _quoted(text: str | Content) -> Content:
     return Content.assemble(("“", MUTED), text, ("”", MUTED))
 
 
@@ -156,11 +156,16 @@ def _passage_block(
     is_starred: IsStarred,
     text: Content | None = None,
     role: str = "passage",
+    quoted: bool = False,
 ) -> Block:
+    """``text`` (if given) must have the same characters as ``passage.text``,
+    so that search spans land on the right words."""
     content = text if text is not None else Content(passage.text)
     if place.passage == passage.index and place.highlight:
         for start, end in place.highlight:
             content = content.stylize(HIGHLIGHT, start, end)
+    if quoted:
+        content = _quoted(content)
     return Block(Content.assemble(star_mark(is_starred(passage)), content), role, passage=passage)
 
 
@@ -284,8 +289,8 @@ def _source_block(entry: model.Entry) -> Block:
     source = entry.source
     parts: list[Content | str | tuple[str, str]] = [("Source  ", MUTED), (source.title, TITLE)]
     if source.publisher:
-        parts += [("  ·  ", MUTED), source.publisher]
-    parts += ["\n", ("        ", ""), (source.url, LINK)]
+        parts += ["\n        ", (source.publisher, MUTED)]
+    parts += ["\n        ", (source.url, LINK)]
     return Block(Content.assemble(*parts), "source", target=f"url:{source.url}")
 
 
@@ -322,7 +327,7 @@ def entry_view(
     elif isinstance(entry, model.Faq):
         blocks += _paragraph_blocks(corpus, entry, entry.answer, place, is_starred)
     elif isinstance(entry, model.Quote):
-        blocks.append(_passage_block(passages[0], place, is_starred, _quoted(entry.text)))
+        blocks.append(_passage_block(passages[0], place, is_starred, quoted=True))
     elif isinstance(entry, model.Figure):
         blocks.append(
             _passage_block(

@@ -69,7 +69,7 @@ class Reader(VerticalScroll, can_focus=True):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("down,j", "cursor_down", "Next", show=False, id="reader.next"),
         Binding("up,k", "cursor_up", "Previous", show=False, id="reader.previous"),
-        Binding("enter", "follow", "Follow link", id="reader.follow"),
+        Binding("enter", "follow", "Open", id="reader.follow"),
         Binding("home,g", "cursor_first", "First", show=False, id="reader.first"),
         Binding("end,G", "cursor_last", "Last", show=False, id="reader.last"),
     ]
@@ -138,6 +138,7 @@ class Reader(VerticalScroll, can_focus=True):
             self._views[old].remove_class("-cursor")
         if new is not None and 0 <= new < len(self._views):
             self._views[new].add_class("-cursor")
+        self.refresh_bindings()
         self.post_message(self.Moved(self.current_block))
 
     def _scroll_to_cursor(self, top: bool = False) -> None:
@@ -190,6 +191,12 @@ class Reader(VerticalScroll, can_focus=True):
         if selectable:
             self.cursor = selectable[-1]
         self.scroll_end(animate=False)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "follow":
+            block = self.current_block
+            return block is not None and bool(block.target)
+        return True
 
     def action_follow(self) -> None:
         block = self.current_block

@@ -1,0 +1,29 @@
+"""Shared fixtures: small and additive."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lbn_tui.loader import bundled_briefings_dir, load_corpus
+from lbn_tui.model import Corpus
+
+MINI_BRIEFINGS = Path(__file__).parent / "fixtures" / "mini-briefings"
+
+
+@pytest.fixture(autouse=True)
+def _private_state_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test writes to the real ~/.local/state."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("xdg-state")))
+
+
+@pytest.fixture(scope="session")
+def mini_corpus() -> Corpus:
+    """A tiny corpus (tests/fixtures/mini-briefings) with every kind of entry."""
+    return load_corpus([MINI_BRIEFINGS])
+
+
+@pytest.fixture(scope="session")
+def bundled_corpus() -> Corpus:
+    return load_corpus([bundled_briefings_dir()])
