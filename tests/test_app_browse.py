@@ -177,8 +177,10 @@ async def test_copy_puts_attributed_text_on_clipboard(mini_corpus: Corpus, tmp_p
         passage = mini_corpus.by_id["quote-burt"].passages()[0]
         expected = attributed_text(mini_corpus, passage)
         assert expected.startswith("“Social prescribing")
-        assert expected.endswith("Jim Burt, National Academy for Social Prescribing, "
-                                 "oral evidence to inquiry session one")
+        assert expected.endswith(
+            "Jim Burt, National Academy for Social Prescribing, "
+            "oral evidence to inquiry session one"
+        )
         assert app.clipboard == expected
         notes = [str(n.message) for n in app._notifications]
         assert any("Social prescribing" in n for n in notes)
@@ -206,9 +208,7 @@ async def test_copy_writes_osc52(mini_corpus: Corpus, tmp_path: Path) -> None:
         assert text == attributed_text(mini_corpus, mini_corpus.by_id["quote-burt"].passages()[0])
 
 
-async def test_star_lists_in_starred_node_and_persists(
-    mini_corpus: Corpus, tmp_path: Path
-) -> None:
+async def test_star_lists_in_starred_node_and_persists(mini_corpus: Corpus, tmp_path: Path) -> None:
     app = make_app(mini_corpus, tmp_path, open_ref="quote-smith")
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
@@ -342,8 +342,18 @@ async def test_help_lists_keys(mini_corpus: Corpus, tmp_path: Path) -> None:
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
         text = "\n".join(str(g.render()) for g in app.screen.query(".help-group"))
-        for needle in ("Search", "Copy", "Star", "Export starred", "Back", "Forward",
-                       "Kind filter", "Contents", "Quit", "ctrl+p"):
+        for needle in (
+            "Search",
+            "Copy",
+            "Star",
+            "Export starred",
+            "Back",
+            "Forward",
+            "Kind filter",
+            "Contents",
+            "Quit",
+            "ctrl+p",
+        ):
             assert needle in text, needle
         await pilot.press("escape")
         assert isinstance(app.screen, BrowserScreen)
@@ -412,7 +422,9 @@ async def test_open_url_never_launches(mini_corpus: Corpus, tmp_path: Path) -> N
         assert reader.current_block is not None and reader.current_block.role == "source"
         await pilot.press("enter")
         await pilot.pause()
-        assert app.clipboard == "https://www.appg-leftbehindneighbourhoods.org.uk/inquiry-session-one/"
+        assert (
+            app.clipboard == "https://www.appg-leftbehindneighbourhoods.org.uk/inquiry-session-one/"
+        )
 
 
 async def test_served_hides_screenshot_and_suspend(mini_corpus: Corpus, tmp_path: Path) -> None:

@@ -77,5 +77,5 @@ class HelpScreen(ModalScreen[None]):
             for title, rows in self.groups:
                 parts: list[Content | str | tuple[str, str]] = [(title, "bold $text-primary")]
                 for keys, description in rows:
-                    parts += ["\n", (f"  {keys:<22}", "bold $text-accent"), description]
+                    parts += ["\n", (f"  {keys:<20}", "bold $text-accent"), description]
                 yield Static(Content.assemble(*parts), classes="help-group", markup=False)

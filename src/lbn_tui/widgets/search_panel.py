@@ -144,7 +144,11 @@ class SearchPanel(Vertical):
     def compose(self) -> ComposeResult:
         with Horizontal(id="search-line"):
             yield Label(Content.styled("/", "bold $text-accent"), id="search-slash")
-            yield Input(placeholder="Search quotes, recommendations, reading…", id="search-input")
+            yield Input(
+                placeholder="Search quotes, recommendations, reading…",
+                id="search-input",
+                compact=True,
+            )
         yield Label(id="search-filters", markup=False)
         yield OptionList(id="search-hits")
 

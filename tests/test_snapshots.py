@@ -1,0 +1,71 @@
+"""SVG snapshots of what a reader sees, at 80×24 and 120×40.
+
+Uses the bundled briefings.  After the content changes on purpose, look at
+the report and run ``pytest tests/test_snapshots.py --snapshot-update``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lbn_tui.app import LbnApp
+from lbn_tui.model import Corpus
+from lbn_tui.state import StarStore
+
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
+QUOTE = "quote-jim-burt-community-hubs"
+READING_LIST = "list:reading:evidence-session-1"
+
+
+def make(corpus: Corpus, tmp_path: Path, open_ref: str | None = None) -> LbnApp:
+    store = StarStore(tmp_path / "stars.json")
+    store.load()
+    return LbnApp(corpus, star_store=store, open_ref=open_ref, theme="lbn-calm")
+
+
+async def settle(pilot: Any) -> None:
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_start_screen(snap_compare: Any, bundled_corpus: Corpus, tmp_path: Path, size: Any) -> None:
+    assert snap_compare(make(bundled_corpus, tmp_path), terminal_size=size, run_before=settle)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_quote(snap_compare: Any, bundled_corpus: Corpus, tmp_path: Path, size: Any) -> None:
+    app = make(bundled_corpus, tmp_path, open_ref=QUOTE)
+    assert snap_compare(app, terminal_size=size, run_before=settle)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_search_typo(snap_compare: Any, bundled_corpus: Corpus, tmp_path: Path, size: Any) -> None:
+    async def search(pilot: Any) -> None:
+        await settle(pilot)
+        await pilot.press("slash", *"socal", "space", *"infrastucture")
+        await settle(pilot)
+
+    app = make(bundled_corpus, tmp_path)
+    assert snap_compare(app, terminal_size=size, run_before=search)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_reading_list(snap_compare: Any, bundled_corpus: Corpus, tmp_path: Path, size: Any) -> None:
+    app = make(bundled_corpus, tmp_path, open_ref=READING_LIST)
+    assert snap_compare(app, terminal_size=size, run_before=settle)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_help(snap_compare: Any, bundled_corpus: Corpus, tmp_path: Path, size: Any) -> None:
+    async def help_screen(pilot: Any) -> None:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+
+    app = make(bundled_corpus, tmp_path)
+    assert snap_compare(app, terminal_size=size, run_before=help_screen)
