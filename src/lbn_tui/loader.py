@@ -9,12 +9,22 @@ walks the node tree along the schema, so every value keeps its position and
 nothing in a file can construct Python objects.  Aliases are refused (the
 walker never expands them, so an alias bomb costs nothing).  Every string is
 passed through `sanitize.clean_text`.
+
+Limits, so that a hostile file costs bounded time and memory (SECURITY.md):
+a file is read only if it is a regular file inside the briefing folder (a
+symbolic link may point elsewhere in the folder, not outside it), of at most
+`MAX_FILE_BYTES`; all files together at most `MAX_TOTAL_BYTES`.  Before the
+node tree is built, one pass over the parser's events refuses nesting deeper
+than `MAX_DEPTH` (libyaml's composer recurses in C and would crash the
+process on ~50 000 nested brackets) and more than `MAX_NODES` values (each
+node costs a few hundred bytes of memory).
 """
 
 from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +41,9 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
+MAX_TOTAL_BYTES = 64 * 1024 * 1024
+MAX_DEPTH = 64
+MAX_NODES = 250_000
 FILE_SUFFIXES = (".yaml", ".yml")
 ID_PATTERN = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
 
@@ -195,9 +208,11 @@ class _Ref:
 
 
 class _FileReader:
-    def __init__(self, path: Path, shown: str) -> None:
+    def __init__(self, path: Path, shown: str, root: Path | None = None) -> None:
         self.path = path
         self.shown = shown
+        self.root = root
+        self.size = 0
         self.problems: list[Problem] = []
         self.refs: list[_Ref] = []
         self.entries: list[model.Entry] = []
@@ -220,13 +235,23 @@ class _FileReader:
     # -- reading -----------------------------------------------------------
 
     def read(self) -> None:
+        try:
+            self._read()
+        except MemoryError:
+            self.problems.append(
+                Problem(self.shown, 1, 1, "the file is too complex to load (out of memory)")
+            )
+        except RecursionError:
+            self.problems.append(Problem(self.shown, 1, 1, "invalid YAML: nested too deeply"))
+
+    def _read(self) -> None:
         text = self._read_text()
         if text is None:
             return
         # Raw escape sequences and control bytes are removed before parsing
         # (YAML would refuse most of them); newlines stay, so lines still match.
         text = clean_text(text)
-        if "&" in text and self._report_aliases(text):
+        if not self._prescan(text):
             return
         try:
             root = yaml.compose(text, Loader=_SafeLoader)
@@ -249,9 +274,6 @@ class _FileReader:
         except yaml.YAMLError as exc:
             first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else "not valid YAML"
             self.problems.append(Problem(self.shown, 1, 1, f"invalid YAML: {first_line}"))
-            return
-        except RecursionError:
-            self.problems.append(Problem(self.shown, 1, 1, "invalid YAML: nested too deeply"))
             return
         if root is None:
             self.problem(None, "the file is empty (expected a mapping with 'source' and 'entries')")
@@ -276,37 +298,90 @@ class _FileReader:
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         self.problems.append(Problem(self.shown, line, col, " ".join(message.split())))
 
-    def _report_aliases(self, text: str) -> bool:
-        """Report every alias (at the alias itself); True if there were any."""
-        found = False
+    def _prescan(self, text: str) -> bool:
+        """One pass over the parser's events, before any node is built.
+
+        Reports every alias (at the alias itself), nesting deeper than
+        `MAX_DEPTH` and more than `MAX_NODES` values; True when the file may
+        be composed.  The composer sees the same events in the same order, so
+        a syntax error found here is reported by `yaml.compose` instead, and
+        the composer never gets deeper than the depth checked here.
+        """
+        aliases = False
+        depth = 0
+        nodes = 0
         try:
             for event in yaml.parse(text, Loader=_SafeLoader):
-                if isinstance(event, yaml.AliasEvent):
-                    found = True
-                    mark = event.start_mark
-                    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-                    message = f"YAML aliases (*{event.anchor}) are not supported; write it out"
-                    self.problems.append(Problem(self.shown, line, col, message))
+                if isinstance(event, yaml.ScalarEvent):
+                    nodes += 1
+                elif isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                    nodes += 1
+                    depth += 1
+                    if depth > MAX_DEPTH:
+                        self._event_problem(
+                            event, f"nested too deeply (more than {MAX_DEPTH} levels)"
+                        )
+                        return False
+                elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                    depth -= 1
+                elif isinstance(event, yaml.AliasEvent):
+                    aliases = True
+                    self._event_problem(
+                        event, f"YAML aliases (*{event.anchor}) are not supported; write it out"
+                    )
+                if nodes > MAX_NODES:
+                    self._event_problem(
+                        event,
+                        f"too many values (more than {MAX_NODES:,}); split the file",
+                    )
+                    return False
         except yaml.YAMLError:
-            return found  # compose reports the syntax error with its position
-        return found
+            pass  # compose reports the syntax error with its position
+        return not aliases
+
+    def _event_problem(self, event: yaml.Event, message: str) -> None:
+        mark = event.start_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        self.problems.append(Problem(self.shown, line, col, message))
 
     def _read_text(self) -> str | None:
+        outside = self._outside_link()
+        if outside is not None:
+            self.problem(
+                None,
+                f"is a symbolic link to {outside}, outside the briefing folder; it is not followed",
+            )
+            return None
         try:
-            if self.path.is_dir():
-                self.problem(None, "is a folder, not a briefing file")
-                return None
-            size = self.path.stat().st_size
-            if size > MAX_FILE_BYTES:
-                self.problem(
-                    None,
-                    f"file is too large ({size / 1e6:.1f} MB; the limit is "
-                    f"{MAX_FILE_BYTES // (1024 * 1024)} MiB)",
-                )
-                return None
-            data = self.path.read_bytes()[: MAX_FILE_BYTES + 1]
+            # Non-blocking, so that opening a FIFO does not wait for a writer.
+            fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
         except OSError as exc:
             self.problem(None, f"cannot read file: {exc.strerror or exc}")
+            return None
+        try:
+            info = os.fstat(fd)
+            if stat.S_ISDIR(info.st_mode):
+                self.problem(None, "is a folder, not a briefing file")
+                return None
+            if not stat.S_ISREG(info.st_mode):
+                self.problem(None, f"is not a regular file ({_file_type(info.st_mode)})")
+                return None
+            self.size = info.st_size
+            if info.st_size > MAX_FILE_BYTES:
+                self.problem(None, _too_large(info.st_size))
+                return None
+            os.set_blocking(fd, True)
+            with os.fdopen(fd, "rb", closefd=False) as handle:
+                # The file may have grown since fstat: never read past the limit.
+                data = handle.read(MAX_FILE_BYTES + 1)
+        except OSError as exc:
+            self.problem(None, f"cannot read file: {exc.strerror or exc}")
+            return None
+        finally:
+            os.close(fd)
+        self.size = len(data)
+        if len(data) > MAX_FILE_BYTES:
+            self.problem(None, _too_large(len(data)))
             return None
         if data.startswith(b"\xef\xbb\xbf"):
             data = data[3:]
@@ -325,6 +400,16 @@ class _FileReader:
                 )
             )
             return None
+
+    def _outside_link(self) -> str | None:
+        """Where this file's symbolic link points, if that is outside the folder."""
+        if self.root is None or not self.path.is_symlink():
+            return None
+        target = os.path.realpath(self.path)
+        root = os.path.realpath(self.root)
+        if target == root or target.startswith(root.rstrip(os.sep) + os.sep):
+            return None
+        return target
 
     def _mapping(self, node: yaml.Node, what: str) -> dict[str, tuple[yaml.Node, yaml.Node]] | None:
         """Keys → (key node, value node); reports duplicates and non-string keys."""
@@ -589,6 +674,23 @@ class _FileReader:
         return self._paragraphs(node, what)
 
 
+def _too_large(size: int) -> str:
+    return (
+        f"file is too large ({size / 1e6:.1f} MB; the limit is "
+        f"{MAX_FILE_BYTES // (1024 * 1024)} MiB)"
+    )
+
+
+def _file_type(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a plain file"
+
+
 def _describe(node: yaml.Node) -> str:
     if isinstance(node, yaml.MappingNode):
         return "a mapping"
@@ -608,12 +710,21 @@ def _describe(node: yaml.Node) -> str:
 
 
 def briefing_files(folder: Path) -> list[Path]:
-    """The briefing files in a folder and its subfolders, in a stable order."""
+    """The briefing files in a folder and its subfolders, in a stable order.
+
+    Symbolic links to folders are not followed.  Anything named like a
+    briefing file is listed even when it is not a file (a folder, a link to
+    a folder, a pipe), so that reading it reports the problem.
+    """
     found: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in sorted(filenames):
-            if name.endswith(FILE_SUFFIXES) and not name.startswith("."):
+        named = sorted(d for d in dirnames if d.endswith(FILE_SUFFIXES) and not d.startswith("."))
+        dirnames[:] = sorted(
+            d for d in dirnames if not d.startswith(".") and not d.endswith(FILE_SUFFIXES)
+        )
+        names = sorted([*named, *(n for n in filenames if n.endswith(FILE_SUFFIXES))])
+        for name in names:
+            if not name.startswith("."):
                 found.append(Path(dirpath) / name)
     return found
 
@@ -624,6 +735,7 @@ def _read_folders(folders: Iterable[Path]) -> tuple[list[model.Entry], list[Prob
     refs: list[_Ref] = []
     first_seen: dict[str, model.Location] = {}
     unique: dict[Path, Path] = {}
+    total = 0
     for folder in folders:
         unique.setdefault(folder.resolve(), folder)
     for folder in unique.values():
@@ -637,8 +749,20 @@ def _read_folders(folders: Iterable[Path]) -> tuple[list[model.Entry], list[Prob
         if not files:
             problems.append(Problem(str(folder), 1, 1, "no briefing files (*.yaml) in this folder"))
         for path in files:
-            reader = _FileReader(path, str(path))
+            if total > MAX_TOTAL_BYTES:
+                problems.append(
+                    Problem(
+                        str(path),
+                        1,
+                        1,
+                        f"not read: the briefing files together exceed "
+                        f"{MAX_TOTAL_BYTES // (1024 * 1024)} MiB",
+                    )
+                )
+                break
+            reader = _FileReader(path, str(path), root=folder)
             reader.read()
+            total += reader.size
             problems.extend(reader.problems)
             refs.extend(reader.refs)
             for entry_id, loc in reader.declared:
