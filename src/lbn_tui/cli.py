@@ -19,6 +19,7 @@ from lbn_tui import __version__, model
 from lbn_tui.loader import BriefingsError, Problem, bundled_briefings_dir, check, load_corpus
 
 ENV_BRIEFINGS = "LBN_TUI_BRIEFINGS"
+ENV_SERVED = "LBN_TUI_SERVED"
 
 DESCRIPTION = """\
 A terminal briefing browser for the work of the All-Party Parliamentary
@@ -396,7 +397,16 @@ def cmd_app(args: argparse.Namespace, open_ref: str | None = None) -> int:
 
     store = StarStore()
     notice = store.load()
-    return run_app(corpus, open_ref=open_ref, star_store=store, notices=(notice,) if notice else ())
+    # Set by `lbn-tui serve` (and the OpenSSH wrapper) for every reader's
+    # session: turns off whatever would act on the machine running the app.
+    served = os.environ.get(ENV_SERVED, "") == "1"
+    return run_app(
+        corpus,
+        open_ref=open_ref,
+        star_store=store,
+        served=served,
+        notices=(notice,) if notice else (),
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
