@@ -1,0 +1,122 @@
+"""End to end: the installed `lbn-tui` in a real terminal (tmux, 80x24).
+
+A reader types a search, opens a hit, copies it, and quits.  The copy is
+checked where a terminal receives it: tmux with `set-clipboard on` turns
+the app's OSC 52 write into a paste buffer.  After quitting, the shell must
+get its screen back (alternate screen off, the app's footer gone).
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from lbn_tui.export import attributed_text
+from lbn_tui.loader import bundled_briefings_dir, load_corpus
+
+LBN_TUI = Path(sys.executable).parent / "lbn-tui"
+
+
+class Terminal:
+    """One tmux server with one 80x24 window running a shell command."""
+
+    def __init__(self, socket: str) -> None:
+        self.socket = socket
+
+    def tmux(self, *args: str) -> str:
+        result = subprocess.run(
+            ["tmux", "-L", self.socket, *args], capture_output=True, text=True, timeout=10
+        )
+        return result.stdout
+
+    def screen(self) -> str:
+        return self.tmux("capture-pane", "-p", "-t", "reader")
+
+    def keys(self, *keys: str) -> None:
+        self.tmux("send-keys", "-t", "reader", *keys)
+
+    def type(self, text: str) -> None:
+        self.tmux("send-keys", "-t", "reader", "-l", text)
+
+    def wait_for(self, text: str, timeout: float = 15.0) -> str:
+        deadline = time.monotonic() + timeout
+        screen = ""
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if text in screen:
+                return screen
+            time.sleep(0.05)
+        raise AssertionError(f"{text!r} never appeared; the screen was:\n{screen}")
+
+
+@pytest.fixture
+def terminal(tmp_path: Path) -> Iterator[Terminal]:
+    assert shutil.which("tmux"), "tmux is needed for the end-to-end tests (apt-get install tmux)"
+    assert LBN_TUI.exists(), f"the lbn-tui command is not installed next to {sys.executable}"
+    term = Terminal(f"lbn-e2e-{os.getpid()}")
+    state = tmp_path / "state"
+    command = (
+        f"cd {shlex.quote(str(tmp_path))} && XDG_STATE_HOME={shlex.quote(str(state))} "
+        f"{shlex.quote(str(LBN_TUI))}; echo lbn-tui exited $?; sleep 60"
+    )
+    subprocess.run(
+        [
+            "tmux",
+            "-L",
+            term.socket,
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-x",
+            "80",
+            "-y",
+            "24",
+            "-s",
+            "reader",
+            command,
+        ],
+        check=True,
+        timeout=10,
+    )
+    term.tmux("set-option", "-g", "set-clipboard", "on")
+    try:
+        yield term
+    finally:
+        term.tmux("kill-server")
+
+
+def test_search_open_copy_quit_in_a_real_terminal(terminal: Terminal) -> None:
+    corpus = load_corpus([bundled_briefings_dir()])
+    terminal.wait_for("Briefing pack")  # the start screen: session 1's pack
+
+    terminal.keys("/")
+    terminal.type("nationl academy socal prescribing")
+    results = terminal.wait_for("Jim Burt")
+    assert "Quote" in results
+
+    terminal.keys("Enter")
+    reader = terminal.wait_for("oral evidence to inquiry session one")
+    assert "Links" in reader
+
+    terminal.keys("c")
+    terminal.wait_for("Copied")
+    copied = terminal.tmux("show-buffer")
+    quotes = [p for p in corpus.passages if p.kind == "quote" and p.speaker.startswith("Jim Burt")]
+    assert copied in {attributed_text(corpus, p) for p in quotes}, copied
+    assert copied.endswith(
+        "— Jim Burt, National Academy for Social Prescribing, oral evidence to inquiry session one"
+    )
+
+    terminal.keys("q")
+    after = terminal.wait_for("lbn-tui exited 0")
+    assert terminal.tmux("display-message", "-p", "-t", "reader", "#{alternate_on}").strip() == "0"
+    assert "Quit" not in after and "Jim Burt" not in after
