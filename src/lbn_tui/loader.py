@@ -59,14 +59,38 @@ _TEXTUAL_SCALARS = {
 }
 
 
+# Characters that would act on a terminal or break the one-line format of a
+# problem: C0 (tab and newline too), DEL, C1, and the Unicode line separators.
+_UNSAFE_IN_PROBLEM = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+MAX_MESSAGE_CHARS = 500
+
+
+def _visible(text: str) -> str:
+    """``text`` with every unsafe character written as an escape (``\\x1b``)."""
+    return _UNSAFE_IN_PROBLEM.sub(lambda m: repr(m.group())[1:-1], text)
+
+
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """One thing wrong with a briefing file."""
+    """One thing wrong with a briefing file.
+
+    The path and the message may quote the file (a key, a tag, a file name):
+    control characters in them are shown as escapes, never written raw, and
+    a message is cut at `MAX_MESSAGE_CHARS`, so that each problem is one
+    harmless line.
+    """
 
     path: str
     line: int
     column: int
     message: str
+
+    def __post_init__(self) -> None:
+        message = _visible(self.message)
+        if len(message) > MAX_MESSAGE_CHARS:
+            message = message[: MAX_MESSAGE_CHARS - 1] + "…"
+        object.__setattr__(self, "message", message)
+        object.__setattr__(self, "path", _visible(self.path))
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}:{self.column}: {self.message}"
@@ -267,7 +291,7 @@ class _FileReader:
                     self.shown,
                     line,
                     column,
-                    f"invalid YAML: {exc.reason} (character {exc.character!r})",
+                    f"invalid YAML: {exc.reason} ({_character(exc.character)})",
                 )
             )
             return
@@ -672,6 +696,11 @@ class _FileReader:
         if spec.kind == "ids":
             return self._ids(node, what, spec.refers_to, (kind, spec.key) in _SINGLE_ID)
         return self._paragraphs(node, what)
+
+
+def _character(character: object) -> str:
+    code = ord(character) if isinstance(character, str) and len(character) == 1 else character
+    return f"character U+{code:04X}" if isinstance(code, int) else f"character {code!r}"
 
 
 def _too_large(size: int) -> str:
