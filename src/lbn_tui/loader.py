@@ -44,6 +44,7 @@ MAX_FILE_BYTES = 8 * 1024 * 1024
 MAX_TOTAL_BYTES = 64 * 1024 * 1024
 MAX_DEPTH = 64
 MAX_NODES = 250_000
+MAX_ALIAS_PROBLEMS = 10
 FILE_SUFFIXES = (".yaml", ".yml")
 ID_PATTERN = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
 
@@ -331,7 +332,8 @@ class _FileReader:
         a syntax error found here is reported by `yaml.compose` instead, and
         the composer never gets deeper than the depth checked here.
         """
-        aliases = False
+        aliases = 0
+        hidden: yaml.Event | None = None
         depth = 0
         nodes = 0
         try:
@@ -349,10 +351,15 @@ class _FileReader:
                 elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
                     depth -= 1
                 elif isinstance(event, yaml.AliasEvent):
-                    aliases = True
-                    self._event_problem(
-                        event, f"YAML aliases (*{event.anchor}) are not supported; write it out"
-                    )
+                    nodes += 1
+                    aliases += 1
+                    if aliases <= MAX_ALIAS_PROBLEMS:
+                        self._event_problem(
+                            event,
+                            f"YAML aliases (*{event.anchor}) are not supported; write it out",
+                        )
+                    elif hidden is None:
+                        hidden = event
                 if nodes > MAX_NODES:
                     self._event_problem(
                         event,
@@ -361,6 +368,9 @@ class _FileReader:
                     return False
         except yaml.YAMLError:
             pass  # compose reports the syntax error with its position
+        if hidden is not None:
+            more = aliases - MAX_ALIAS_PROBLEMS
+            self._event_problem(hidden, f"this and {more - 1} more YAML aliases (not shown)")
         return not aliases
 
     def _event_problem(self, event: yaml.Event, message: str) -> None:
@@ -731,7 +741,11 @@ def _describe(node: yaml.Node) -> str:
         return "a string"
     if node.tag == _INT:
         return "a number"
-    return f"a {node.tag.rsplit(':', 1)[-1]}"
+    if node.tag in _TEXTUAL_SCALARS:
+        return f"a {node.tag.rsplit(':', 1)[-1]}"
+    # Anything else was tagged in the file (``!!python/object:...``, ``!foo``).
+    shown = node.tag.replace("tag:yaml.org,2002:", "!!", 1)
+    return f"a value tagged {shown}"
 
 
 # --------------------------------------------------------------------------
