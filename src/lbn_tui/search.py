@@ -1,49 +1,80 @@
-"""Fuzzy, typo-tolerant search over passages (search engine v1).
+"""Fuzzy, typo-tolerant search over passages (search engine v2).
 
 No Textual here: the CLI and the app both use this module.
 
-Design, in three stages so that each can be replaced on its own when the
-corpus grows (see the 100k-passage issue):
+Three stages, the same for every corpus size:
 
 1. **Query analysis** (:meth:`SearchIndex._analyse`): the query is
    normalised with :func:`normalize`, capped at :data:`MAX_QUERY_CHARS`
-   and split into words.  Each query word is matched once against the
-   index *vocabulary* (exact, prefix, or ``fuzz.ratio`` >= 80), giving a
-   small table ``vocabulary word -> match quality`` and an IDF weight.
-2. **Candidate selection** (:meth:`SearchIndex._candidates`): v1 returns
-   every passage of the requested kinds.  A character-trigram index can
-   slot in here later.
+   and split into words.  Each query word is matched once against the index
+   *vocabulary* (exact, prefix, or ``fuzz.ratio`` >= 80 against the words
+   sharing one of its first two letters), giving a small table ``vocabulary
+   word -> match quality`` and an IDF weight.  Analysed words are cached, so
+   a keystroke re-analyses only the word being typed.  A query shorter than
+   three characters is a *prefix*: of a word, or of a whole title, speaker
+   line or text.
+2. **Candidate selection** (:meth:`SearchIndex._candidates`): a small corpus
+   (up to :data:`INDEX_THRESHOLD` passages, such as the bundled briefings)
+   scores every passage.  A large one asks a character-trigram index
+   (:mod:`lbn_tui.search_trigram`, numpy, imported only then) for the
+   :data:`DEFAULT_CANDIDATES` passages sharing most trigrams with the query.
 3. **Scoring** (:meth:`SearchIndex._score`): per candidate, for each field
    (text, title, speaker line) a phrase score (``fuzz.partial_ratio`` on the
-   normalised strings) and an IDF-weighted word coverage (handles word
-   order and typos), combined into 0-100.  Spans are computed only for the
-   hits returned.
+   normalised strings) and an IDF-weighted word coverage (handles word order
+   and typos), combined into 0-100 with a small tie-break towards quotes and
+   recommendations over long paragraphs.  Spans are computed only for the
+   hits returned.  :meth:`SearchIndex.scan` is the same search with every
+   passage a candidate: the reference the index is measured against.
 
-For the scaling issue: ``process.cdist`` (which releases the GIL) needs
-numpy, which is not a dependency yet; the per-candidate Python loop in
-``_score`` costs ~10 us per passage, fine for a few hundred candidates; and
-query-word matching scans the whole vocabulary once per query word.
+Large corpora: ``SearchIndex(passages)`` is cheap; the trigram index is
+built on the first search, or by :meth:`SearchIndex.prepare`.
+:meth:`SearchIndex.load_or_build` also keeps it in a cache file under
+``$XDG_CACHE_HOME/lbn-tui/`` keyed by a hash of the passages (see
+:mod:`lbn_tui.index_cache`), so a second start loads it instead.
 
-All rapidfuzz calls get ``processor=None``: strings are normalised once at
-build time, and :func:`normalize` keeps lengths so that offsets found on
-normalised text are valid offsets into the original text.
+Threads: a search holds no lock and changes nothing but size-capped caches,
+so searches may run in worker threads and overlap.  The heavy steps are
+numpy and rapidfuzz C calls of a millisecond or so, and the Python scoring
+loop gives the GIL away every ``sys.getswitchinterval()`` (5 ms), so the UI
+thread keeps running.  Pass ``cancelled=`` (for a Textual worker:
+``lambda: worker.is_cancelled``) and a superseded search stops between
+stages and returns ``[]``.
+
+All rapidfuzz calls get ``processor=None``: strings are normalised once, and
+:func:`normalize` keeps lengths so that offsets found on normalised text are
+valid offsets into the original text.
 """
 
 from __future__ import annotations
 
 import math
 import re
+import threading
 import unicodedata
 from bisect import bisect_left
-from collections.abc import Collection, Iterable, Sequence
+from collections import Counter
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from rapidfuzz import fuzz, process
 
 from .model import Passage
 
-__all__ = ["MAX_QUERY_CHARS", "Hit", "SearchIndex", "normalize", "word_spans"]
+if TYPE_CHECKING:
+    from .search_trigram import TrigramIndex
+
+__all__ = [
+    "DEFAULT_CANDIDATES",
+    "INDEX_THRESHOLD",
+    "MAX_QUERY_CHARS",
+    "Hit",
+    "SearchIndex",
+    "normalize",
+    "word_spans",
+]
 
 #: Only the first this-many characters of a query are scored.
 MAX_QUERY_CHARS = 200
@@ -51,13 +82,29 @@ MAX_QUERY_CHARS = 200
 MAX_QUERY_WORDS = 24
 #: ``fuzz.ratio`` at or above this counts as a typo'd version of a word.
 WORD_RATIO_CUTOFF = 80.0
-#: Words shorter than this match only exactly (prefix and fuzzy need more).
+#: Words shorter than this match only exactly (prefix and fuzzy need more),
+#: except in a query shorter than MIN_PREFIX_LEN, which is all prefix.
 MIN_FUZZY_LEN = 4
 MIN_PREFIX_LEN = 3
+#: Match quality of a word that merely starts with a short query.
+SHORT_PREFIX_QUALITY = 0.8
 #: A query word keeps the vocabulary words matching within this of its best.
 RELATIVE_SLACK = 0.1
 #: Speaker-line field scores are multiplied by this (see _score).
 SPEAKER_WEIGHT = 0.97
+#: Corpora larger than this use the trigram candidate index (and numpy).
+INDEX_THRESHOLD = 2000
+#: Passages re-scored per search when the candidate index is used.
+DEFAULT_CANDIDATES = 300
+#: A long query reads at most this many postings per passage in the corpus
+#: (its rarest trigrams first): bounds the cost of queries of common words.
+POSTINGS_BUDGET = 6
+#: Bump when tokenising, the trigram layout or the bonus change: the cache
+#: key includes it, so old cache files are simply not found.
+INDEX_FORMAT = "v2.1"
+# Size caps of the per-index caches used by searches on a large corpus.
+_DOC_CACHE = 4096
+_TERM_CACHE = 2048
 
 # Kinds whose passages are short, self-contained and quotable: a small
 # tie-break towards them over long article paragraphs.
@@ -115,6 +162,9 @@ def _fold_char(ch: str) -> str:
     return lower if len(lower) == 1 else ch
 
 
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
 def normalize(text: str) -> str:
     """Lower-case and fold ``text`` one character at a time.
 
@@ -127,7 +177,12 @@ def normalize(text: str) -> str:
     """
     if text.isascii():
         return text.lower()
-    return "".join([_fold_char(ch) for ch in text])
+    lowered = text.lower()
+    if len(lowered) != len(text):  # a character lower-cased to two ("İ")
+        return "".join([_fold_char(ch) for ch in text])
+    # Same length: character i of ``lowered`` comes from character i of
+    # ``text``; only the non-ASCII ones need folding, from the original.
+    return _NON_ASCII.sub(lambda m: _fold_char(text[m.start()]), lowered)
 
 
 # A word: letters/digits, keeping "29.8", "1,000" and "don't" whole.
@@ -163,11 +218,9 @@ class _Field:
 
 @dataclass(frozen=True, slots=True)
 class _Doc:
-    passage: Passage
     text: _Field
     title: _Field
     speaker: _Field
-    words: tuple[tuple[int, int, str], ...]  # word spans of the text
     all_words: frozenset[str]  # text, title and speaker words together
     bonus: float
 
@@ -185,48 +238,284 @@ class _Term:
 @dataclass(frozen=True, slots=True)
 class _Query:
     norm: str
+    words: tuple[str, ...]  # every word of norm, in order
     terms: tuple[_Term, ...]
     total_weight: float
+    short: bool  # shorter than MIN_PREFIX_LEN: a prefix
+
+
+def _bonus(passage: Passage) -> float:
+    bonus = _KIND_BONUS.get(passage.kind, 0.0)
+    # Long passages match more by chance: a small penalty.
+    return bonus - min(1.0, max(0, len(passage.text) - 300) / 1000)
+
+
+class _Vocabulary:
+    """Document frequencies, sorted words, and first/second-letter buckets."""
+
+    __slots__ = ("_buckets", "df", "n", "sorted")
+
+    def __init__(self, df: dict[str, int], n: int, words_sorted: list[str] | None = None) -> None:
+        self.df = df
+        self.n = max(1, n)
+        self.sorted = words_sorted if words_sorted is not None else sorted(df)
+        self._buckets: tuple[dict[str, list[str]], dict[str, list[str]]] | None = None
+
+    def idf(self, word: str) -> float:
+        return math.log(1.0 + self.n / (1 + self.df.get(word, 0)))
+
+    def prefixed(self, prefix: str) -> Iterator[str]:
+        vocab = self.sorted
+        i = bisect_left(vocab, prefix)
+        while i < len(vocab) and vocab[i].startswith(prefix):
+            yield vocab[i]
+            i += 1
+
+    def near(self, word: str) -> list[str]:
+        """Words that may be ``word`` with a typo or two: those sharing its
+        first or second letter in either of the first two places (a typo in
+        both of a word's first two letters is not looked for)."""
+        if self._buckets is None:
+            firsts: dict[str, list[str]] = {}
+            seconds: dict[str, list[str]] = {}
+            for w in self.sorted:
+                if len(w) >= MIN_FUZZY_LEN - 1:
+                    firsts.setdefault(w[0], []).append(w)
+                    seconds.setdefault(w[1], []).append(w)
+            self._buckets = (firsts, seconds)
+        firsts, seconds = self._buckets
+        out: list[str] = []
+        for letter in dict.fromkeys(word[:2]):
+            out += firsts.get(letter, ())
+            out += seconds.get(letter, ())
+        return out
+
+
+def _tokenise(
+    passages: Sequence[Passage], sink: Callable[[list[str]], None] | None, chunk: int = 8192
+) -> tuple[dict[str, int], list[float]]:
+    """Document frequencies and bonuses; with ``sink``, also the trigram
+    index strings, ``chunk`` passages at a time."""
+    df: Counter[str] = Counter()
+    bonus: list[float] = []
+    fields: dict[str, tuple[str, frozenset[str]]] = {}
+    strings: list[str] = []
+    findall = _WORD_RE.findall
+    if sink is not None:
+        from .search_trigram import field_string
+    for passage in passages:
+        words = findall(normalize(passage.text))
+        title = fields.get(passage.title)
+        if title is None:
+            title_words = findall(normalize(passage.title))
+            title = (field_string(title_words) if sink else "", frozenset(title_words))
+            fields[passage.title] = title
+        speaker = fields.get(passage.speaker)
+        if speaker is None:
+            speaker_words = findall(normalize(passage.speaker))
+            speaker = (field_string(speaker_words) if sink else "", frozenset(speaker_words))
+            fields[passage.speaker] = speaker
+        if len(fields) > 65536:
+            fields.clear()
+        df.update(title[1].union(words, speaker[1]))
+        bonus.append(_bonus(passage))
+        if sink is not None:
+            strings.append(field_string(words) + title[0] + speaker[0])
+            if len(strings) >= chunk:
+                sink(strings)
+                strings = []
+    if sink is not None and strings:
+        sink(strings)
+    return dict(df), bonus
 
 
 class SearchIndex:
-    """An in-memory index over passages; cheap to build for a few thousand."""
+    """Search over passages: :meth:`search` per keystroke.
 
-    __slots__ = ("_df", "_docs", "_fields", "_n", "_vocab", "_vocab_sorted")
+    ``SearchIndex(passages)`` is cheap at any size.  A corpus of more than
+    :data:`INDEX_THRESHOLD` passages gets a trigram candidate index, built
+    on the first search or by :meth:`prepare`, and kept in ``cache_dir``
+    (none by default; :meth:`load_or_build` uses the XDG cache directory).
+    ``use_index`` forces the choice either way (tests); ``candidates`` is how
+    many passages the index hands to the scorer.
+    """
 
-    def __init__(self, passages: Sequence[Passage]) -> None:
+    __slots__ = (
+        "_cache_dir",
+        "_candidate_count",
+        "_docs",
+        "_fields",
+        "_kind_masks",
+        "_lock",
+        "_passages",
+        "_terms",
+        "_tri",
+        "_use_index",
+        "_vocab",
+    )
+
+    def __init__(
+        self,
+        passages: Sequence[Passage],
+        *,
+        cache_dir: Path | None = None,
+        use_index: bool | None = None,
+        candidates: int = DEFAULT_CANDIDATES,
+    ) -> None:
+        self._passages: tuple[Passage, ...] = tuple(passages)
+        self._use_index = len(self._passages) > INDEX_THRESHOLD if use_index is None else use_index
+        self._cache_dir = cache_dir
+        self._candidate_count = max(1, candidates)
         self._fields: dict[str, _Field] = {}
-        docs: list[_Doc] = []
-        df: dict[str, int] = {}
-        for passage in passages:
-            text_norm = normalize(passage.text)
-            words = tuple(word_spans(text_norm))
-            text = _Field(text_norm, frozenset(w for _, _, w in words))
-            title = self._field(passage.title)
-            speaker = self._field(passage.speaker)
-            all_words = text.words | title.words | speaker.words
-            for word in all_words:
-                df[word] = df.get(word, 0) + 1
-            bonus = _KIND_BONUS.get(passage.kind, 0.0)
-            # Long passages match more by chance: a small penalty.
-            bonus -= min(1.0, max(0, len(passage.text) - 300) / 1000)
-            docs.append(_Doc(passage, text, title, speaker, words, all_words, bonus))
-        self._docs: tuple[_Doc, ...] = tuple(docs)
-        self._df = df
-        self._n = max(1, len(docs))
-        self._vocab: list[str] = list(df)
-        self._vocab_sorted: list[str] = sorted(df)
+        self._terms: dict[tuple[str, bool], _Term] = {}
+        self._kind_masks: dict[frozenset[str], Any] = {}
+        self._lock = threading.Lock()
+        self._tri: TrigramIndex | None = None
+        self._docs: dict[int, _Doc] = {}
+        self._vocab: _Vocabulary | None = None
+        if not self._use_index:
+            # Small: everything now (a few ms for the bundled briefings).
+            df: dict[str, int] = {}
+            for i, passage in enumerate(self._passages):
+                doc = self._make_doc(passage)
+                self._docs[i] = doc
+                for word in doc.all_words:
+                    df[word] = df.get(word, 0) + 1
+            self._vocab = _Vocabulary(df, len(self._passages))
+
+    @classmethod
+    def load_or_build(
+        cls, passages: Sequence[Passage], cache_dir: Path | None = None
+    ) -> SearchIndex:
+        """A ready index: loaded from the cache when the passages are unchanged,
+        else built and cached.  ``cache_dir`` defaults to
+        ``$XDG_CACHE_HOME/lbn-tui``.  Seconds for a large corpus the first
+        time: call it from a worker thread."""
+        if cache_dir is None:
+            from .index_cache import default_cache_dir
+
+            cache_dir = default_cache_dir()
+        return cls(passages, cache_dir=cache_dir).prepare()
+
+    def prepare(self) -> SearchIndex:
+        """Load or build the candidate index now (no-op when small or done)."""
+        if self._vocab is not None:
+            return self
+        with self._lock:
+            if self._vocab is None:
+                self._load_or_build()
+        return self
+
+    @property
+    def ready(self) -> bool:
+        """False until a large corpus's index is built (searching builds it)."""
+        return self._vocab is not None
+
+    @property
+    def uses_index(self) -> bool:
+        return self._use_index
 
     def __len__(self) -> int:
-        return len(self._docs)
+        return len(self._passages)
+
+    # -- building ---------------------------------------------------------
+
+    def _cache_path(self, key: str) -> Path | None:
+        if self._cache_dir is None:
+            return None
+        return self._cache_dir / f"search-{key[:40]}.idx"
+
+    def _load_or_build(self) -> None:
+        from . import index_cache
+
+        n = len(self._passages)
+        path = key = None
+        if self._cache_dir is not None:
+            key = index_cache.content_key(self._passages, INDEX_FORMAT)
+            path = self._cache_path(key)
+        meta = {"key": key, "passages": n, "index": INDEX_FORMAT}
+        if path is not None and self._load(path, meta):
+            return
+        from .search_trigram import TrigramBuilder
+
+        builder = TrigramBuilder()
+        df, bonus = _tokenise(self._passages, builder.add, builder.CHUNK)
+        tri = builder.finish(bonus)
+        self._tri = tri
+        self._vocab = _Vocabulary(df, n)
+        if path is not None:
+            self._save(path, meta)
+
+    def _save(self, path: Path, meta: dict[str, Any]) -> None:
+        import numpy as np
+
+        from . import index_cache
+
+        assert self._tri is not None and self._vocab is not None
+        vocab = self._vocab.sorted
+        words = "\n".join(vocab).encode("utf-8", "surrogatepass")
+        df = np.fromiter((self._vocab.df[w] for w in vocab), dtype="<i8", count=len(vocab))
+        parts: list[tuple[str, str, Any]] = [("vocab", "|u1", words), ("df", "<i8", df)]
+        parts += [(name, array.dtype.str, array) for name, array in self._tri.arrays()]
+        index_cache.write(path, meta, parts)
+
+    def _load(self, path: Path, meta: dict[str, Any]) -> bool:
+        import numpy as np
+
+        from . import index_cache
+        from .search_trigram import TrigramIndex
+
+        parts = index_cache.read(path, meta)
+        if parts is None:
+            return False
+        try:
+            arrays = {
+                name: np.frombuffer(buf, dtype=np.dtype(dtype))
+                for name, (dtype, buf) in parts.items()
+            }
+            tri = TrigramIndex.from_arrays(arrays, len(self._passages))
+            words = bytes(parts["vocab"][1]).decode("utf-8", "surrogatepass")
+            vocab = words.split("\n") if words else []
+            counts = arrays["df"]
+            if counts.dtype != np.int64 or len(counts) != len(vocab):
+                return False
+            if len(vocab) and (counts.min() < 1 or counts.max() > len(self._passages)):
+                return False
+            if vocab != sorted(vocab) or len(set(vocab)) != len(vocab):
+                return False
+            df = dict(zip(vocab, counts.tolist(), strict=True))
+        except (KeyError, ValueError, UnicodeDecodeError):
+            return False
+        self._tri = tri
+        self._vocab = _Vocabulary(df, len(self._passages), vocab)
+        return True
 
     def _field(self, value: str) -> _Field:
         field = self._fields.get(value)
         if field is None:
             norm = normalize(value)
-            field = _Field(norm, frozenset(w for _, _, w in word_spans(norm)))
+            field = _Field(norm, frozenset(_WORD_RE.findall(norm)))
+            if len(self._fields) > _DOC_CACHE and self._use_index:
+                self._fields.clear()
             self._fields[value] = field
         return field
+
+    def _make_doc(self, passage: Passage) -> _Doc:
+        norm = normalize(passage.text)
+        text = _Field(norm, frozenset(_WORD_RE.findall(norm)))
+        title = self._field(passage.title)
+        speaker = self._field(passage.speaker)
+        all_words = text.words | title.words | speaker.words
+        return _Doc(text, title, speaker, all_words, _bonus(passage))
+
+    def _doc(self, i: int) -> _Doc:
+        doc = self._docs.get(i)
+        if doc is None:
+            doc = self._make_doc(self._passages[i])
+            if len(self._docs) >= _DOC_CACHE:
+                self._docs.clear()
+            self._docs[i] = doc
+        return doc
 
     # -- public API -----------------------------------------------------
 
@@ -235,32 +524,64 @@ class SearchIndex:
         query: str,
         kinds: Collection[str] | None = None,
         limit: int = 20,
+        *,
+        cancelled: Callable[[], bool] | None = None,
     ) -> list[Hit]:
         """The best ``limit`` passages for ``query``, best first.
 
         ``kinds`` restricts the search to passages of those kinds.  An empty
-        or whitespace-only query returns no hits.
+        query, or one without a letter or digit, returns no hits.  When
+        ``cancelled`` returns true (checked between stages), the search stops
+        and returns ``[]``.
         """
+        return self._search(query, kinds, limit, cancelled, exhaustive=False)
+
+    def scan(
+        self,
+        query: str,
+        kinds: Collection[str] | None = None,
+        limit: int = 20,
+        *,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> list[Hit]:
+        """:meth:`search` scoring every passage (slow on a large corpus): the
+        reference the candidate index is measured against."""
+        return self._search(query, kinds, limit, cancelled, exhaustive=True)
+
+    def _search(
+        self,
+        query: str,
+        kinds: Collection[str] | None,
+        limit: int,
+        cancelled: Callable[[], bool] | None,
+        *,
+        exhaustive: bool,
+    ) -> list[Hit]:
         if limit <= 0:
             return []
+        self.prepare()
         q = self._analyse(query)
-        if q is None:
+        if q is None or (cancelled is not None and cancelled()):
             return []
-        candidates = self._candidates(q, kinds)
-        scored = self._score(q, candidates)
+        candidates = self._candidates(q, kinds, exhaustive)
+        if cancelled is not None and cancelled():
+            return []
+        scored = self._score(q, candidates, cancelled)
+        if cancelled is not None and cancelled():
+            return []
         scored.sort(key=lambda s: (-s[0], s[1]))
         hits: list[Hit] = []
         seen_entries: set[str] = set()
         for score, i, field in scored:
-            doc = self._docs[i]
-            entry_id = doc.passage.entry_id
+            passage = self._passages[i]
+            entry_id = passage.entry_id
             # Every passage of an article shares its title: a title- or
             # speaker-only match shows the entry once, not once per paragraph.
             if field != "text" and entry_id in seen_entries:
                 continue
             seen_entries.add(entry_id)
             score = round(min(100.0, max(0.0, score)), 1)
-            hits.append(Hit(doc.passage, score, self._spans(q, doc), field))
+            hits.append(Hit(passage, score, self._spans(q, self._doc(i)), field))
             if len(hits) >= limit:
                 break
         return hits
@@ -269,69 +590,103 @@ class SearchIndex:
 
     def _analyse(self, query: str) -> _Query | None:
         norm = " ".join(normalize(query.lstrip()[: MAX_QUERY_CHARS * 2]).split())[:MAX_QUERY_CHARS]
-        if not norm:
+        words = tuple(_WORD_RE.findall(norm))
+        if not words:
             return None
-        seen: set[str] = set()
+        short = len(norm) < MIN_PREFIX_LEN
         terms: list[_Term] = []
-        for _, _, word in word_spans(norm):
-            if word in seen:
-                continue
-            seen.add(word)
-            terms.append(self._term(word))
+        for word in dict.fromkeys(words):
+            terms.append(self._term(word, short))
             if len(terms) >= MAX_QUERY_WORDS:
                 break
         total = sum(t.weight for t in terms)
-        return _Query(norm, tuple(terms), total)
+        return _Query(norm, words, tuple(terms), total, short)
 
-    def _idf(self, word: str) -> float:
-        return math.log(1.0 + self._n / (1 + self._df.get(word, 0)))
+    def _term(self, word: str, short: bool) -> _Term:
+        term = self._terms.get((word, short))
+        if term is None:
+            term = self._analyse_term(word, short)
+            if len(self._terms) >= _TERM_CACHE:
+                self._terms.clear()
+            self._terms[(word, short)] = term
+        return term
 
-    def _term(self, word: str) -> _Term:
+    def _analyse_term(self, word: str, short: bool) -> _Term:
+        vocab = self._vocab
+        assert vocab is not None
         matches: dict[str, float] = {}
-        if word in self._df:
+        if word in vocab.df:
             matches[word] = 1.0
-        if len(word) >= MIN_PREFIX_LEN:
-            vocab = self._vocab_sorted
-            i = bisect_left(vocab, word)
-            while i < len(vocab) and vocab[i].startswith(word):
-                other = vocab[i]
+        if short:
+            for other in vocab.prefixed(word):
+                if other != word:
+                    matches[other] = SHORT_PREFIX_QUALITY
+        elif len(word) >= MIN_PREFIX_LEN:
+            for other in vocab.prefixed(word):
                 if other != word:
                     matches[other] = max(0.9, fuzz.ratio(word, other, processor=None) / 100)
-                i += 1
         if len(word) >= MIN_FUZZY_LEN:
             for other, ratio, _ in process.extract(
                 word,
-                self._vocab,
+                vocab.near(word),
                 scorer=fuzz.ratio,
                 processor=None,
                 score_cutoff=WORD_RATIO_CUTOFF,
                 limit=None,
             ):
-                if len(other) >= MIN_FUZZY_LEN - 1:
-                    quality = ratio / 100
-                    if quality > matches.get(other, 0.0):
-                        matches[other] = quality
+                quality = ratio / 100
+                if quality > matches.get(other, 0.0):
+                    matches[other] = quality
         if matches:
             best = max(matches.values())
             # Keep only the readings closest to what was typed: "socal" is
             # "social", not also "local"; "burt" is not "but" when "burt" exists.
             matches = {w: qual for w, qual in matches.items() if qual >= best - RELATIVE_SLACK}
             # Weight of the word as the reader most likely meant it.
-            weight = max(self._idf(w) for w, qual in matches.items() if qual == best)
+            weight = max(vocab.idf(w) for w, qual in matches.items() if qual == best)
         else:
-            weight = self._idf(word)
-        significant = word.isdigit() or (len(word) >= 3 and word not in _STOPWORDS)
+            weight = vocab.idf(word)
+        significant = short or word.isdigit() or (len(word) >= 3 and word not in _STOPWORDS)
         return _Term(word, weight, matches, significant)
 
     # -- stage 2: candidate selection -------------------------------------
 
-    def _candidates(self, q: _Query, kinds: Collection[str] | None) -> Iterable[int]:
-        """Indices of the passages worth scoring.  v1: all of them."""
-        del q  # a trigram index will use it
+    def _kind_filter(self, kinds: Collection[str] | None) -> frozenset[str] | None:
         if kinds is None:
-            return range(len(self._docs))
-        wanted = frozenset((kinds,) if isinstance(kinds, str) else kinds)
-        return [i for i, d in enumerate(self._docs) if d.passage.kind in wanted]
+            return None
+        return frozenset((kinds,) if isinstance(kinds, str) else kinds)
+
+    def _candidates(
+        self, q: _Query, kinds: Collection[str] | None, exhaustive: bool
+    ) -> Iterable[int]:
+        """Indices of the passages worth scoring."""
+        wanted = self._kind_filter(kinds)
+        if self._tri is None or exhaustive:
+            if wanted is None:
+                return range(len(self._passages))
+            return [i for i, p in enumerate(self._passages) if p.kind in wanted]
+        allowed = None if wanted is None else self._kind_mask(wanted)
+        n = len(self._passages)
+        return self._tri.candidates(
+            q.words,
+            self._candidate_count,
+            allowed,
+            prefix=q.short,
+            budget=max(POSTINGS_BUDGET * n, 1000),
+        )
+
+    def _kind_mask(self, wanted: frozenset[str]) -> Any:
+        mask = self._kind_masks.get(wanted)
+        if mask is None:
+            import numpy as np
+
+            mask = np.fromiter(
+                (p.kind in wanted for p in self._passages), dtype=bool, count=len(self._passages)
+            )
+            if len(self._kind_masks) > 32:
+                self._kind_masks.clear()
+            self._kind_masks[wanted] = mask
+        return mask
 
     # -- stage 3: scoring -------------------------------------------------
 
@@ -357,21 +712,26 @@ class SearchIndex:
         return got / q.total_weight
 
     @staticmethod
-    def _phrase(qnorm: str, fnorm: str) -> float:
+    def _phrase(q: _Query, fnorm: str) -> float:
         """How well the query, as typed, matches a stretch of the field."""
         if not fnorm:
             return 0.0
-        if len(fnorm) >= len(qnorm):
-            return fuzz.partial_ratio(qnorm, fnorm, processor=None)
+        if q.short:
+            # A prefix: of the whole field here, of its words in _coverage.
+            return 100.0 if fnorm.startswith(q.norm) else 0.0
+        if len(fnorm) >= len(q.norm):
+            return fuzz.partial_ratio(q.norm, fnorm, processor=None)
         # The field is shorter than the query: the query must be (nearly) it.
-        return fuzz.ratio(qnorm, fnorm, processor=None)
+        return fuzz.ratio(q.norm, fnorm, processor=None)
 
     def _field_score(self, q: _Query, field: _Field) -> float:
         if not field.norm:
             return 0.0
-        return 0.5 * self._phrase(q.norm, field.norm) + 50.0 * self._coverage(q, field.words)
+        return 0.5 * self._phrase(q, field.norm) + 50.0 * self._coverage(q, field.words)
 
-    def _score(self, q: _Query, candidates: Iterable[int]) -> list[tuple[float, int, str]]:
+    def _score(
+        self, q: _Query, candidates: Iterable[int], cancelled: Callable[[], bool] | None
+    ) -> list[tuple[float, int, str]]:
         """(score, passage index, best field) for each candidate.
 
         The score is 0..100 give or take the small kind bonus."""
@@ -387,8 +747,10 @@ class SearchIndex:
             return value
 
         out: list[tuple[float, int, str]] = []
-        for i in candidates:
-            doc = self._docs[i]
+        for count, i in enumerate(candidates):
+            if cancelled is not None and count % 256 == 255 and cancelled():
+                return []
+            doc = self._doc(i)
             text = self._field_score(q, doc.text)
             title = cached(doc.title)
             # An attribution that names another work (a figure's origin) is a
@@ -410,26 +772,26 @@ class SearchIndex:
 
     def _spans(self, q: _Query, doc: _Doc) -> tuple[tuple[int, int], ...]:
         """Whole-word spans of the text words that match a query word."""
-        if not doc.words:
+        words = word_spans(doc.text.norm)
+        if not words:
             return ()
         window = (0, 0)
-        if len(doc.text.norm) >= len(q.norm):
+        if len(doc.text.norm) >= len(q.norm) and any(
+            not t.significant and t.matches for t in q.terms
+        ):
             align = fuzz.partial_ratio_alignment(q.norm, doc.text.norm, processor=None)
             if align is not None and align.score >= 60:
                 window = (align.dest_start, align.dest_end)
-        marked: list[tuple[int, int]] = []
-        for start, end, word in doc.words:
-            in_window = start < window[1] and end > window[0]
-            for term in q.terms:
-                if word in term.matches and (term.significant or in_window):
-                    marked.append((start, end))
-                    break
-            else:
-                marked.append((-1, -1))
         spans: list[tuple[int, int]] = []
         previous_marked = False
-        for start, end in marked:
-            if start < 0:
+        for start, end, word in words:
+            in_window = start < window[1] and end > window[0]
+            marked = False
+            for term in q.terms:
+                if word in term.matches and (term.significant or in_window):
+                    marked = True
+                    break
+            if not marked:
                 previous_marked = False
                 continue
             if previous_marked and spans:
