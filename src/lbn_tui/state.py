@@ -4,23 +4,31 @@ Stored as JSON in the XDG state directory (``$XDG_STATE_HOME/lbn-tui``,
 default ``~/.local/state/lbn-tui``).  Every save writes a temporary file in
 the same folder, flushes it to disk and renames it over the old one, so a
 crash or a full disk at any moment leaves either the old or the new file,
-never a torn one.  Before saving, the file is read again and merged, so two
-running instances do not drop each other's stars.  A file that cannot be
-understood is renamed aside (``starred.json.corrupt-<time>``) and reported,
-never silently overwritten.
+never a torn one; the folder is flushed after the rename.  Before saving, the
+file is read again and merged, so two running instances do not drop each
+other's stars; read, merge and rename happen under an exclusive lock on the
+state folder (``flock``), so two saves at the same moment cannot lose one
+another's update either.  Temporary files left by a process killed mid-save
+are removed at the next start.  A file that cannot be understood is renamed
+aside (``starred.json.corrupt-<time>``) and reported, never silently
+overwritten.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import fcntl
 import json
 import os
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 STATE_FILE_NAME = "starred.json"
 _FORMAT_VERSION = 1
+LOCK_TIMEOUT = 2.0  # seconds to wait for another instance's save
 
 
 class StateError(Exception):
@@ -64,6 +72,7 @@ class StarStore:
             data = self.path.read_bytes()
         except FileNotFoundError:
             self._refs = []
+            self._remove_stale_temporaries()
             return None
         except OSError as exc:
             self.available = False
@@ -81,6 +90,7 @@ class StarStore:
                 self.available = False
                 return f"{self.path} is not a valid stars file ({exc}); starring is off"
             return f"{self.path} was not a valid stars file ({exc}); it was moved to {aside.name}"
+        self._remove_stale_temporaries()
         return None
 
     def toggle(self, ref: str) -> bool:
@@ -98,39 +108,88 @@ class StarStore:
     def _update(self, add: tuple[str, ...], remove: tuple[str, ...]) -> None:
         if not self.available:
             raise StateError("Starring is unavailable (the state folder cannot be used)")
-        # Merge with what another instance may have saved meanwhile.
-        current = list(self._refs)
+        folder = self.path.parent
         try:
-            current = list(dict.fromkeys([*_parse(self.path.read_bytes()), *self._refs]))
-        except FileNotFoundError:
-            pass
-        except (OSError, ValueError, UnicodeDecodeError):
-            pass  # keep our own view; the save below replaces the bad file
-        for ref in add:
-            if ref not in current:
-                current.append(ref)
-        current = [r for r in current if r not in remove]
-        self._save(current)
+            folder.mkdir(parents=True, exist_ok=True)
+            with _locked(folder) as folder_fd:
+                # Merge with what another instance may have saved meanwhile.
+                current = list(self._refs)
+                try:
+                    current = list(dict.fromkeys([*_parse(self.path.read_bytes()), *self._refs]))
+                except FileNotFoundError:
+                    pass
+                except (OSError, ValueError, UnicodeDecodeError):
+                    pass  # keep our own view; the save below replaces the bad file
+                for ref in add:
+                    if ref not in current:
+                        current.append(ref)
+                current = [r for r in current if r not in remove]
+                self._save(current, folder_fd)
+        except OSError as exc:
+            raise StateError(
+                f"Could not save stars to {self.path}: {exc.strerror or exc}"
+            ) from None
         self._refs = current
 
-    def _save(self, refs: list[str]) -> None:
+    def _save(self, refs: list[str], folder_fd: int) -> None:
         payload = json.dumps({"version": _FORMAT_VERSION, "starred": refs}, indent=1) + "\n"
         folder = self.path.parent
         tmp_name = ""
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            fd, tmp_name = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=folder)
+            fd, tmp_name = tempfile.mkstemp(prefix=self._temp_prefix, dir=folder)
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 handle.write(payload)
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(tmp_name, self.path)
             tmp_name = ""
-        except OSError as exc:
-            raise StateError(
-                f"Could not save stars to {self.path}: {exc.strerror or exc}"
-            ) from None
+            # Make the rename itself durable; not every file system can.
+            with contextlib.suppress(OSError):
+                os.fsync(folder_fd)
         finally:
             if tmp_name:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp_name)
+
+    @property
+    def _temp_prefix(self) -> str:
+        return f".{self.path.name}."
+
+    def _remove_stale_temporaries(self) -> None:
+        """Remove what a save killed half-way left behind (under the lock)."""
+        folder = self.path.parent
+        with contextlib.suppress(OSError, StateError), _locked(folder, wait=False):
+            for entry in os.scandir(folder):
+                if entry.name.startswith(self._temp_prefix) and entry.is_file(
+                    follow_symlinks=False
+                ):
+                    with contextlib.suppress(OSError):
+                        os.unlink(entry.path)
+
+
+@contextlib.contextmanager
+def _locked(folder: Path, wait: bool = True) -> Iterator[int]:
+    """Hold an exclusive lock on ``folder``; yields the folder's descriptor.
+
+    Every save holds it from reading the file to the rename, so saves by
+    several processes are serialised.  Waits up to `LOCK_TIMEOUT` seconds
+    (not forever: another instance could be stopped while saving).
+    """
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        deadline = time.monotonic() + (LOCK_TIMEOUT if wait else 0)
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN):
+                    break  # locks not supported here: go on unlocked
+                if time.monotonic() >= deadline:
+                    raise StateError(
+                        f"Could not save stars: another lbn-tui is saving to {folder}"
+                    ) from None
+                time.sleep(0.01)
+        yield fd
+    finally:
+        os.close(fd)  # releases the lock
