@@ -19,6 +19,7 @@ Prints one JSON line:
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import shlex
@@ -32,8 +33,10 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 BARE_APP = HERE / "bare_app.py"
-LBN_MARKER = "Sessions"
+LBN_MARKER = "Briefing pack"  # on the start screen: session 1's pack
 BARE_MARKER = "bare app ready"
+
+_RUN_NUMBER = itertools.count()
 
 LAUNCHER = """
 import resource, subprocess, sys
@@ -53,7 +56,7 @@ def tmux(socket: str, *args: str) -> str:
 
 def measure(command: list[str], marker: str, timeout: float = 30.0) -> tuple[float, float]:
     """(seconds to first frame, peak RSS in MiB) of one run."""
-    socket = f"lbn-bench-{os.getpid()}"
+    socket = f"lbn-bench-{os.getpid()}-{next(_RUN_NUMBER)}"  # a fresh server per run
     with tempfile.TemporaryDirectory() as tmp:
         rss_file = Path(tmp) / "rss"
         launcher = Path(tmp) / "launch.py"

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path, PurePath
 from typing import ClassVar
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -114,6 +115,14 @@ class LbnApp(App[int]):
             self.notify(notice, severity="warning", timeout=8)
         # Build the search index before the first keystroke needs it.
         self.run_worker(self.index.get, thread=True, group="index", exit_on_error=False)
+
+    def on_key(self, event: events.Key) -> None:
+        # Runs before the App's own key handling (bindings): a stray key
+        # taken into the search box must not also trigger a binding.
+        browser = self.browser
+        if browser is not None and self.screen is browser and browser.take_stray_key(event):
+            event.stop()
+            event.prevent_default()
 
     # -- safety --------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -239,10 +239,12 @@ class BrowserScreen(Screen[None]):
             self.call_after_refresh(self._initial_focus, True)
 
     def _initial_focus(self, reader: bool) -> None:
+        if self.has_class("-searching"):
+            return  # the reader pressed "/" before the first refresh ended
         if reader or self.narrow or not self.nav_visible:
-            self.reader.focus()
+            self.set_focus(self.reader)
         else:
-            self.navigator.focus()
+            self.set_focus(self.navigator)
 
     def _title_of(self, entry_id: str) -> str:
         entry = self.corpus.get(entry_id)
@@ -325,7 +327,24 @@ class BrowserScreen(Screen[None]):
             self._before_search = focused if focused is not self.search_panel.input else None
             self.add_class("-searching")
             self.search_panel.run_search()
-        self.search_panel.input.focus()
+        # Focus now, not on the next loop turn (`Widget.focus` defers): keys
+        # typed right after "/" are already queued and must reach the box.
+        self.set_focus(self.search_panel.input, scroll_visible=False)
+
+    def take_stray_key(self, event: events.Key) -> bool:
+        """Put a key typed in a burst right after "/" into the search box.
+
+        Textual forwards each key to the widget focused when it arrives, so
+        keys queued behind "/" go to the reader; unhandled, they bubble up to
+        the app (which calls this) after the search box has taken focus.
+        Returns True when the key was taken.
+        """
+        box = self.search_panel.input
+        searching = self.has_class("-searching") and self.focused is box
+        if searching and event.is_printable and event.character:
+            box.insert_text_at_cursor(event.character)
+            return True
+        return False
 
     def _close_search(self, *, restore_focus: bool) -> None:
         self.remove_class("-searching")
