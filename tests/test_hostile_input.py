@@ -439,3 +439,18 @@ def test_a_device_inside_the_folder_is_not_read(tmp_path: Path) -> None:
         pytest.skip(f"cannot make a device node here: {exc}")
     problems = check([tmp_path])
     assert [p.message for p in problems] == ["is not a regular file (a device)"]
+
+
+def test_running_out_of_memory_while_loading_is_a_problem(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "f.yaml").write_text(GOOD, encoding="utf-8")
+
+    def exhausted(*_args: object, **_kw: object) -> None:
+        raise MemoryError
+
+    monkeypatch.setattr(loader.yaml, "compose", exhausted)
+    problems = check([tmp_path])
+    assert [(p.line, p.column, p.message) for p in problems] == [
+        (1, 1, "the file is too complex to load (out of memory)")
+    ]
