@@ -44,7 +44,7 @@ def screen_text(app: LbnApp) -> str:
 
 def reader_text(app: LbnApp) -> str:
     reader = browser(app).reader
-    return "\n".join(v.block.content.plain for v in reader.block_views)
+    return "\n".join(block.content.plain for block in reader.blocks)
 
 
 async def settle(pilot: object) -> None:
@@ -392,7 +392,9 @@ async def test_markup_in_text_is_shown_literally(mini_corpus: Corpus, tmp_path: 
         assert MARKUP in screen_text(app)
         # Clicking it does nothing but move the cursor: the app is still running.
         reader = browser(app).reader
-        await pilot.click(reader.block_views[reader.cursor or 0])
+        offset = reader.block_offset(reader.cursor or 0)
+        assert offset is not None
+        assert await pilot.click(Reader, offset=offset)
         await pilot.pause()
         assert app.is_running
         # In search results too.
