@@ -88,6 +88,8 @@ MIN_FUZZY_LEN = 4
 MIN_PREFIX_LEN = 3
 #: Match quality of a word that merely starts with a short query.
 SHORT_PREFIX_QUALITY = 0.8
+#: Phrase score of a text (not a title or name) starting with a short query.
+SHORT_TEXT_START = 60.0
 #: A query word keeps the vocabulary words matching within this of its best.
 RELATIVE_SLACK = 0.1
 #: Speaker-line field scores are multiplied by this (see _score).
@@ -221,7 +223,6 @@ class _Doc:
     text: _Field
     title: _Field
     speaker: _Field
-    all_words: frozenset[str]  # text, title and speaker words together
     bonus: float
 
 
@@ -242,6 +243,8 @@ class _Query:
     terms: tuple[_Term, ...]
     total_weight: float
     short: bool  # shorter than MIN_PREFIX_LEN: a prefix
+    # Vocabulary word -> (term number, quality) for every term it matches.
+    lookup: dict[str, tuple[tuple[int, float], ...]]
 
 
 def _bonus(passage: Passage) -> float:
@@ -379,7 +382,7 @@ class SearchIndex:
             for i, passage in enumerate(self._passages):
                 doc = self._make_doc(passage)
                 self._docs[i] = doc
-                for word in doc.all_words:
+                for word in doc.text.words | doc.title.words | doc.speaker.words:
                     df[word] = df.get(word, 0) + 1
             self._vocab = _Vocabulary(df, len(self._passages))
 
@@ -505,8 +508,7 @@ class SearchIndex:
         text = _Field(norm, frozenset(_WORD_RE.findall(norm)))
         title = self._field(passage.title)
         speaker = self._field(passage.speaker)
-        all_words = text.words | title.words | speaker.words
-        return _Doc(text, title, speaker, all_words, _bonus(passage))
+        return _Doc(text, title, speaker, _bonus(passage))
 
     def _doc(self, i: int) -> _Doc:
         doc = self._docs.get(i)
@@ -600,7 +602,12 @@ class SearchIndex:
             if len(terms) >= MAX_QUERY_WORDS:
                 break
         total = sum(t.weight for t in terms)
-        return _Query(norm, words, tuple(terms), total, short)
+        lookup: dict[str, list[tuple[int, float]]] = {}
+        for number, term in enumerate(terms):
+            for word, quality in term.matches.items():
+                lookup.setdefault(word, []).append((number, quality))
+        frozen = {word: tuple(pairs) for word, pairs in lookup.items()}
+        return _Query(norm, words, tuple(terms), total, short, frozen)
 
     def _term(self, word: str, short: bool) -> _Term:
         term = self._terms.get((word, short))
@@ -641,7 +648,9 @@ class SearchIndex:
             best = max(matches.values())
             # Keep only the readings closest to what was typed: "socal" is
             # "social", not also "local"; "burt" is not "but" when "burt" exists.
-            matches = {w: qual for w, qual in matches.items() if qual >= best - RELATIVE_SLACK}
+            # (A short query is a prefix: all its words stay.)
+            if not short:
+                matches = {w: q for w, q in matches.items() if q >= best - RELATIVE_SLACK}
             # Weight of the word as the reader most likely meant it.
             weight = max(vocab.idf(w) for w, qual in matches.items() if qual == best)
         else:
@@ -691,43 +700,53 @@ class SearchIndex:
     # -- stage 3: scoring -------------------------------------------------
 
     @staticmethod
-    def _coverage(q: _Query, words: frozenset[str]) -> float:
-        """IDF-weighted share (0..1) of the query words found in ``words``."""
-        if q.total_weight <= 0 or not words:
+    def _best(q: _Query, words: frozenset[str]) -> dict[int, float]:
+        """Per query term (by number), its best match quality among ``words``."""
+        best: dict[int, float] = {}
+        if not words:
+            return best
+        for word in q.lookup.keys() & words:  # a C loop over the smaller side
+            for number, quality in q.lookup[word]:
+                if quality > best.get(number, 0.0):
+                    best[number] = quality
+        return best
+
+    @staticmethod
+    def _coverage(q: _Query, best: dict[int, float]) -> float:
+        """IDF-weighted share (0..1) of the query words found (see _best)."""
+        if q.total_weight <= 0 or not best:
             return 0.0
-        got = 0.0
-        for term in q.terms:
-            best = 0.0
-            matches = term.matches
-            if len(matches) <= len(words):
-                for word, quality in matches.items():
-                    if quality > best and word in words:
-                        best = quality
-            else:
-                for word in words:
-                    quality = matches.get(word, 0.0)
-                    if quality > best:
-                        best = quality
-            got += best * term.weight
+        terms = q.terms
+        # Summed in term order, as a plain loop over the terms would.
+        got = sum(terms[number].weight * best[number] for number in sorted(best))
         return got / q.total_weight
 
     @staticmethod
-    def _phrase(q: _Query, fnorm: str) -> float:
+    def _phrase(q: _Query, fnorm: str, is_text: bool = False) -> float:
         """How well the query, as typed, matches a stretch of the field."""
         if not fnorm:
             return 0.0
         if q.short:
             # A prefix: of the whole field here, of its words in _coverage.
-            return 100.0 if fnorm.startswith(q.norm) else 0.0
+            # A title or a name is what a reader starts typing, more than the
+            # first word of a paragraph.
+            if fnorm.startswith(q.norm):
+                return SHORT_TEXT_START if is_text else 100.0
+            return 0.0
         if len(fnorm) >= len(q.norm):
             return fuzz.partial_ratio(q.norm, fnorm, processor=None)
         # The field is shorter than the query: the query must be (nearly) it.
         return fuzz.ratio(q.norm, fnorm, processor=None)
 
-    def _field_score(self, q: _Query, field: _Field) -> float:
+    def _field_score(
+        self, q: _Query, field: _Field, is_text: bool = False
+    ) -> tuple[float, dict[int, float]]:
+        """The field's 0..100 score, and its _best table for the spread."""
         if not field.norm:
-            return 0.0
-        return 0.5 * self._phrase(q, field.norm) + 50.0 * self._coverage(q, field.words)
+            return 0.0, {}
+        best = self._best(q, field.words)
+        score = 0.5 * self._phrase(q, field.norm, is_text) + 50.0 * self._coverage(q, best)
+        return score, best
 
     def _score(
         self, q: _Query, candidates: Iterable[int], cancelled: Callable[[], bool] | None
@@ -735,9 +754,9 @@ class SearchIndex:
         """(score, passage index, best field) for each candidate.
 
         The score is 0..100 give or take the small kind bonus."""
-        cache: dict[int, float] = {}
+        cache: dict[int, tuple[float, dict[int, float]]] = {}
 
-        def cached(field: _Field) -> float:
+        def cached(field: _Field) -> tuple[float, dict[int, float]]:
             # Titles and speaker lines repeat across passages: score once.
             key = id(field)
             value = cache.get(key)
@@ -751,18 +770,27 @@ class SearchIndex:
             if cancelled is not None and count % 256 == 255 and cancelled():
                 return []
             doc = self._doc(i)
-            text = self._field_score(q, doc.text)
-            title = cached(doc.title)
+            text, spread_best = self._field_score(q, doc.text, is_text=True)
+            title, title_best = cached(doc.title)
+            speaker, speaker_best = cached(doc.speaker)
             # An attribution that names another work (a figure's origin) is a
             # weaker match than that work's own title: a slight discount.
-            speaker = SPEAKER_WEIGHT * cached(doc.speaker)
+            speaker *= SPEAKER_WEIGHT
             best, field = text, "text"
             if title > best:
                 best, field = title, "title"
             if speaker > best:
                 best, field = speaker, "speaker"
             # Words spread over the fields (a fragment plus the speaker's name).
-            spread = 100.0 * self._coverage(q, doc.all_words)
+            if title_best or speaker_best:
+                spread_best = dict(spread_best)
+                for other in (title_best, speaker_best):
+                    for number, quality in other.items():
+                        if quality > spread_best.get(number, 0.0):
+                            spread_best[number] = quality
+            spread = 100.0 * self._coverage(q, spread_best)
+            if best <= 0.0 and spread <= 0.0:
+                continue  # nothing matched at all
             # Unclamped, so that the kind tie-break also works among perfect
             # matches; search() clamps what it reports.
             out.append((0.85 * best + 0.15 * spread + doc.bonus, i, field))
@@ -772,31 +800,33 @@ class SearchIndex:
 
     def _spans(self, q: _Query, doc: _Doc) -> tuple[tuple[int, int], ...]:
         """Whole-word spans of the text words that match a query word."""
-        words = word_spans(doc.text.norm)
-        if not words:
+        norm = doc.text.norm
+        matched = q.lookup.keys() & doc.text.words
+        if not matched:
             return ()
+        significant = set()
+        for word in matched:
+            if any(q.terms[number].significant for number, _ in q.lookup[word]):
+                significant.add(word)
         window = (0, 0)
-        if len(doc.text.norm) >= len(q.norm) and any(
-            not t.significant and t.matches for t in q.terms
-        ):
-            align = fuzz.partial_ratio_alignment(q.norm, doc.text.norm, processor=None)
+        if len(significant) < len(matched) and len(norm) >= len(q.norm):
+            # Stopwords and short words: only inside the stretch of text that
+            # matches the query as typed.
+            align = fuzz.partial_ratio_alignment(q.norm, norm, processor=None)
             if align is not None and align.score >= 60:
                 window = (align.dest_start, align.dest_end)
         spans: list[tuple[int, int]] = []
         previous_marked = False
-        for start, end, word in words:
-            in_window = start < window[1] and end > window[0]
-            marked = False
-            for term in q.terms:
-                if word in term.matches and (term.significant or in_window):
-                    marked = True
-                    break
-            if not marked:
-                previous_marked = False
-                continue
-            if previous_marked and spans:
-                spans[-1] = (spans[-1][0], end)
+        for m in _WORD_RE.finditer(norm):
+            word = m.group()
+            if word in significant or (
+                word in matched and m.start() < window[1] and m.end() > window[0]
+            ):
+                if previous_marked:
+                    spans[-1] = (spans[-1][0], m.end())
+                else:
+                    spans.append((m.start(), m.end()))
+                previous_marked = True
             else:
-                spans.append((start, end))
-            previous_marked = True
+                previous_marked = False
         return tuple(spans)

@@ -70,8 +70,11 @@ def field_string(words: Sequence[str]) -> str:
 
 def _symbols(text: str) -> npt.NDArray[np.uint32]:
     cp = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    hashed = _HASH_BASE + cp % _HASH_SLOTS
-    return np.where(cp < 256, _TABLE[np.minimum(cp, 255)], hashed).astype(np.uint32)
+    sym = _TABLE[np.minimum(cp, 255)]
+    wide = np.flatnonzero(cp >= 256)
+    if len(wide):
+        sym[wide] = _HASH_BASE + cp[wide] % _HASH_SLOTS
+    return sym
 
 
 def _keys(sym: npt.NDArray[np.uint32]) -> npt.NDArray[np.uint32]:
@@ -98,7 +101,7 @@ class TrigramBuilder:
     memory is ~2 bytes per posting on top of the final 4.
     """
 
-    CHUNK = 8192
+    CHUNK = 2048
 
     def __init__(self) -> None:
         self._counts = np.zeros(_KEY_SPACE, dtype=np.int64)

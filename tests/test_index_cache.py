@@ -1,0 +1,227 @@
+"""The on-disk cache of the large-corpus search index."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+
+from lbn_tui import index_cache, search_trigram
+from lbn_tui.model import Passage
+from lbn_tui.search import SearchIndex
+
+PASSAGES = [
+    Passage(
+        "q1",
+        0,
+        "quote",
+        "Social prescribing works best with a strong community.",
+        "Jim Burt",
+        "Jim Burt, NASP",
+    ),
+    Passage(
+        "a1",
+        0,
+        "article",
+        "Mutual aid groups sprang up overnight in the pandemic.",
+        "Built for this",
+    ),
+    Passage(
+        "a1",
+        1,
+        "article",
+        "A Community Wealth Fund of £2 billion for 225 neighbourhoods.",
+        "Built for this",
+    ),
+    Passage(
+        "f1",
+        0,
+        "figure",
+        "£29.8bn: the additional economic output",
+        "£29.8bn",
+        "Frontier Economics",
+    ),
+]
+QUERIES = ["socal prescribing", "mutual aid", "29.8bn", "jim", "community wealth fund", "s"]
+
+
+class Builds:
+    """Counts trigram index builds."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.count = 0
+        original = search_trigram.TrigramBuilder.finish
+
+        def finish(builder: search_trigram.TrigramBuilder, bonus: list[float]) -> object:
+            self.count += 1
+            return original(builder, bonus)
+
+        monkeypatch.setattr(search_trigram.TrigramBuilder, "finish", finish)
+
+
+def _results(index: SearchIndex) -> list[list[tuple[str, int, float, tuple[tuple[int, int], ...]]]]:
+    return [
+        [(h.passage.entry_id, h.passage.index, h.score, h.spans) for h in index.search(q)]
+        for q in QUERIES
+    ]
+
+
+def _load(passages: list[Passage], cache: Path) -> SearchIndex:
+    return SearchIndex(passages, cache_dir=cache, use_index=True).prepare()
+
+
+def _only_file(cache: Path) -> Path:
+    files = list(cache.glob("search-*.idx"))
+    assert len(files) == 1, files
+    return files[0]
+
+
+def test_second_start_loads_instead_of_building(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    builds = Builds(monkeypatch)
+    first = _load(PASSAGES, tmp_path)
+    assert builds.count == 1
+    _only_file(tmp_path)
+    second = _load(PASSAGES, tmp_path)
+    assert builds.count == 1, "the cache file was not used"
+    assert _results(second) == _results(first)
+    assert _results(first) == _results(SearchIndex(PASSAGES, use_index=True))
+
+
+def test_changed_content_rebuilds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    builds = Builds(monkeypatch)
+    _load(PASSAGES, tmp_path)
+    changed = [*PASSAGES[:-1], Passage("f1", 0, "figure", "£30bn: output", "£30bn", "Frontier")]
+    index = _load(changed, tmp_path)
+    assert builds.count == 2
+    assert index.search("30bn")[0].passage.text.startswith("£30bn")
+    assert len(list(tmp_path.glob("search-*.idx"))) == 2
+    # Same texts, another kind: also new content (the kind sets the bonus).
+    rekinded = [*PASSAGES[:3], dataclasses.replace(PASSAGES[3], kind="quote")]
+    _load(rekinded, tmp_path)
+    assert builds.count == 3
+
+
+def _corruptions(data: bytes) -> dict[str, bytes]:
+    middle = len(data) // 2
+    return {
+        "empty": b"",
+        "truncated": data[: len(data) - 5],
+        "header only": data[:40],
+        "flipped byte": data[:middle] + bytes([data[middle] ^ 0xFF]) + data[middle + 1 :],
+        "extra bytes": data + b"\0" * 8,
+        "bad magic": b"XXXXXXXX" + data[8:],
+        "huge header length": data[:8] + (1 << 60).to_bytes(8, "little") + data[16:],
+        "garbage": bytes(range(256)) * 4,
+    }
+
+
+@pytest.mark.parametrize("kind", list(_corruptions(b"x" * 100)))
+def test_corrupt_cache_is_ignored_and_rebuilt(
+    kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = _results(_load(PASSAGES, tmp_path))
+    path = _only_file(tmp_path)
+    path.write_bytes(_corruptions(path.read_bytes())[kind])
+    builds = Builds(monkeypatch)
+    index = _load(PASSAGES, tmp_path)
+    assert builds.count == 1, "a corrupt cache file was trusted"
+    assert _results(index) == expected
+    # ... and replaced by a good one.
+    _load(PASSAGES, tmp_path)
+    assert builds.count == 1
+
+
+def test_valid_file_with_bad_contents_is_ignored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Checksums right, but a posting points past the corpus: not trusted."""
+    _load(PASSAGES, tmp_path)
+    path = _only_file(tmp_path)
+    data = path.read_bytes()
+    size = int.from_bytes(data[8:16], "little")
+    header = json.loads(data[16 : 16 + size])
+    parts = index_cache.read(path, header["meta"])
+    assert parts is not None
+    import numpy as np
+
+    rewritten = []
+    for name, (dtype, buf) in parts.items():
+        array = np.frombuffer(buf, dtype=np.dtype(dtype)).copy()
+        if name == "postings":
+            array[0] = 10_000
+        rewritten.append((name, dtype, array))
+    assert index_cache.write(path, header["meta"], rewritten)
+    builds = Builds(monkeypatch)
+    index = _load(PASSAGES, tmp_path)
+    assert builds.count == 1
+    assert index.search("mutual aid")[0].passage.entry_id == "a1"
+
+
+def test_file_for_other_content_is_ignored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file renamed to another corpus's name: its meta does not match."""
+    _load(PASSAGES, tmp_path)
+    path = _only_file(tmp_path)
+    other = PASSAGES[:2]
+    key = index_cache.content_key(other, "v")
+    assert key != index_cache.content_key(PASSAGES, "v")
+    builds = Builds(monkeypatch)
+    index = SearchIndex(other, cache_dir=tmp_path, use_index=True)
+    target = index._cache_path(index_cache.content_key(other, search_index_format()))
+    assert target is not None
+    path.rename(target)
+    index.prepare()
+    assert builds.count == 1
+    assert {h.passage.entry_id for h in index.search("community")} <= {"q1", "a1"}
+
+
+def search_index_format() -> str:
+    from lbn_tui.search import INDEX_FORMAT
+
+    return INDEX_FORMAT
+
+
+def test_read_rejects_disallowed_dtype_and_bad_json(tmp_path: Path) -> None:
+    path = tmp_path / "x.idx"
+    with pytest.raises(ValueError):
+        index_cache.write(path, {}, [("a", "|O", b"1234")])
+    assert index_cache.write(path, {"k": 1}, [("a", "<i8", b"\0" * 8)])
+    assert index_cache.read(path, {"k": 1}) is not None
+    assert index_cache.read(path, {"k": 2}) is None
+    data = path.read_bytes().replace(b'"<i8"', b'"|O "')
+    path.write_bytes(data)
+    assert index_cache.read(path, {"k": 1}) is None
+    path.write_bytes(index_cache.MAGIC + (5).to_bytes(8, "little") + b"{{{{{")
+    assert index_cache.read(path, {"k": 1}) is None
+    assert index_cache.read(tmp_path / "missing.idx", {}) is None
+
+
+def test_content_key_is_unambiguous() -> None:
+    a = [Passage("e", 0, "quote", "ab", "c")]
+    b = [Passage("e", 0, "quote", "a", "bc")]
+    assert index_cache.content_key(a, "v") != index_cache.content_key(b, "v")
+    assert index_cache.content_key(a, "v") != index_cache.content_key(a, "w")
+    assert index_cache.content_key(a, "v") == index_cache.content_key(list(a), "v")
+
+
+def test_default_cache_dir_follows_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert index_cache.default_cache_dir() == tmp_path / "lbn-tui"
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/path")
+    assert index_cache.default_cache_dir() == Path.home() / ".cache" / "lbn-tui"
+
+
+def test_load_or_build_small_corpus_writes_nothing(tmp_path: Path) -> None:
+    index = SearchIndex.load_or_build(PASSAGES, cache_dir=tmp_path)
+    assert not index.uses_index
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unwritable_cache_dir_still_searches(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    index = SearchIndex(PASSAGES, cache_dir=blocker / "sub", use_index=True).prepare()
+    assert index.search("mutual aid")[0].passage.entry_id == "a1"

@@ -1,0 +1,229 @@
+"""The trigram candidate index against the full scan, on small corpora.
+
+``SearchIndex(..., use_index=True)`` takes the large-corpus path (numpy
+trigram index, lazily built documents) whatever the size; ``scan()`` scores
+every passage.  They must agree.
+"""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+import unicodedata
+
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from lbn_tui.model import Passage
+from lbn_tui.search import Hit, SearchIndex
+
+_WORD_TEXT = (
+    "community wealth fund neighbourhood social prescribing pandemic mutual aid groups "
+    "regeneration connectivity engagement investment skills apprenticeship transport "
+    "resilience volunteers council housing левый café naïve straße İstanbul 😀 "
+    "29.8bn £3.2m 225 2019 don't long-term the of and to a in for"
+)
+WORDS = _WORD_TEXT.split()
+KINDS = ("quote", "article", "recommendation", "figure", "faq", "reading")
+
+
+def check_spans(hit: Hit) -> None:
+    text = hit.passage.text
+    previous_end = -1
+    for start, end in hit.spans:
+        assert 0 <= start < end <= len(text)
+        assert start >= previous_end, "spans must be sorted and non-overlapping"
+        previous_end = end
+        if start > 0:
+            assert not (text[start - 1].isalnum() and text[start].isalnum())
+        if end < len(text):
+            assert not (text[end - 1].isalnum() and text[end].isalnum())
+
+
+@st.composite
+def corpora(draw: st.DrawFn) -> list[Passage]:
+    words = st.sampled_from(WORDS)
+    n = draw(st.integers(1, 25))
+    titles = draw(st.lists(st.lists(words, min_size=1, max_size=4), min_size=1, max_size=4))
+    passages = []
+    for i in range(n):
+        text = " ".join(draw(st.lists(words, min_size=0, max_size=25)))
+        title = " ".join(titles[draw(st.integers(0, len(titles) - 1))]).title()
+        speaker = draw(st.sampled_from(["", "Jim Burt, NASP", "Zoë Ångström", "Onward, 2021"]))
+        kind = draw(st.sampled_from(KINDS))
+        passages.append(Passage(f"e{i // 2}", i % 2, kind, text, title, speaker))
+    return passages
+
+
+def _typo(word: str, rng: random.Random) -> str:
+    if len(word) < 5:
+        return word
+    i = rng.randrange(1, len(word) - 1)
+    return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+
+
+@st.composite
+def corpus_and_query(draw: st.DrawFn) -> tuple[list[Passage], str]:
+    passages = draw(corpora())
+    source = draw(st.sampled_from(passages))
+    field = draw(st.sampled_from([source.text, source.title, source.speaker]))
+    words = field.split()
+    how = draw(st.sampled_from(["fragment", "typo", "prefix", "shuffled", "free"]))
+    if how == "free" or not words:
+        return passages, draw(st.text(min_size=1, max_size=30))
+    start = draw(st.integers(0, len(words) - 1))
+    fragment = words[start : start + draw(st.integers(1, 6))]
+    if how == "prefix":
+        return passages, fragment[0][: draw(st.integers(1, 2))]
+    if how == "typo":
+        rng = random.Random(draw(st.integers(0, 1000)))
+        fragment = [_typo(w, rng) for w in fragment]
+    if how == "shuffled":
+        fragment = draw(st.permutations(fragment))
+    return passages, " ".join(fragment)
+
+
+def _agree(index: SearchIndex, query: str, kinds: tuple[str, ...] | None) -> None:
+    full = index.scan(query, kinds=kinds, limit=5)
+    mine = index.search(query, kinds=kinds, limit=5)
+    for hit in mine:
+        check_spans(hit)
+        assert 0 <= hit.score <= 100
+        assert kinds is None or hit.passage.kind in kinds
+    if not full or full[0].score < 50:
+        # Nothing really matched: the scan ranks letter soup, the index may
+        # find nothing at all; it must not invent a good match.
+        assert not mine or mine[0].score < 50 or (full and mine[0].score <= full[0].score)
+        return
+    assert mine, f"index found nothing for {query!r}; scan found {full[0]}"
+    assert mine[0].passage == full[0].passage or mine[0].score == full[0].score, (
+        query,
+        mine[0],
+        full[0],
+    )
+
+
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=corpus_and_query(), kinds=st.sampled_from([None, ("quote", "article"), ("figure",)]))
+def test_property_index_agrees_with_full_scan(
+    case: tuple[list[Passage], str], kinds: tuple[str, ...] | None
+) -> None:
+    passages, query = case
+    # Every passage may be a candidate: the index must not lose a real match.
+    index = SearchIndex(passages, use_index=True, candidates=len(passages))
+    _agree(index, query, kinds)
+
+
+@settings(max_examples=150, deadline=None)
+@given(passages=corpora(), query=st.text(max_size=60))
+def test_property_spans_in_bounds_any_unicode(passages: list[Passage], query: str) -> None:
+    index = SearchIndex(passages, use_index=True, candidates=8)
+    for hit in index.search(query, limit=10):
+        check_spans(hit)
+        assert hit.field in {"text", "title", "speaker"}
+        assert 0 <= hit.score <= 100
+
+
+@settings(max_examples=100, deadline=None)
+@given(text=st.text(min_size=1, max_size=80), data=st.data())
+def test_property_spans_whole_words_of_arbitrary_text(text: str, data: st.DataObject) -> None:
+    words = text.split()
+    assume(words)
+    query = data.draw(st.sampled_from(words))
+    passages = [Passage("a", 0, "quote", text, "Title"), Passage("b", 0, "article", "x", "T")]
+    for use_index in (False, True):
+        for hit in SearchIndex(passages, use_index=use_index).search(query):
+            check_spans(hit)
+
+
+def _generated(n: int, seed: int) -> list[Passage]:
+    """A deterministic corpus with a realistic spread of word frequencies."""
+    rng = random.Random(seed)
+    common = [w for w in WORDS if w.isascii() and w.isalpha()]
+    rare = [
+        "".join(rng.choice("bcdfghklmnprstvz") + rng.choice("aeiou") for _ in range(3))
+        for _ in range(3000)
+    ]
+    out = []
+    for i in range(n):
+        words = [rng.choice(common) if rng.random() < 0.6 else rng.choice(rare) for _ in range(45)]
+        title = " ".join(rng.choice(rare).title() for _ in range(3))
+        out.append(Passage(f"e{i}", 0, rng.choice(KINDS), " ".join(words), title))
+    return out
+
+
+def test_pruned_candidates_agree_with_full_scan() -> None:
+    """With 150 candidates out of 3000, the top hit is still the scan's."""
+    passages = _generated(3000, seed=7)
+    index = SearchIndex(passages, use_index=True, candidates=150)
+    rng = random.Random(8)
+    agree = 0
+    trials = 24
+    for t in range(trials):
+        words = rng.choice(passages).text.split()
+        start = rng.randrange(len(words) - 6)
+        fragment = words[start : start + rng.choice((2, 3, 5, 6))]
+        if t % 2:
+            fragment = [_typo(w, rng) for w in fragment]
+        query = " ".join(fragment)
+        full = index.scan(query, limit=1)
+        mine = index.search(query, limit=1)
+        agree += bool(full and mine) and (
+            mine[0].passage == full[0].passage or mine[0].score == full[0].score
+        )
+    assert agree >= trials - 1, f"{agree}/{trials}"
+
+
+def test_short_queries_prefer_field_starts() -> None:
+    passages = [
+        Passage(
+            "a", 0, "article", "A long paragraph mentioning the sea and other things.", "Ports"
+        ),
+        Passage("b", 0, "article", "Another paragraph.", "Seaside towns"),
+        Passage("c", 0, "article", "Nothing here.", "Harbours"),
+    ]
+    for use_index in (False, True):
+        index = SearchIndex(passages, use_index=use_index)
+        hits = index.search("se")
+        assert [h.passage.entry_id for h in hits][:2] == ["b", "a"]
+        assert hits[0].field == "title"
+        assert "c" not in {h.passage.entry_id for h in index.search("s")}
+
+
+def test_cancelled_search_returns_nothing() -> None:
+    passages = _generated(300, seed=1)
+    for use_index in (False, True):
+        index = SearchIndex(passages, use_index=use_index)
+        assert index.search(passages[0].text[:30])
+        assert index.search(passages[0].text[:30], cancelled=lambda: True) == []
+
+
+def test_queries_without_words_find_nothing() -> None:
+    index = SearchIndex([Passage("a", 0, "reference", "(Onward, 2021)", "Onward")])
+    for query in ["(", "£", "...", " - "]:
+        assert index.search(query) == []
+
+
+def test_numpy_stays_off_the_bundled_start_up_path() -> None:
+    code = (
+        "import sys\n"
+        "from lbn_tui.loader import bundled_briefings_dir, load_corpus\n"
+        "from lbn_tui.search import SearchIndex\n"
+        "index = SearchIndex(load_corpus([bundled_briefings_dir()]).passages)\n"
+        "assert index.search('jim burt') and index.search('j')\n"
+        "print('numpy' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_normalize_matches_per_character_fold() -> None:
+    from lbn_tui.search import _fold_char, normalize
+
+    for cp in range(0x80, 0x3000):
+        ch = chr(cp)
+        if unicodedata.category(ch) == "Cs":
+            continue
+        text = "Ab" + ch + "C"
+        assert normalize(text) == "".join(_fold_char(c) for c in text), hex(cp)
