@@ -66,6 +66,7 @@ class LbnApp(App[int]):
     TITLE = "lbn-tui"
     SUB_TITLE = "APPG for ‘left behind’ neighbourhoods"
     CSS_PATH: ClassVar[list[str | PurePath]] = [
+        str(_HERE / "screens" / "browser.tcss"),
         str(_HERE / "widgets" / "navigator.tcss"),
         str(_HERE / "widgets" / "reader.tcss"),
         str(_HERE / "widgets" / "search_panel.tcss"),
@@ -99,22 +100,22 @@ class LbnApp(App[int]):
         self.register_theme(PAPER)
         self.theme = theme or DEFAULT_THEME
 
-    def on_mount(self) -> None:
-        # Pushed rather than returned from get_default_screen: Textual loads a
-        # screen's CSS_PATH when the screen is pushed.
-        self.push_screen(
-            BrowserScreen(
-                self.corpus,
-                self.star_store,
-                self.index,
-                open_ref=self.open_ref,
-                served=self.served,
-            )
+    def get_default_screen(self) -> Screen[object]:
+        # The browser is the default screen (not pushed over an empty one):
+        # one screen to compose and style for the first frame.  Its CSS is
+        # in CSS_PATH above, read with the app's: a screen's own CSS_PATH
+        # would make Textual re-parse every stylesheet when it is shown.
+        return BrowserScreen(
+            self.corpus,
+            self.star_store,
+            self.index,
+            open_ref=self.open_ref,
+            served=self.served,
         )
+
+    def on_mount(self) -> None:
         for notice in self.notices:
             self.notify(notice, severity="warning", timeout=8)
-        # Build the search index before the first keystroke needs it.
-        self.run_worker(self.index.get, thread=True, group="index", exit_on_error=False)
 
     def on_key(self, event: events.Key) -> None:
         # Runs before the App's own key handling (bindings): a stray key

@@ -14,7 +14,6 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer
 
 from lbn_tui import model
 from lbn_tui.export import attributed_text, export_starred
@@ -28,6 +27,7 @@ from lbn_tui.screens.views import (
     sessions,
 )
 from lbn_tui.state import StarStore, StateError
+from lbn_tui.widgets.footer import LeanFooter
 from lbn_tui.widgets.navigator import Navigator, NavItem
 from lbn_tui.widgets.reader import Reader
 from lbn_tui.widgets.search_panel import IndexHolder, SearchPanel
@@ -145,7 +145,7 @@ def _leaf(corpus: model.Corpus, entry_id: str) -> NavItem:
 class BrowserScreen(Screen[None]):
     """Browse, search, copy and star."""
 
-    CSS_PATH = "browser.tcss"
+    # Its CSS (browser.tcss) is in LbnApp.CSS_PATH.
     HORIZONTAL_BREAKPOINTS = [  # noqa: RUF012 (Textual reads it as a class attribute)
         (0, "-narrow"),
         (NARROW_BELOW, "-wide"),
@@ -201,7 +201,7 @@ class BrowserScreen(Screen[None]):
             with Vertical(id="right"):
                 yield SearchPanel(self.index, self._title_of, id="search")
                 yield Reader(id="reader")
-        yield Footer(compact=True, show_command_palette=False)
+        yield LeanFooter(compact=True, show_command_palette=False)
 
     @property
     def reader(self) -> Reader:
@@ -323,6 +323,10 @@ class BrowserScreen(Screen[None]):
 
     def action_search(self) -> None:
         if not self.has_class("-searching"):
+            if not self.index.started:
+                # Built on first use, in a thread, while the reader types.
+                self.index.started = True
+                self.run_worker(self.index.get, thread=True, group="index", exit_on_error=False)
             focused = self.focused
             self._before_search = focused if focused is not self.search_panel.input else None
             self.add_class("-searching")

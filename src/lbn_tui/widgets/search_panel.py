@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -22,7 +22,9 @@ from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from lbn_tui.model import KIND_LABELS, Passage
-from lbn_tui.search import Hit, SearchIndex
+
+if TYPE_CHECKING:  # imported when the index is first built: rapidfuzz is not needed to start
+    from lbn_tui.search import Hit, SearchIndex
 
 SNIPPET_CHARS = 150
 
@@ -83,16 +85,24 @@ def snippet(passage: Passage, spans: tuple[tuple[int, int], ...]) -> Content:
 
 
 class IndexHolder:
-    """Builds the search index once, on whichever thread asks first."""
+    """Builds the search index once, on whichever thread asks first.
+
+    The browser asks when search is first opened (in a worker), not at start:
+    importing the search modules and indexing would slow the first frame.
+    """
 
     def __init__(self, passages: tuple[Passage, ...]) -> None:
         self._passages = passages
         self._index: SearchIndex | None = None
+        self.started = False
+        """Set by whoever starts building it (in a worker)."""
         self._lock = threading.Lock()
 
     def get(self) -> SearchIndex:
         with self._lock:
             if self._index is None:
+                from lbn_tui.search import SearchIndex
+
                 self._index = SearchIndex(self._passages)
             return self._index
 
