@@ -100,7 +100,7 @@ class LbnApp(App[int]):
         self.register_theme(PAPER)
         self.theme = theme or DEFAULT_THEME
 
-    def get_default_screen(self) -> Screen[object]:
+    def get_default_screen(self) -> Screen[None]:
         # The browser is the default screen (not pushed over an empty one):
         # one screen to compose and style for the first frame.  Its CSS is
         # in CSS_PATH above, read with the app's: a screen's own CSS_PATH
