@@ -54,6 +54,13 @@ def tmux(socket: str, *args: str) -> str:
     ).stdout
 
 
+def _read(path: Path) -> str:
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        return ""
+
+
 def measure(command: list[str], marker: str, timeout: float = 30.0) -> tuple[float, float]:
     """(seconds to first frame, peak RSS in MiB) of one run."""
     socket = f"lbn-bench-{os.getpid()}-{next(_RUN_NUMBER)}"  # a fresh server per run
@@ -96,13 +103,15 @@ def measure(command: list[str], marker: str, timeout: float = 30.0) -> tuple[flo
                 raise RuntimeError(f"{command!r}: marker {marker!r} never appeared")
             tmux(socket, "send-keys", "-t", "bench", "C-q")
             deadline = time.perf_counter() + 10
-            while not rss_file.exists() and time.perf_counter() < deadline:
+            # The launcher creates the file, then writes it: wait for the number.
+            while not _read(rss_file) and time.perf_counter() < deadline:
                 time.sleep(0.02)
         finally:
             tmux(socket, "kill-server")
-        if not rss_file.exists():
+        kb = _read(rss_file)
+        if not kb:
             raise RuntimeError(f"{command!r} did not quit on ctrl+q")
-        return first, int(rss_file.read_text()) / 1024
+        return first, int(kb) / 1024
 
 
 def main() -> int:
