@@ -196,6 +196,11 @@ class BrowserScreen(Screen[None]):
     # -- layout ------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        # The breakpoint class, now rather than on the first resize: the first
+        # frame is then drawn at the right layout (at 80 columns, without the tree).
+        narrow = self.app.size.width < NARROW_BELOW
+        self.set_class(narrow, "-narrow", update=False)
+        self.set_class(not narrow, "-wide", update=False)
         with Horizontal(id="body"):
             yield Navigator(nav_items(self.corpus, self._starred_items()), id="nav")
             with Vertical(id="right"):
