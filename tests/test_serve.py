@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -240,15 +241,15 @@ class Tmux:
     def capture(self) -> str:
         return self.run("capture-pane", "-p", "-t", self.name)
 
-    def wait_for(self, needle: str, timeout: float = 20) -> str:
+    def wait_for(self, *needles: str, timeout: float = 20) -> str:
         deadline = time.monotonic() + timeout
         screen = ""
         while time.monotonic() < deadline:
             screen = self.capture()
-            if needle in screen:
+            if all(needle in screen for needle in needles):
                 return screen
             time.sleep(0.1)
-        raise AssertionError(f"{needle!r} never appeared; screen:\n{screen}")
+        raise AssertionError(f"{needles!r} never appeared; screen:\n{screen}")
 
 
 @pytest.fixture
@@ -290,13 +291,13 @@ def test_openssh_reader_browses_searches_resizes_and_quits(
 ) -> None:
     server: Server = start_server()
     known = tmp_path / "known_hosts"
-    command = " ".join(_ssh(server.port, known, "-tt"))
+    command = shlex.join(_ssh(server.port, known, "-tt"))
     tmux.run(
         "new-session", "-d", "-s", tmux.name, "-x", "80", "-y", "24",
         f"{command}; echo SSH-EXIT=$?; sleep 60",
     )  # fmt: skip
-    screen = tmux.wait_for("left behind")
-    assert "Search" in screen.splitlines()[-1] or "Search" in screen
+    # The app's first screen: the first session's title, and the key bar.
+    tmux.wait_for("left behind", "Search")
     server.wait_for(r" session .*user=reader .*size=80x24")
     (child,) = server.app_children()
     env = _environ(child)
@@ -338,7 +339,7 @@ def test_openssh_reader_browses_searches_resizes_and_quits(
     # q quits the app, which closes the connection.
     time.sleep(0.3)
     tmux.run("send-keys", "-t", tmux.name, "q")
-    screen = tmux.wait_for("SSH-EXIT=0")
+    tmux.wait_for("SSH-EXIT=0")
     server.wait_for(r"session-end .*status=0 reason=quit")
     server.wait_for(r" disconnect conn=1 ")
     _wait(lambda: not server.app_children(), 10, "the app process to be gone")
