@@ -176,6 +176,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--output", "-o", type=Path, metavar="FILE", help="write to FILE instead of stdout"
     )
+
+    from lbn_tui.serve import add_serve_parser  # no asyncssh until `serve` runs
+
+    add_serve_parser(sub, [common])
     return parser
 
 
@@ -424,6 +428,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_app(args)
         if args.command == "open":
             return cmd_app(args, open_ref=args.id)
+        if args.command == "serve":
+            from lbn_tui.serve import run_serve
+
+            return run_serve(args)
         return commands[args.command](args)
     except BriefingsError as exc:
         for problem in exc.problems:
