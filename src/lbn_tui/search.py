@@ -103,7 +103,7 @@ DEFAULT_CANDIDATES = 300
 POSTINGS_BUDGET = 6
 #: Bump when tokenising, the trigram layout or the bonus change: the cache
 #: key includes it, so old cache files are simply not found.
-INDEX_FORMAT = "v2.1"
+INDEX_FORMAT = "v2.2"
 # Size caps of the per-index caches used by searches on a large corpus.
 _DOC_CACHE = 4096
 _TERM_CACHE = 2048

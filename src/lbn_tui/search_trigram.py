@@ -124,7 +124,9 @@ class TrigramBuilder:
             return
         docs = np.repeat(np.arange(len(strings), dtype=np.uint64), lengths)[:-2]
         keys = _keys(sym)
-        ok = (sym[:-2] != _SEP_SYM) & (sym[1:-1] != _SEP_SYM) & (sym[2:] != _SEP_SYM)
+        # A trigram may end at a field's end (so a one-letter word or field,
+        # "a", is found by the prefix query "a"), but never spans two fields.
+        ok = (sym[:-2] != _SEP_SYM) & (sym[1:-1] != _SEP_SYM)
         pairs = np.sort((keys[ok].astype(np.uint64) << np.uint64(16)) | docs[ok])
         del sym, keys, ok, docs
         if len(pairs) == 0:
