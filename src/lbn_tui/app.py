@@ -96,6 +96,8 @@ class LbnApp(App[int]):
         self.served = served
         self.notices = tuple(notices)
         self.index = IndexHolder(corpus.passages)
+        self.crash_report: str | None = None
+        """The traceback of an internal error that stopped the app, if any."""
         self.register_theme(CALM)
         self.register_theme(PAPER)
         self.theme = theme or DEFAULT_THEME
@@ -126,6 +128,40 @@ class LbnApp(App[int]):
             event.prevent_default()
 
     # -- safety --------------------------------------------------------------
+
+    def _fatal_error(self) -> None:
+        # Textual would print a traceback with local variables to the
+        # terminal, which over SSH is a stranger's screen.  Show one line;
+        # keep the traceback in a file (local) or for the server's log (served).
+        import traceback
+
+        from rich.text import Text
+
+        self.crash_report = traceback.format_exc()
+        where = "the server's log" if self.served else self._write_crash_report(self.crash_report)
+        self.bell()
+        self._exit_renderables.append(
+            Text(f"lbn-tui stopped after an internal error; the details are in {where}.")
+        )
+        self._close_messages_no_wait()
+
+    @staticmethod
+    def _write_crash_report(report: str) -> str:
+        import tempfile
+        import time
+
+        from lbn_tui.state import default_state_dir
+
+        name = f"crash-{time.strftime('%Y%m%d-%H%M%S')}.txt"
+        for folder in (default_state_dir(), Path(tempfile.gettempdir())):
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                path = folder / name
+                path.write_text(report, encoding="utf-8")
+                return str(path)
+            except OSError:
+                continue
+        return "no file (it could not be written)"
 
     def open_url(self, url: str, *, new_tab: bool = True) -> None:
         """Never launch a program: copy the URL and say so."""
@@ -182,6 +218,10 @@ class LbnApp(App[int]):
         self.push_screen(HelpScreen(groups))
 
 
+class AppCrashed(Exception):
+    """The app stopped after an internal error; the message is the traceback."""
+
+
 def run_app(
     corpus: model.Corpus,
     *,
@@ -193,4 +233,7 @@ def run_app(
     """Run the browser until the reader quits; returns the exit code."""
     app = LbnApp(corpus, open_ref=open_ref, star_store=star_store, served=served, notices=notices)
     result = app.run()
+    if app.crash_report is not None and served:
+        # Served: the reader saw one line; the server logs the traceback.
+        raise AppCrashed(app.crash_report)
     return int(result or app.return_code or 0)
