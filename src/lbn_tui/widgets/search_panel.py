@@ -20,6 +20,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
+from textual.worker import get_current_worker
 
 from lbn_tui.model import KIND_LABELS, Passage
 
@@ -103,7 +104,9 @@ class IndexHolder:
             if self._index is None:
                 from lbn_tui.search import SearchIndex
 
-                self._index = SearchIndex(self._passages)
+                # Large packs: the candidate index comes from the disk cache
+                # when the content is unchanged (built and cached otherwise).
+                self._index = SearchIndex.load_or_build(self._passages)
             return self._index
 
 
@@ -202,8 +205,12 @@ class SearchPanel(Vertical):
 
     @work(thread=True, exclusive=True, group="search")
     def _search(self, generation: int, query: str, kinds: frozenset[str] | None) -> None:
-        hits = self._index.get().search(query, kinds=kinds, limit=30)
-        self.post_message(self.Searched(generation, hits))
+        worker = get_current_worker()
+        hits = self._index.get().search(
+            query, kinds=kinds, limit=30, cancelled=lambda: worker.is_cancelled
+        )
+        if not worker.is_cancelled:  # superseded: its (empty) result is not "no hits"
+            self.post_message(self.Searched(generation, hits))
 
     @on(Searched)
     def _searched(self, event: Searched) -> None:

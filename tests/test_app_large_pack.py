@@ -1,0 +1,75 @@
+"""The app with a pack large enough for the candidate index: search still
+finds the passage, and the index is cached on disk for the next start."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+import yaml
+
+from lbn_tui.app import LbnApp
+from lbn_tui.loader import load_corpus
+from lbn_tui.widgets.search_panel import SearchPanel
+
+WORDS = [
+    "community",
+    "neighbourhood",
+    "funding",
+    "regeneration",
+    "local",
+    "residents",
+    "health",
+    "social",
+    "infrastructure",
+    "council",
+    "housing",
+    "youth",
+    "skills",
+    "training",
+    "transport",
+    "digital",
+    "connectivity",
+    "wellbeing",
+    "volunteers",
+    "charity",
+    "investment",
+    "partnership",
+    "trust",
+]
+
+
+def write_large_pack(folder: Path, quotes: int) -> str:
+    rng = random.Random(7)
+    entries = []
+    for i in range(quotes):
+        text = " ".join(rng.choice(WORDS) for _ in range(40))
+        entries.append({"id": f"q{i}", "kind": "quote", "text": text, "speaker": f"Speaker {i}"})
+    needle = "the allotment cooperative in Grimsby trebled its membership"
+    entries.append({"id": "needle", "kind": "quote", "text": needle, "speaker": "Pat Example"})
+    doc = {"source": {"title": "Generated", "url": "https://example.invalid/"}, "entries": entries}
+    folder.mkdir()
+    (folder / "large.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    return needle
+
+
+@pytest.mark.asyncio
+async def test_large_pack_search_uses_a_cached_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    write_large_pack(tmp_path / "pack", quotes=2600)
+    corpus = load_corpus([tmp_path / "pack"])
+    app = LbnApp(corpus)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("slash", *"alotment coperative grimsby")
+        panel = app.screen.query_one(SearchPanel)
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if panel.hits:
+                break
+        assert panel.hits, "no hits for a typo'd fragment of a passage in a large pack"
+        assert panel.hits[0].passage.entry_id == "needle"
+    assert list((cache / "lbn-tui").iterdir()), "the candidate index was not cached"
