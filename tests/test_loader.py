@@ -681,3 +681,17 @@ def test_loading_never_raises_anything_but_briefings_error(
     problems = check([tmp_path])
     for p in problems:
         assert p.path == str(tmp_path / "f.yaml")
+
+
+def test_invalid_single_id_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    # Found by the mutation fuzzer: `found_in: v ision` (an invalid id in a
+    # single-id field) crashed the loader with an IndexError.
+    write(
+        tmp_path,
+        "f.yaml",
+        HEAD + "  - id: fig\n    kind: figure\n    value: '1'\n    measures: x\n"
+        "    found_in: v ision\n",
+    )
+    _name, line, col, message = only_problem(tmp_path)
+    assert (line, col) == (9, 15)
+    assert "'v ision' is not a valid id" in message

@@ -509,16 +509,21 @@ class _FileReader:
             self.problem(node, f"{what} must be a list of ids, not {_describe(node)}")
             return None
         out: list[str] = []
+        valid = True
         for item in items:
             value = self._string(item, f"{what}: an id")
             if value is None:
+                valid = False
                 continue
             if not ID_PATTERN.fullmatch(value):
                 self.problem(item, f"{what}: '{value}' is not a valid id")
+                valid = False
                 continue
             self.refs.append(_Ref(self.at(item), value, kinds, what))
             out.append(value)
-        return tuple(out)
+        # Any bad id makes the whole value bad (reported above); a single-id
+        # field then has no value at all rather than an empty one.
+        return tuple(out) if valid else None
 
     def _paragraphs(self, node: yaml.Node, what: str) -> tuple[model.Paragraph, ...] | None:
         if isinstance(node, yaml.ScalarNode):
