@@ -47,6 +47,10 @@ MAX_ROWS = 500
 KILL_GRACE = 1.5  # seconds between SIGHUP and SIGKILL
 INPUT_HIGH_WATER = 256 * 1024  # bytes queued for the app before we stop reading the channel
 INPUT_LOW_WATER = 16 * 1024
+#: How much a client may send on a channel before the server has read it (the
+#: SSH channel window; asyncssh's default is 2 MiB).  Input is key presses and
+#: pastes; what a channel holds before its session starts is bounded by this.
+CHANNEL_WINDOW = 256 * 1024
 KEEPALIVE_INTERVAL = 30.0
 KEEPALIVE_COUNT_MAX = 4
 CRASH_FILE = "crash.txt"
@@ -112,6 +116,12 @@ class Hub:
         # sessions, so that handshakes cannot pile up.
         self.max_connections = 2 * self.max_sessions + 8
         self.max_connections_per_address = 2 * self.max_per_address + 2
+        # Open session channels per connection (readers or not): each holds
+        # up to CHANNEL_WINDOW of the client's input, so a client opening
+        # channels that ask for nothing must not be able to hold hundreds.
+        # One more than a connection can have readers, so that the reader
+        # over the limit still gets the limit's message.
+        self.max_channels_per_connection = min(self.max_per_address, self.max_sessions) + 1
         self.connections: set[ReaderConnection] = set()
         self.connections_by_address: Counter[str] = Counter()
         self.sessions: set[ReaderSession] = set()
@@ -201,6 +211,7 @@ class ReaderConnection(asyncssh.SSHServer):
         self.logged_in = False
         self.opened = time.monotonic()
         self.session_count = 0
+        self.open_channels = 0
 
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
         self.conn = conn
@@ -262,6 +273,14 @@ class ReaderConnection(asyncssh.SSHServer):
     # Channels.
 
     def session_requested(self) -> ReaderSession:
+        if self.open_channels >= self.hub.max_channels_per_connection:
+            self._refuse("channel", open=self.open_channels)
+            raise asyncssh.ChannelOpenError(
+                asyncssh.OPEN_RESOURCE_SHORTAGE,
+                f"lbn-tui: at most {self.hub.max_channels_per_connection} sessions "
+                "on one connection",
+            )
+        self.open_channels += 1
         self.session_count += 1
         return ReaderSession(self.hub, self, f"{self.id}.{self.session_count}")
 
@@ -308,6 +327,7 @@ class ReaderSession(asyncssh.SSHServerSession[bytes]):
         self.started = 0.0
         self.last_input = 0.0
         self.channel_open = False
+        self._counted = True
         self.ending: str | None = None  # why the server ended the session
         self.finished = False
         self._master_eof = False
@@ -413,6 +433,9 @@ class ReaderSession(asyncssh.SSHServerSession[bytes]):
         self._watch_master()
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self._counted:  # in the connection's open channels (session_requested)
+            self._counted = False
+            self.owner.open_channels -= 1
         self.channel_open = False
         if self.proc is not None and not self.finished:
             if self.ending is None:
@@ -721,6 +744,7 @@ async def _serve(args: argparse.Namespace, log: base.EventLog, key: asyncssh.SSH
             allow_scp=False,
             rdns_lookup=False,
             login_timeout=args.login_timeout,
+            window=CHANNEL_WINDOW,
             keepalive_interval=KEEPALIVE_INTERVAL,
             keepalive_count_max=KEEPALIVE_COUNT_MAX,
             **options,
