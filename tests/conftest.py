@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from lbn_tui.loader import bundled_briefings_dir, load_corpus
 from lbn_tui.model import Corpus
 
 MINI_BRIEFINGS = Path(__file__).parent / "fixtures" / "mini-briefings"
+
+# On CI, property tests replay the same examples every run (a landing must
+# not depend on luck); on a developer's machine they explore new ones.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 @pytest.fixture(autouse=True)
