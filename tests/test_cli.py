@@ -211,15 +211,20 @@ def test_search_text_output(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_search_without_matches(capsys: pytest.CaptureFixture[str]) -> None:
-    # A blank query matches nothing (what a nonsense word matches is the
-    # search engine's business, tested in test_search.py).
-    code, out, err = main(capsys, "search", "   ", "--briefings", VALID)
+    code, out, err = main(capsys, "search", "xyzzyq", "--briefings", VALID)
     assert code == 0
     assert out == ""
     assert "no matches" in err
-    code, out, _ = main(capsys, "search", "   ", "--briefings", VALID, "--json")
+    code, out, _ = main(capsys, "search", "xyzzyq", "--briefings", VALID, "--json")
     assert code == 0
     assert json.loads(out) == []
+
+
+def test_search_with_a_blank_query_is_a_user_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = main(capsys, "search", "   ", "--briefings", VALID)
+    assert code == 1
+    assert out == ""
+    assert err.count("\n") == 1 and "the query is empty" in err
 
 
 def test_search_in_an_invalid_folder(env: dict[str, str]) -> None:
@@ -233,7 +238,7 @@ def test_search_in_an_invalid_folder(env: dict[str, str]) -> None:
         f"{INVALID / 'a.yaml'}:10:5: entry 'quote-a' (kind 'quote') is missing required key "
         "'speaker'"
     )
-    assert lines[-1] == "lbn-tui: the briefings have 5 problems; see 'lbn-tui check'"
+    assert lines[-1] == (f"lbn-tui: the briefings have 5 problems; see 'lbn-tui check {INVALID}'")
 
 
 def test_search_in_a_missing_folder(tmp_path: Path, env: dict[str, str]) -> None:
@@ -263,7 +268,7 @@ def test_show_one_passage_of_an_entry(capsys: pytest.CaptureFixture[str]) -> Non
     code, out, _ = main(capsys, "show", "vision#3", "--briefings", VALID)
     assert code == 0
     assert out == (
-        "“A closing note.” — The vision: a neighbourhood strategy, The vision "
+        "“A closing note.” — The vision: a neighbourhood strategy, The vision\n"
         "(https://example.invalid/vision/)\n"
     )
 

@@ -46,7 +46,8 @@ def test_attribution_of_a_quote_without_role_or_occasion(tmp_path: Path) -> None
 def test_attribution_of_other_kinds_names_title_and_source(corpus: model.Corpus) -> None:
     reading = attribution_of(corpus, passage(corpus, "read-fabric"))
     assert reading == (
-        f"The state of our social fabric, Onward, 2021, Inquiry session one: health ({SESSION_URL})"
+        "The state of our social fabric, Onward, 2021, Test publisher, "
+        f"Inquiry session one: health ({SESSION_URL})"
     )
     figure = attribution_of(corpus, passage(corpus, "fig-life"))
     assert "Test origin" in figure and VISION_URL in figure
@@ -146,8 +147,8 @@ def test_plain_text_of_a_reference_names_the_citing_passages(corpus: model.Corpu
     text = entry_plain_text(corpus, corpus.by_id["onward-2021"], width=200)
     assert "(Onward, 2021)" in text
     assert "Cited in:" in text
-    assert "• Health and wellbeing — Social infrastructure shapes" in text
-    assert "• The vision: a neighbourhood strategy — Every neighbourhood" in text
+    assert "• Health and wellbeing [session-one#1] — Social infrastructure shapes" in text
+    assert "• The vision: a neighbourhood strategy [vision#1] — Every neighbourhood" in text
 
 
 @pytest.mark.parametrize(
@@ -180,3 +181,17 @@ def test_plain_text_of_every_kind_has_title_passages_and_source(
             assert " ".join(p.text.split()) in flat, p.text
     assert entry.source.url in text
     assert text.endswith("\n")
+
+
+def test_attribution_of_a_recommendation_names_its_list_publisher_and_page() -> None:
+    from lbn_tui.loader import bundled_briefings_dir, load_corpus
+
+    bundled = load_corpus([bundled_briefings_dir()])
+    recs = [e for e in bundled.of_kind("recommendation") if isinstance(e, model.Recommendation)]
+    rec = next(r for r in recs if r.group == "best-case-scenario" and r.number == 7)
+    text = attributed_text(bundled, rec.passages()[0])
+    assert text == (
+        f"“{rec.text}” — The best-case scenario, no. 7, All-Party Parliamentary Group for "
+        "‘left behind’ neighbourhoods, Our vision for ‘left behind’ neighbourhoods "
+        "(https://appg-leftbehindneighbourhoods.org.uk/report/our-vision-for-left-behind-neighbourhoods)"
+    )

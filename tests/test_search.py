@@ -185,7 +185,9 @@ def test_kinds_filter(index: SearchIndex) -> None:
     hits = index.search("social prescribing", kinds={"reading"})
     assert hits
     assert all(h.passage.kind == "reading" for h in hits)
-    assert index.search("jim burt", kinds=["figure"])[0].passage.kind == "figure"
+    assert index.search("economic output", kinds=["figure"])[0].passage.kind == "figure"
+    # A speaker named nowhere among the figures: no figure is a match.
+    assert index.search("jim burt", kinds=["figure"]) == []
     assert index.search("jim burt", kinds=()) == []
 
 

@@ -10,7 +10,9 @@ import argparse
 import contextlib
 import json
 import os
+import shlex
 import sys
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -228,6 +230,8 @@ def _snippet(text: str, spans: Sequence[tuple[int, int]], width: int = 150) -> s
 def cmd_search(args: argparse.Namespace) -> int:
     from lbn_tui.search import SearchIndex
 
+    if not args.query.strip():
+        _fail('the query is empty: say what to look for, e.g. lbn-tui search "social prescribing"')
     corpus = _load(args)
     index = SearchIndex(corpus.passages)
     hits = index.search(args.query, kinds=set(args.kind) if args.kind else None, limit=args.limit)
@@ -329,7 +333,14 @@ def cmd_show(args: argparse.Namespace) -> int:
     if args.json:
         _write(json.dumps(_entry_json(corpus, entry), ensure_ascii=False, indent=2))
     elif passage is not None and "#" in args.id:
-        _write(attributed_text(corpus, passage))
+        _write(
+            textwrap.fill(
+                attributed_text(corpus, passage),
+                width=78,
+                break_on_hyphens=False,
+                break_long_words=False,
+            )
+        )
     else:
         _write(entry_plain_text(corpus, entry))
     return 0
@@ -373,6 +384,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     notice = store.load()
     if notice:
         print(f"lbn-tui: {notice}", file=sys.stderr)
+    if not store.refs:
+        print(
+            "lbn-tui: nothing is starred yet (press s on a passage in the browser)", file=sys.stderr
+        )
     text = export_starred(corpus, store.refs, fmt=args.format)
     if args.output is None:
         _write(text)
@@ -436,8 +451,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BriefingsError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
+        check_command = "lbn-tui check"
+        if args.briefings or os.environ.get(ENV_BRIEFINGS):
+            folders = " ".join(shlex.quote(str(f)) for f in briefing_folders(args))
+            check_command += f" {folders}"
         print(
-            f"lbn-tui: the briefings have {_count(exc.problems)}; see 'lbn-tui check'",
+            f"lbn-tui: the briefings have {_count(exc.problems)}; see '{check_command}'",
             file=sys.stderr,
         )
         return 1

@@ -14,18 +14,31 @@ from lbn_tui import model
 
 
 def attribution_of(corpus: model.Corpus, passage: model.Passage) -> str:
-    """Who said or published the passage, as one line."""
+    """Who said or published the passage, as one line.
+
+    A quote: speaker, role, occasion.  Anything else: what the passage is
+    (a reading's title and byline, a figure's origin, a recommendation's
+    list and number, an article's title when it differs from its page),
+    then the page's publisher and title, then its address.
+    """
     entry = corpus.by_id[passage.entry_id]
     if isinstance(entry, model.Quote):
         return entry.attribution
-    parts = [entry.title]
-    if isinstance(entry, model.Reading) and entry.byline:
-        parts.append(entry.byline)
-    if isinstance(entry, model.Figure) and entry.origin:
+    parts: list[str] = []
+    if isinstance(entry, model.Reading):
+        parts += [entry.title, entry.byline]
+    elif isinstance(entry, model.Figure):
         parts.append(entry.origin)
-    if entry.source.title and entry.source.title != entry.title:
-        parts.append(entry.source.title)
-    text = ", ".join(parts)
+    elif isinstance(entry, model.Recommendation):
+        parts.append(f"{entry.group_label}, no. {entry.number}")
+    elif entry.title != entry.source.title:
+        parts.append(entry.title)
+    parts += [entry.source.publisher, entry.source.title]
+    seen: list[str] = []
+    for part in parts:
+        if part and part not in seen:
+            seen.append(part)
+    text = ", ".join(seen)
     if entry.source.url:
         text += f" ({entry.source.url})"
     return text
@@ -55,6 +68,14 @@ def _wrap(text: str, width: int, indent: str = "") -> list[str]:
     return out
 
 
+def _bullet(text: str, width: int, indent: str = "") -> list[str]:
+    """A list item: "• " then the text, wrapped lines hanging under the text."""
+    lines = _wrap(text, width - len(indent) - 2, indent + "  ")
+    if lines:
+        lines[0] = indent + "• " + lines[0][len(indent) + 2 :]
+    return lines
+
+
 def _line_for(corpus: model.Corpus, entry_id: str) -> str:
     entry = corpus.get(entry_id)
     if entry is None:
@@ -71,7 +92,7 @@ def _embedded(corpus: model.Corpus, entry_id: str, width: int) -> list[str]:
         lines += _wrap(f"— {entry.attribution}", width - 4, "    ")
         return lines
     if isinstance(entry, model.Recommendation):
-        return _wrap(f"• {entry.text}", width - 4, "    ")
+        return _bullet(entry.text, width, "    ")
     return [f"    • {_line_for(corpus, entry_id)}"]
 
 
@@ -110,7 +131,7 @@ def entry_plain_text(corpus: model.Corpus, entry: model.Entry, width: int = 78) 
             for ref in entry.briefing_pack:
                 item = corpus.get(ref)
                 if isinstance(item, model.Briefing):
-                    lines += ["", *(_wrap(f"• {item.title}", width))]
+                    lines += ["", *_bullet(item.title, width)]
                     lines += _wrap(item.description, width - 2, "  ")
         if entry.reading_list:
             lines += ["", "Further reading"]
@@ -119,7 +140,7 @@ def entry_plain_text(corpus: model.Corpus, entry: model.Entry, width: int = 78) 
             for ref in entry.reading_list:
                 item = corpus.get(ref)
                 if isinstance(item, model.Reading):
-                    lines += ["", *(_wrap(f"• {item.title}", width))]
+                    lines += ["", *_bullet(item.title, width)]
                     if item.subtitle:
                         lines += _wrap(item.subtitle, width - 2, "  ")
                     if item.byline:
@@ -166,7 +187,8 @@ def entry_plain_text(corpus: model.Corpus, entry: model.Entry, width: int = 78) 
             for citation in citing:
                 cited_in = corpus.by_id[citation.entry_id]
                 text = cited_in.passages()[citation.passage_index].text
-                lines += _wrap(f"• {cited_in.title} — {model._shorten(text, 14)}", width)
+                ref = model.passage_ref(cited_in.passages()[citation.passage_index], cited_in)
+                lines += _bullet(f"{cited_in.title} [{ref}] — {model._shorten(text, 14)}", width)
 
     related: list[str] = []
     for target in (*entry.cites(), *entry.links()):

@@ -104,6 +104,11 @@ POSTINGS_BUDGET = 6
 #: Bump when tokenising, the trigram layout or the bonus change: the cache
 #: key includes it, so old cache files are simply not found.
 INDEX_FORMAT = "v2.2"
+
+#: Hits scoring below this (0–100) are not shown at all.
+MIN_SCORE = 30.0
+#: ...nor those scoring below this share of the best hit's score.
+RELATIVE_FLOOR = 0.4
 # Size caps of the per-index caches used by searches on a large corpus.
 _DOC_CACHE = 4096
 _TERM_CACHE = 2048
@@ -572,6 +577,12 @@ class SearchIndex:
         if cancelled is not None and cancelled():
             return []
         scored.sort(key=lambda s: (-s[0], s[1]))
+        # Letters in common are not a match: drop weak hits, absolutely and
+        # relative to the best one ("29.8bn" shows its two real hits, not
+        # eight more that share a digit; "xyzzyq" finds nothing).
+        if scored:
+            floor = max(MIN_SCORE, scored[0][0] * RELATIVE_FLOOR)
+            scored = [s for s in scored if s[0] >= floor]
         hits: list[Hit] = []
         seen_entries: set[str] = set()
         for score, i, field in scored:

@@ -247,6 +247,9 @@ class TrigramIndex:
         if n == 0 or not words or limit <= 0:
             return []
         points = self._prefix_points(words[-1]) if prefix else self._trigram_points(words, budget)
+        if points is None and not prefix:
+            # Words too short for a trigram ("😀 a"): match word starts instead.
+            points = self._prefix_points(max(words, key=len))
         if points is None:
             return []
         priority = self._priority(points, allowed)
