@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import random
 import re
 import signal
@@ -101,6 +102,17 @@ def _in_groups(groups: set[int]) -> list[int]:
             if fields is not None and fields[0] != "Z" and int(fields[2]) in groups:
                 found.append(int(entry.name))
     return found
+
+
+def _all_stopped(pid: int) -> bool:
+    """Every thread of ``pid`` is stopped.  (A hang-up that arrives while one
+    thread still runs kills the whole process at once: no wedge.)"""
+    states = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        fields = _stat_fields(int(task.name))
+        if fields is not None:
+            states.append(fields[0])
+    return bool(states) and all(state == "T" for state in states)
 
 
 class ChildSampler:
@@ -439,6 +451,11 @@ async def test_sigterm_with_several_readers_tells_each_and_leaves_nothing(
         children = _app_pids(server)
         assert len(children) == 4
         homes = [Path(_environ(pid)["HOME"]) for pid in children]
+        # One app is wedged: stopped, it cannot act on the hang-up, so the
+        # server has to wait for it and kill it.
+        wedged = children[0]
+        os.kill(wedged, signal.SIGSTOP)
+        await asyncio.to_thread(_wait, lambda: _all_stopped(wedged), 5, "the app to stop")
         server.proc.send_signal(signal.SIGTERM)
         outputs = await asyncio.gather(*(_read_all(proc, timeout=15) for proc in readers))
         for output in outputs:
@@ -453,6 +470,8 @@ async def test_sigterm_with_several_readers_tells_each_and_leaves_nothing(
         _close(half_open_writer)
     log = server.log()
     assert len(re.findall(r" session-end .*reason=shutdown", log)) == 4
+    assert re.search(rf" session-end .*status=-{signal.SIGKILL:d} reason=shutdown", log), log
+    assert re.search(rf" session .*pid={wedged}\b", log)
     assert log.rstrip().endswith("stopped")
     assert not _in_groups(set(children)), "an lbn-tui outlived the server"
     for home in homes:
