@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import pty
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -66,8 +67,18 @@ def run_on_pty(mode: str, state: Path) -> tuple[bytes, int]:
             output += chunk
         elif proc.poll() is not None:
             break
-    code = proc.wait(timeout=10)
-    os.close(main)
+    try:
+        code = proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)  # never leave a hung app behind
+        proc.wait()
+        code = None
+    finally:
+        os.close(main)
+    assert code is not None, (
+        "the app did not exit after its internal error:\n"
+        + output.decode("utf-8", "replace")[-2000:]
+    )
     return bytes(output), code
 
 
