@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path, PurePath
-from typing import ClassVar
+from typing import ClassVar, cast
 
 from textual import events
 from textual.app import App, SystemCommand
@@ -58,6 +58,7 @@ PAPER = Theme(
 )
 
 DEFAULT_THEME = CALM.name
+PALETTE_PLACEHOLDER = "Jump to an entry, or run a command…"
 
 
 class LbnApp(App[int]):
@@ -117,7 +118,7 @@ class LbnApp(App[int]):
 
     def on_mount(self) -> None:
         for notice in self.notices:
-            self.notify(notice, severity="warning", timeout=8)
+            self.notify(notice, severity="warning", timeout=8, markup=False)
 
     def on_key(self, event: events.Key) -> None:
         # Runs before the App's own key handling (bindings): a stray key
@@ -166,7 +167,18 @@ class LbnApp(App[int]):
     def open_url(self, url: str, *, new_tab: bool = True) -> None:
         """Never launch a program: copy the URL and say so."""
         self.copy_to_clipboard(url)
-        self.notify(url, title="Link copied (not opened)")
+        self.call_later(self.clear_notifications)
+        self.notify(f"Link copied, not opened: {url}", timeout=3, markup=False)
+
+    def action_command_palette(self) -> None:
+        """The palette, with a placeholder that says it finds entries too."""
+        from textual.command import CommandPalette
+
+        app = cast("App[object]", self)  # is_open is typed for App[object]
+        if self.use_command_palette and not CommandPalette.is_open(app):
+            self.push_screen(
+                CommandPalette(id="--command-palette", placeholder=PALETTE_PLACEHOLDER)
+            )
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         hidden = {"Screenshot", "Suspend"} if self.served else set()
@@ -209,13 +221,45 @@ class LbnApp(App[int]):
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
             return
-        groups = [
-            ("Everywhere", binding_rows([*self.BINDINGS, *BrowserScreen.BINDINGS])),
-            ("Reader", binding_rows(Reader.BINDINGS)),
-            ("Search", binding_rows(SearchPanel.BINDINGS)),
-            ("Contents tree (also)", binding_rows(Navigator.BINDINGS)),
+        everywhere = binding_rows(
+            [*self.BINDINGS, *BrowserScreen.BINDINGS],
+            pairs=[("browser.back", "browser.forward", "[ ]", "Back / Forward")],
+            skip=["browser.leave-hit"],
+        )
+        everywhere += [
+            ("tab ⇧tab", "Next / previous pane"),
+            ("ctrl+p", "Jump to an entry; themes"),
         ]
-        self.push_screen(HelpScreen(groups))
+        reader = binding_rows(
+            Reader.BINDINGS,
+            pairs=[
+                ("reader.next", "reader.previous", "j k ↓ ↑", "Next / previous"),
+                ("reader.first", "reader.last", "g G", "First / last"),
+            ],
+        )
+        reader.append(("esc", "Back from a search hit"))
+        search = binding_rows(
+            SearchPanel.BINDINGS,
+            pairs=[
+                ("search.filter", "search.filter-back", "tab ⇧tab", "Kind filter, next/prev"),
+                ("search.down", "search.up", "↓ ↑", "Next / previous hit"),
+                ("search.pagedown", "search.pageup", "pgdn pgup", "Page down / up"),
+            ],
+        )
+        search.insert(1, ("enter", "Open the hit"))
+        tree = [
+            ("↑ ↓", "Move"),
+            ("enter", "Open; expand a group"),
+            *binding_rows(
+                Navigator.BINDINGS,
+                pairs=[("nav.expand", "nav.collapse", "l h → ←", "Expand / collapse")],
+            ),
+        ]
+        columns = [
+            [("Everywhere", everywhere)],
+            [("Reader", reader), ("Search", search), ("Contents tree", tree)],
+        ]
+        self.push_screen(HelpScreen(columns))
 
 
 class AppCrashed(Exception):

@@ -34,6 +34,8 @@ from lbn_tui.widgets.search_panel import IndexHolder, SearchPanel
 
 NARROW_BELOW = 90
 STARRED_KEY = list_key("starred")
+TOAST_SECONDS = 2
+TOAST_CHARS = 26
 
 
 def _short(text: str, chars: int = 48) -> str:
@@ -173,6 +175,13 @@ class BrowserScreen(Screen[None]):
             id="browser.forward",
             key_display="]",
         ),
+        Binding(
+            "escape",
+            "leave_hit",
+            "Before search",
+            id="browser.leave-hit",
+            key_display="esc",
+        ),
     ]
 
     def __init__(
@@ -192,6 +201,10 @@ class BrowserScreen(Screen[None]):
         self.served = served
         self.history = History()
         self._before_search: Widget | None = None
+        self._search_origin: Place | None = None
+        """Where the reader was when they opened the search hit now shown."""
+        self._starred_shown: tuple[str, ...] | None = None
+        """The refs the Starred list shows: one unstarred there stays until it is left."""
 
     # -- layout ------------------------------------------------------------
 
@@ -233,7 +246,11 @@ class BrowserScreen(Screen[None]):
         if self.open_ref:
             place = self._place_for(self.open_ref)
             if place is None:
-                self.notify(f"No entry or passage named {self.open_ref!r}", severity="warning")
+                self.notify(
+                    f"No entry or passage named {self.open_ref!r}",
+                    severity="warning",
+                    markup=False,
+                )
         if place is None:
             first = sessions(self.corpus)
             place = Place(first[0].id) if first else Place(list_key("vision"))
@@ -242,6 +259,27 @@ class BrowserScreen(Screen[None]):
         else:
             await self.open_place(place)
             self.call_after_refresh(self._initial_focus, True)
+
+    def on_resize(self) -> None:
+        # A resize can hide the focused pane (the tree folds away below
+        # NARROW_BELOW columns): focus must stay on something visible.  The
+        # breakpoint classes are already set (Screen._on_resize runs first);
+        # the styles are not yet, so this goes by the classes.
+        if self.app.screen is not self:
+            return
+        focused = self.focused
+        if focused is None or (focused is self.navigator and not self._nav_shown()):
+            if self.has_class("-searching"):
+                self.set_focus(self.search_panel.input, scroll_visible=False)
+            elif self.narrow and self.has_class("-show-nav"):
+                self.set_focus(self.navigator, scroll_visible=False)
+            else:
+                self.set_focus(self.reader, scroll_visible=False)
+
+    def _nav_shown(self) -> bool:
+        if self.narrow:
+            return self.has_class("-show-nav")
+        return not self.has_class("-hide-nav")
 
     def _initial_focus(self, reader: bool) -> None:
         if self.has_class("-searching"):
@@ -266,13 +304,28 @@ class BrowserScreen(Screen[None]):
         entry, passage = found
         return Place(entry.id, passage.index if passage is not None and "#" in target else None)
 
-    async def open_place(self, place: Place, *, record: bool = True) -> None:
+    async def open_place(
+        self, place: Place, *, record: bool = True, keep_starred: bool = False
+    ) -> None:
+        self._search_origin = None
         if record:
             self.history.remember_cursor(self.reader.cursor)
             self.history.visit(place)
-        view = build_view(self.corpus, place, self._is_starred, self._starred_refs())
+        refs = self._starred_refs()
+        if place.key == STARRED_KEY:
+            if keep_starred and self._starred_shown is not None:
+                # Redrawn after s in the list: an unstarred passage keeps its
+                # row (without ★) so that s again stars it back.
+                kept = self._starred_shown
+                refs = kept + tuple(r for r in refs if r not in kept)
+            self._starred_shown = refs
+        else:
+            self._starred_shown = None
+        view = build_view(self.corpus, place, self._is_starred, refs)
         if view is None:
-            self.notify(f"Nothing named {place.key!r} in the briefings", severity="warning")
+            self.notify(
+                f"Nothing named {place.key!r} in the briefings", severity="warning", markup=False
+            )
             return
         await self.reader.show(view)
         self.navigator.reveal(place.key)
@@ -282,7 +335,9 @@ class BrowserScreen(Screen[None]):
         """Open an entry id, passage ref or list key (links, palette, search)."""
         place = self._place_for(target)
         if place is None:
-            self.notify(f"Nothing named {target!r} in the briefings", severity="warning")
+            self.notify(
+                f"Nothing named {target!r} in the briefings", severity="warning", markup=False
+            )
             return
         await self.open_place(place)
 
@@ -291,7 +346,9 @@ class BrowserScreen(Screen[None]):
         if current is None:
             return
         self.history.remember_cursor(self.reader.cursor)
-        await self.open_place(self.history.current or current, record=False)
+        origin = self._search_origin
+        await self.open_place(self.history.current or current, record=False, keep_starred=True)
+        self._search_origin = origin
 
     # -- messages from the widgets -----------------------------------------
 
@@ -317,7 +374,11 @@ class BrowserScreen(Screen[None]):
     async def _chosen(self, event: SearchPanel.Chosen) -> None:
         passage = event.hit.passage
         self._close_search(restore_focus=False)
+        self.history.remember_cursor(self.reader.cursor)
+        origin = self.history.current
         await self.open_place(Place(passage.entry_id, passage.index, event.hit.spans))
+        self._search_origin = origin
+        self.refresh_bindings()
         self.reader.focus()
 
     @on(SearchPanel.Closed)
@@ -365,6 +426,24 @@ class BrowserScreen(Screen[None]):
                 self.reader.focus()
         self._before_search = None
         self.refresh_bindings()
+
+    async def action_leave_hit(self) -> None:
+        """Escape right after opening a search hit: back to where the search began.
+
+        The hit stays in the history (``]`` goes forward to it again) and the
+        query stays in the search box (``/`` shows the same hits).
+        """
+        origin = self._search_origin
+        if origin is None:
+            return
+        self._search_origin = None
+        back = self.history.back
+        if back and back[-1] == origin and self.history.current is not None:
+            await self.action_back()
+        else:  # the hit was in the entry being read: put the cursor back
+            await self.open_place(origin, record=False)
+            self.history.current = origin
+        self.reader.focus()
 
     # -- the tree --------------------------------------------------------------
 
@@ -422,6 +501,8 @@ class BrowserScreen(Screen[None]):
             return True if self.current_passage() is not None else None
         if action in ("back", "forward", "export", "toggle_nav") and self.has_class("-searching"):
             return False
+        if action == "leave_hit":
+            return self._search_origin is not None and not self.has_class("-searching")
         if action == "back":
             return True if self.history.back else None
         if action == "forward":
@@ -436,7 +517,7 @@ class BrowserScreen(Screen[None]):
         text = attributed_text(self.corpus, passage)
         self.app.copy_to_clipboard(text)
         what = "quote" if passage.kind == "quote" else "passage"
-        self.notify(_short(text, 120), title=f"Copied {what} with its attribution")
+        self._toast(f"Copied {what}: {_short(passage.text, TOAST_CHARS)}")
 
     def action_copy_url(self) -> None:
         passage = self.current_passage()
@@ -444,7 +525,13 @@ class BrowserScreen(Screen[None]):
             return
         url = self.corpus.by_id[passage.entry_id].source.url
         self.app.copy_to_clipboard(url)
-        self.notify(url, title="Copied source URL")
+        self._toast(f"Copied URL: {_short(url, TOAST_CHARS)}")
+
+    def _toast(self, message: str) -> None:
+        """A short one-line notice that replaces the previous one, not stacks under it."""
+        # Through the app's queue, so it also clears a notice posted but not yet shown.
+        self.app.call_later(self.app.clear_notifications)
+        self.notify(message, timeout=TOAST_SECONDS, markup=False)
 
     def _is_starred(self, passage: model.Passage) -> bool:
         if self.store is None:
@@ -479,10 +566,13 @@ class BrowserScreen(Screen[None]):
         try:
             now = self.store.toggle(ref)
         except StateError as exc:
-            self.notify(str(exc), title="Could not save stars", severity="error")
+            self.notify(str(exc), title="Could not save stars", severity="error", markup=False)
             return
         self.navigator.replace_children(STARRED_KEY, self._starred_items())
-        self.notify(_short(passage.text, 80), title="Starred" if now else "Unstarred", timeout=3)
+        if now:
+            self._toast(f"Starred: {_short(passage.text, TOAST_CHARS)}")
+        else:
+            self._toast("Unstarred — press s again to star it back")
         await self._rerender()
 
     def action_export(self) -> None:

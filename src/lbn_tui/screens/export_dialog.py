@@ -22,6 +22,11 @@ from textual.widgets import Button, Input, Label, TextArea
 DEFAULT_NAME = "lbn-starred.md"
 
 
+def passages(count: int, noun: str = "passage") -> str:
+    """``1 passage``, ``2 passages``."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 class ExportScreen(ModalScreen[Path | None]):
     """Preview the export; save it to a file or copy it."""
 
@@ -43,8 +48,8 @@ class ExportScreen(ModalScreen[Path | None]):
         with Vertical(id="export"):
             yield Label(
                 Content.assemble(
-                    ("Export starred passages", "bold"),
-                    (f"  {self.count} as Markdown", "$text-muted"),
+                    (f"Export {passages(self.count, 'starred passage')}", "bold"),
+                    ("  as Markdown", "$text-muted"),
                 ),
                 id="export-title",
             )
@@ -95,7 +100,9 @@ class ExportScreen(ModalScreen[Path | None]):
         except OSError as exc:
             self._status(f"Could not save: {exc.strerror or exc}")
             return
-        self.app.notify(str(path), title=f"Saved {self.count} starred passages")
+        self.app.notify(
+            str(path), title=f"Saved {passages(self.count, 'starred passage')}", markup=False
+        )
         self.dismiss(path)
 
     @on(Input.Changed, "#export-path")
@@ -105,7 +112,7 @@ class ExportScreen(ModalScreen[Path | None]):
     @on(Button.Pressed, "#copy")
     def action_copy_all(self) -> None:
         self.app.copy_to_clipboard(self.text)
-        self.app.notify(f"{self.count} passages as Markdown", title="Copied the export")
+        self.app.notify(f"{passages(self.count)} as Markdown", title="Copied the export")
 
     @on(Button.Pressed, "#close")
     def action_close(self) -> None:

@@ -287,11 +287,16 @@ def _meta(entry: model.Entry) -> list[str]:
 
 def _source_block(entry: model.Entry) -> Block:
     source = entry.source
-    parts: list[Content | str | tuple[str, str]] = [("Source  ", MUTED), (source.title, TITLE)]
+    parts: list[Content | str | tuple[str, str]] = [(source.title, TITLE)]
     if source.publisher:
-        parts += ["\n        ", (source.publisher, MUTED)]
-    parts += ["\n        ", (source.url, LINK)]
-    return Block(Content.assemble(*parts), "source", target=f"url:{source.url}")
+        parts += ["\n", (source.publisher, MUTED)]
+    parts += ["\n", (source.url, LINK)]
+    return Block(
+        Content.assemble(*parts),
+        "source",
+        target=f"url:{source.url}",
+        label=Content.styled("Source", MUTED),
+    )
 
 
 def entry_view(

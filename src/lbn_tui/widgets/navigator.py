@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
+from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.message import Message
@@ -48,6 +49,7 @@ class Navigator(Tree[str]):
         self.show_root = False
         self.guide_depth = 2
         self._names: dict[str, str] = {}
+        self._suffix: dict[str, int] = {}  # cells of the count after a label, by key
         self._add_items(self.root, items)
         self.root.expand()
 
@@ -55,13 +57,36 @@ class Navigator(Tree[str]):
         text = Text(label) if isinstance(label, str) else label
         return text.split()[0] if "\n" in text.plain else text
 
-    @staticmethod
-    def _label(item: NavItem) -> Text:
+    def _label(self, item: NavItem) -> Text:
         label = Text(item.label, no_wrap=True, overflow="ellipsis")
+        suffix = 0
         if item.count is not None:
             label.append("  ")
             label.append(str(item.count), style="dim")
+            suffix = 2 + len(str(item.count))
+        self._suffix[item.key] = suffix
         return label
+
+    def render_label(self, node: TreeNode[str], base_style: Style, style: Style) -> Text:
+        """The label, cut with "…" to the width left of the guides (the count kept)."""
+        text = super().render_label(node, base_style, style)
+        depth = 0
+        parent = node.parent
+        while parent is not None:
+            depth += 1
+            parent = parent.parent
+        if not self.show_root:
+            depth -= 1
+        room = self.scrollable_content_region.width - 2 * (depth + 1)
+        if room <= 1 or text.cell_len <= room:
+            return text
+        suffix = self._suffix.get(node.data or "", 0) if node.data else 0
+        if suffix and room > suffix + 4:
+            head, tail = text[: len(text) - suffix], text[len(text) - suffix :]
+            head.truncate(room - suffix, overflow="ellipsis")
+            return Text.assemble(head, tail, no_wrap=True)
+        text.truncate(room, overflow="ellipsis")
+        return text
 
     def _add_items(self, parent: TreeNode[str], items: Sequence[NavItem]) -> None:
         for item in items:

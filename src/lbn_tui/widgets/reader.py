@@ -49,6 +49,14 @@ class Block:
     role: str = "passage"
     passage: Passage | None = None
     target: str | None = None
+    label: Content | None = None
+    """A label in a column of its own left of the content (``Source``): the
+    content's wrapped lines hang under the content, not under the label."""
+
+    @property
+    def hang(self) -> int:
+        """Cells of the label column (the label and a gap of two)."""
+        return self.label.cell_length + 2 if self.label is not None else 0
 
     @property
     def selectable(self) -> bool:
@@ -150,7 +158,7 @@ class Reader(ScrollView, can_focus=True):
         for index, block in enumerate(self._blocks):
             gap = max(below, 1 if block.role in _MARGIN_TOP else 0)
             owners.extend([(-1, 0)] * gap)
-            text_width = max(1, width - self._indent(block) - 1)
+            text_width = max(1, width - self._indent(block) - 1 - block.hang)
             height = max(1, block.content.get_height(rules, text_width))
             spans.append((len(owners), height))
             owners.extend((index, line) for line in range(height))
@@ -184,7 +192,8 @@ class Reader(ScrollView, can_focus=True):
             return strips
         rich_style = style.rich_style
         indent = self._indent(block)
-        text_width = max(1, self._width - indent - 1)
+        hang = block.hang
+        text_width = max(1, self._width - indent - 1 - hang)
         if cursor:
             bar_style = self.get_visual_style(*components, "reader--bar").rich_style
             left = [Segment(_BAR, bar_style), Segment(" " * (indent - 1), rich_style)]
@@ -195,10 +204,22 @@ class Reader(ScrollView, can_focus=True):
         lines = Visual.to_strips(self, block.content, text_width, None, style)
         height = self._spans[index][1]
         lines = lines[:height] + [Strip.blank(0)] * (height - len(lines))
-        strips = [
-            Strip([*left, *line.extend_cell_length(text_width, rich_style), right]).apply_meta(meta)
-            for line in lines
-        ]
+        labels: list[Strip] = []
+        if block.label is not None:
+            labels = Visual.to_strips(self, block.label, hang, 1, style)[:1]
+        strips = []
+        for number, line in enumerate(lines):
+            if hang:
+                label = labels[0] if number == 0 and labels else Strip.blank(0)
+                line = Strip.join(
+                    [
+                        label.crop(0, hang).extend_cell_length(hang, rich_style),
+                        line.extend_cell_length(text_width, rich_style),
+                    ]
+                )
+            else:
+                line = line.extend_cell_length(text_width, rich_style)
+            strips.append(Strip([*left, *line, right]).apply_meta(meta))
         self._strips[key] = strips
         return strips
 

@@ -12,12 +12,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.segment import Segment
+from rich.style import Style
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.message import Message
+from textual.reactive import reactive
+from textual.strip import Strip
+from textual.widget import Widget
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
@@ -28,6 +33,23 @@ if TYPE_CHECKING:  # imported when the index is first built: rapidfuzz is not ne
     from lbn_tui.search import Hit, SearchIndex
 
 SNIPPET_CHARS = 150
+
+# The kind badge of a hit: a fixed column (the longest badge and a gap),
+# so a long kind never runs into the title.
+BADGES = {
+    "session": "Session",
+    "briefing": "Briefing",
+    "reading": "Reading",
+    "recommendation": "Rec.",
+    "quote": "Quote",
+    "faq": "FAQ",
+    "article": "Article",
+    "case-study": "Case study",
+    "figure": "Figure",
+    "reference": "Reference",
+}
+BADGE_WIDTH = max(len(b) for b in BADGES.values())
+HIT_BAR = "▌"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +105,85 @@ def snippet(passage: Passage, spans: tuple[tuple[int, int], ...]) -> Content:
         if e > start and s < end:
             body = body.stylize("bold reverse", max(s, start) - start, min(e, end) - start)
     return Content.assemble("…" if start else "", body, "…" if end < len(text) else "")
+
+
+def hit_badge(kind: str) -> str:
+    """The badge column of a hit: always ``BADGE_WIDTH`` cells and a gap of two."""
+    label = BADGES.get(kind) or KIND_LABELS.get(kind, kind)
+    if len(label) > BADGE_WIDTH:
+        label = label[: BADGE_WIDTH - 1] + "…"
+    return f"{label:<{BADGE_WIDTH}}  "
+
+
+def filter_bar(active: KindFilter, width: int) -> Content:
+    """The kind filter line, fitted to ``width`` cells.
+
+    When every filter does not fit, a window of them around the active one
+    is shown, with ‹ and › where filters are left off: the active filter is
+    always on the line.
+    """
+    lead = "Tab "
+    labels = [f" {f.label} " for f in FILTERS]
+    last = len(FILTERS) - 1
+    at = FILTERS.index(active)
+
+    def needed(lo: int, hi: int) -> int:
+        marks = (2 if lo > 0 else 0) + (2 if hi < last else 0)
+        return len(lead) + marks + sum(len(label) for label in labels[lo : hi + 1])
+
+    lo = hi = at
+    grew = True
+    while grew:
+        grew = False
+        if hi < last and needed(lo, hi + 1) <= width:
+            hi += 1
+            grew = True
+        if lo > 0 and needed(lo - 1, hi) <= width:
+            lo -= 1
+            grew = True
+    parts: list[Content | str | tuple[str, str]] = [(lead, "$text-muted")]
+    if lo > 0:
+        parts.append(("‹ ", "$text-muted"))
+    for index in range(lo, hi + 1):
+        style = "bold reverse $text-primary" if index == at else "$text-muted"
+        parts.append((labels[index], style))
+    if hi < last:
+        parts.append((" ›", "$text-muted"))
+    return Content.assemble(*parts)
+
+
+class FilterBar(Widget):
+    """One line: the kind filters that fit, the active one always among them."""
+
+    active: reactive[KindFilter] = reactive(FILTERS[0])
+
+    def render(self) -> Content:
+        return filter_bar(self.active, self.size.width)
+
+
+class HitList(OptionList):
+    """The hits; the highlighted one has a bar down its left edge.
+
+    The bar is a glyph, not only a colour: it shows in 16 colours, in 256
+    and with NO_COLOR, where a background tint can vanish.
+    """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"hit-list--bar"}
+
+    def render_line(self, y: int) -> Strip:
+        strip = super().render_line(y)
+        highlighted = self.highlighted
+        if highlighted is None or not strip.cell_length:
+            return strip
+        first = next(iter(strip), None)
+        if first is None or first.style is None:
+            return strip
+        meta = first.style.meta
+        if meta.get("option") != highlighted or not first.text.startswith(" "):
+            return strip
+        bar_style = self.get_visual_style("hit-list--bar").rich_style
+        bar = Segment(HIT_BAR, first.style + bar_style + Style.from_meta(meta))
+        return Strip.join([Strip([bar], 1), strip.crop(1)])
 
 
 class IndexHolder:
@@ -162,8 +263,8 @@ class SearchPanel(Vertical):
                 id="search-input",
                 compact=True,
             )
-        yield Label(id="search-filters", markup=False)
-        yield OptionList(id="search-hits")
+        yield FilterBar(id="search-filters")
+        yield HitList(id="search-hits")
 
     def on_mount(self) -> None:
         self.query_one(OptionList).can_focus = False
@@ -177,14 +278,12 @@ class SearchPanel(Vertical):
     def active_filter(self) -> KindFilter:
         return parse_query(self.input.value, self._filter)[1]
 
+    @property
+    def filter_bar(self) -> FilterBar:
+        return self.query_one("#search-filters", FilterBar)
+
     def _show_filters(self, active: KindFilter) -> None:
-        parts: list[Content | str | tuple[str, str]] = [("Tab ", "$text-muted")]
-        for f in FILTERS:
-            if f is active:
-                parts.append((f" {f.label} ", "bold reverse $text-primary"))
-            else:
-                parts.append((f" {f.label} ", "$text-muted"))
-        self.query_one("#search-filters", Label).update(Content.assemble(*parts))
+        self.filter_bar.active = active
 
     # -- searching -----------------------------------------------------------
 
@@ -239,9 +338,9 @@ class SearchPanel(Vertical):
 
     def _option(self, hit: Hit) -> Option:
         passage = hit.passage
-        label = KIND_LABELS.get(passage.kind, passage.kind)
         head = Content.assemble(
-            (f"{label:<14}", "bold $text-secondary"), (self._title_of(passage.entry_id), "bold")
+            (hit_badge(passage.kind), "bold $text-secondary"),
+            (self._title_of(passage.entry_id), "bold"),
         )
         if passage.speaker and passage.kind != "quote":
             head = head.append(Content.styled(f"  · {passage.speaker}", "$text-muted"))
