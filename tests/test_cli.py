@@ -268,7 +268,7 @@ def test_show_one_passage_of_an_entry(capsys: pytest.CaptureFixture[str]) -> Non
     code, out, _ = main(capsys, "show", "vision#3", "--briefings", VALID)
     assert code == 0
     assert out == (
-        "“A closing note.” — The vision: a neighbourhood strategy, The vision\n"
+        "“A closing note.” — The vision: a neighbourhood strategy, The vision "
         "(https://example.invalid/vision/)\n"
     )
 

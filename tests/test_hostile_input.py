@@ -39,7 +39,7 @@ TIME_LIMIT = 10  # seconds: a hang guard, not a performance assertion
 MEMORY_LIMIT = 1 << 30  # RLIMIT_AS for every subprocess
 
 PROBLEM_LINE = re.compile(r"^(?P<path>[^\n]+?):(?P<line>\d+):(?P<col>\d+): (?P<message>\S.*)$")
-SUMMARY = re.compile(r"^lbn-tui: the briefings have \d+ problems?; see 'lbn-tui check'$")
+SUMMARY = re.compile(r"^lbn-tui: the briefings have \d+ problems?; see 'lbn-tui check[^'\x1b]*'$")
 
 
 def _limit_memory() -> None:

@@ -10,15 +10,14 @@ import argparse
 import contextlib
 import json
 import os
-import shlex
 import sys
-import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
 from lbn_tui import __version__, model
 from lbn_tui.loader import BriefingsError, Problem, bundled_briefings_dir, check, load_corpus
+from lbn_tui.sanitize import visible
 
 ENV_BRIEFINGS = "LBN_TUI_BRIEFINGS"
 ENV_SERVED = "LBN_TUI_SERVED"
@@ -333,14 +332,9 @@ def cmd_show(args: argparse.Namespace) -> int:
     if args.json:
         _write(json.dumps(_entry_json(corpus, entry), ensure_ascii=False, indent=2))
     elif passage is not None and "#" in args.id:
-        _write(
-            textwrap.fill(
-                attributed_text(corpus, passage),
-                width=78,
-                break_on_hyphens=False,
-                break_long_words=False,
-            )
-        )
+        # One passage, ready to paste: not wrapped (wrapping would turn the
+        # text's own spaces into line breaks).
+        _write(attributed_text(corpus, passage))
     else:
         _write(entry_plain_text(corpus, entry))
     return 0
@@ -370,7 +364,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(f"{len(problems)} {noun} in {files} file(s)", file=sys.stderr)
         return 1
     corpus = load_corpus(folders)
-    shown = ", ".join(str(f) for f in folders)
+    shown = ", ".join(visible(str(f)) for f in folders)
     print(f"ok: {len(corpus)} entries, {len(corpus.passages)} passages in {shown}")
     return 0
 
@@ -453,7 +447,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(problem, file=sys.stderr)
         check_command = "lbn-tui check"
         if args.briefings or os.environ.get(ENV_BRIEFINGS):
-            folders = " ".join(shlex.quote(str(f)) for f in briefing_folders(args))
+            folders = " ".join(visible(str(f)) for f in briefing_folders(args))
             check_command += f" {folders}"
         print(
             f"lbn-tui: the briefings have {_count(exc.problems)}; see '{check_command}'",
@@ -461,7 +455,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 1
     except UserError as exc:
-        print(f"lbn-tui: {exc}", file=sys.stderr)
+        print(f"lbn-tui: {visible(str(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

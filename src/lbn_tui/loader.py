@@ -33,7 +33,7 @@ from typing import Any
 import yaml
 
 from lbn_tui import model
-from lbn_tui.sanitize import clean_text
+from lbn_tui.sanitize import clean_text, visible
 
 try:
     from yaml import CSafeLoader as _SafeLoader
@@ -60,15 +60,8 @@ _TEXTUAL_SCALARS = {
 }
 
 
-# Characters that would act on a terminal or break the one-line format of a
-# problem: C0 (tab and newline too), DEL, C1, and the Unicode line separators.
-_UNSAFE_IN_PROBLEM = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 MAX_MESSAGE_CHARS = 500
-
-
-def _visible(text: str) -> str:
-    """``text`` with every unsafe character written as an escape (``\\x1b``)."""
-    return _UNSAFE_IN_PROBLEM.sub(lambda m: repr(m.group())[1:-1], text)
+_visible = visible
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,3 +43,14 @@ def clean_text(text: str) -> str:
         return text
     text = _ESCAPE_SEQUENCE.sub("", text)
     return _CONTROL.sub("", text)
+
+
+# Characters that would act on a terminal or break a one-line message: C0
+# (tab and newline too), DEL, C1, and the Unicode line separators.
+_UNSAFE_IN_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def visible(text: str) -> str:
+    """``text`` for a one-line message: unsafe characters written as escapes
+    (``\\x1b``), never raw."""
+    return _UNSAFE_IN_LINE.sub(lambda m: repr(m.group())[1:-1], text)
