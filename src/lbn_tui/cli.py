@@ -1,23 +1,30 @@
 """The ``lbn-tui`` command: the app by default, subcommands for scripting.
 
 Exit codes: 0 success, 1 a user error (one line on stderr per problem),
-2 bad usage.  Textual is imported only when the app is started.
+2 bad usage.  Textual is imported only when the app is started; argparse,
+json and the loader (YAML) only when they are needed, so that the browser
+starts fast: with no arguments and an unchanged corpus (corpus_cache) it
+needs none of them.
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
-import json
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 from lbn_tui import __version__, model
-from lbn_tui.loader import BriefingsError, Problem, bundled_briefings_dir, check, load_corpus
+from lbn_tui.corpus_cache import bundled_briefings_dir
 from lbn_tui.sanitize import visible
+
+if TYPE_CHECKING:
+    import argparse
+
+    from lbn_tui.loader import Problem
 
 ENV_BRIEFINGS = "LBN_TUI_BRIEFINGS"
 ENV_SERVED = "LBN_TUI_SERVED"
@@ -37,6 +44,25 @@ the bundled set back.
 exit codes: 0 success, 1 a problem with the input or the briefings, 2 bad usage"""
 
 
+_FROM_LOADER = frozenset({"BriefingsError", "Problem", "check", "load_corpus"})
+
+
+def __getattr__(name: str) -> Any:
+    # The loader's names, as before, without importing it (and YAML) at start-up.
+    if name in _FROM_LOADER:
+        from lbn_tui import loader
+
+        return getattr(loader, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _no_arguments() -> argparse.Namespace:
+    """What ``parse_args([])`` returns, without importing argparse."""
+    return cast(
+        "argparse.Namespace", SimpleNamespace(command=None, briefings=None, with_bundled=False)
+    )
+
+
 class UserError(Exception):
     """Something the user can fix; the message is one line."""
 
@@ -50,6 +76,8 @@ def _fail(message: str) -> NoReturn:
 
 
 def _kind(value: str) -> str:
+    import argparse
+
     aliases = {"case": "case-study", "casestudy": "case-study", "case_study": "case-study"}
     value = aliases.get(value.lower(), value.lower())
     if value not in model.KINDS:
@@ -60,6 +88,8 @@ def _kind(value: str) -> str:
 
 
 def _positive(value: str) -> int:
+    import argparse
+
     try:
         number = int(value)
     except ValueError:
@@ -70,6 +100,8 @@ def _positive(value: str) -> int:
 
 
 def _add_folder_options(parser: argparse.ArgumentParser, suppress: bool) -> None:
+    import argparse
+
     default: Any = argparse.SUPPRESS if suppress else None
     parser.add_argument(
         "--briefings",
@@ -89,6 +121,8 @@ def _add_folder_options(parser: argparse.ArgumentParser, suppress: bool) -> None
 
 
 def build_parser() -> argparse.ArgumentParser:
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog="lbn-tui",
         description=DESCRIPTION,
@@ -201,6 +235,8 @@ def briefing_folders(args: argparse.Namespace) -> list[Path]:
 
 
 def _load(args: argparse.Namespace) -> model.Corpus:
+    from lbn_tui.loader import load_corpus
+
     return load_corpus(briefing_folders(args))
 
 
@@ -254,6 +290,8 @@ def cmd_search(args: argparse.Namespace) -> int:
                 item["speaker"] = entry.speaker
                 item["attribution"] = entry.attribution
             out.append(item)
+        import json
+
         _write(json.dumps(out, ensure_ascii=False, indent=2))
         return 0
     if not hits:
@@ -330,6 +368,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     corpus = _load(args)
     entry, passage = _resolve(corpus, args.id)
     if args.json:
+        import json
+
         _write(json.dumps(_entry_json(corpus, entry), ensure_ascii=False, indent=2))
     elif passage is not None and "#" in args.id:
         # One passage, ready to paste: not wrapped (wrapping would turn the
@@ -345,6 +385,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     entries = [e for e in corpus if not args.kind or e.kind in args.kind]
     if args.json:
         rows = [{"id": e.id, "kind": e.kind, "title": e.title} for e in entries]
+        import json
+
         _write(json.dumps(rows, ensure_ascii=False, indent=2))
         return 0
     id_width = max((len(e.id) for e in entries), default=0)
@@ -355,6 +397,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     folders = list(args.dirs) or briefing_folders(args)
+    from lbn_tui.loader import check, load_corpus
+
     problems = check(folders)
     if problems:
         for problem in problems:
@@ -395,7 +439,10 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_app(args: argparse.Namespace, open_ref: str | None = None) -> int:
-    corpus = _load(args)
+    from lbn_tui import corpus_cache
+
+    # From the cache when the files are unchanged: no YAML at start-up.
+    corpus = corpus_cache.load_corpus(briefing_folders(args))
     if open_ref is not None:
         _resolve(corpus, open_ref)
     if not sys.stdin.isatty() or not sys.stdout.isatty():
@@ -423,8 +470,11 @@ def cmd_app(args: argparse.Namespace, open_ref: str | None = None) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    if argv is None:
+        argv = sys.argv[1:]
+    # No arguments: the browser on the default folders, what parse_args([])
+    # gives, without building the parser (start-up time).
+    args = build_parser().parse_args(argv) if argv else _no_arguments()
     commands = {
         "search": cmd_search,
         "show": cmd_show,
@@ -442,7 +492,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_serve(args)
         return commands[args.command](args)
-    except BriefingsError as exc:
+    except UserError as exc:
+        print(f"lbn-tui: {visible(str(exc))}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # The reader closed the pipe (e.g. `| head`): not an error.
+        with contextlib.suppress(OSError):
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+        return 0
+    except Exception as exc:
+        # A BriefingsError can only come from the loader once it is imported.
+        loader = sys.modules.get("lbn_tui.loader")
+        if loader is None or not isinstance(exc, loader.BriefingsError):
+            raise
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         check_command = "lbn-tui check"
@@ -454,16 +518,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-    except UserError as exc:
-        print(f"lbn-tui: {visible(str(exc))}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 130
-    except BrokenPipeError:
-        # The reader closed the pipe (e.g. `| head`): not an error.
-        with contextlib.suppress(OSError):
-            sys.stdout = open(os.devnull, "w")  # noqa: SIM115
-        return 0
 
 
 def _count(problems: Sequence[Problem]) -> str:

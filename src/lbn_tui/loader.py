@@ -33,7 +33,19 @@ from typing import Any
 import yaml
 
 from lbn_tui import model
+from lbn_tui.corpus_cache import FILE_SUFFIXES, briefing_files, bundled_briefings_dir
 from lbn_tui.sanitize import clean_text, visible
+
+# Listing files needs no YAML: it lives in corpus_cache, and is named here too.
+__all__ = [
+    "FILE_SUFFIXES",
+    "BriefingsError",
+    "Problem",
+    "briefing_files",
+    "bundled_briefings_dir",
+    "check",
+    "load_corpus",
+]
 
 try:
     from yaml import CSafeLoader as _SafeLoader
@@ -45,7 +57,6 @@ MAX_TOTAL_BYTES = 64 * 1024 * 1024
 MAX_DEPTH = 64
 MAX_NODES = 250_000
 MAX_ALIAS_PROBLEMS = 10
-FILE_SUFFIXES = (".yaml", ".yml")
 ID_PATTERN = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
 
 _STR = "tag:yaml.org,2002:str"
@@ -96,16 +107,6 @@ class BriefingsError(Exception):
     def __init__(self, problems: Sequence[Problem]) -> None:
         self.problems = tuple(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
-
-
-def bundled_briefings_dir() -> Path:
-    """The briefing folder shipped with the package."""
-    here = Path(__file__).resolve().parent
-    installed = here / "briefings"
-    if installed.is_dir():
-        return installed
-    # Running from a source checkout (src/ layout, editable install).
-    return here.parent.parent / "briefings"
 
 
 # --------------------------------------------------------------------------
@@ -748,26 +749,6 @@ def _describe(node: yaml.Node) -> str:
 
 # --------------------------------------------------------------------------
 # Folders → corpus.
-
-
-def briefing_files(folder: Path) -> list[Path]:
-    """The briefing files in a folder and its subfolders, in a stable order.
-
-    Symbolic links to folders are not followed.  Anything named like a
-    briefing file is listed even when it is not a file (a folder, a link to
-    a folder, a pipe), so that reading it reports the problem.
-    """
-    found: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(folder):
-        named = sorted(d for d in dirnames if d.endswith(FILE_SUFFIXES) and not d.startswith("."))
-        dirnames[:] = sorted(
-            d for d in dirnames if not d.startswith(".") and not d.endswith(FILE_SUFFIXES)
-        )
-        names = sorted([*named, *(n for n in filenames if n.endswith(FILE_SUFFIXES))])
-        for name in names:
-            if not name.startswith("."):
-                found.append(Path(dirpath) / name)
-    return found
 
 
 def _read_folders(folders: Iterable[Path]) -> tuple[list[model.Entry], list[Problem]]:

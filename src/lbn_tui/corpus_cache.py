@@ -1,0 +1,334 @@
+"""Finding briefing files, and a cache of the corpus loaded from them.
+
+Loading the briefings means parsing YAML and validating every node, which
+costs more at start-up than the rest of the app's own work together.  After
+a successful load, the corpus is written to a JSON file in
+``$XDG_CACHE_HOME/lbn-tui``; the next start with the same files reads that
+instead, and never imports the YAML parser or the loader.
+
+The cache key (:func:`corpus_key`) covers the format of the file, the
+package version, the loader's own source files and, for every briefing file
+in the folders, its path and ``lstat`` (size, mtime, ctime, inode, device):
+edit, add, remove or rename a file and the key, and so the file name,
+changes.  Only plain files are cached: a folder with a symbolic link, a pipe
+or anything else odd is always read by the loader, which reports problems.
+A cache file that is unreadable, malformed or for another key is ignored.
+Files are written to a temporary name and renamed into place.
+
+This module also holds `briefing_files` and `bundled_briefings_dir` (the
+loader re-exports them), so that neither needs the YAML parser.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import stat
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+from lbn_tui import __version__, model
+
+FORMAT = 1
+#: Corpus cache files kept in the directory (most recently written first).
+KEEP_FILES = 4
+FILE_SUFFIXES = (".yaml", ".yml")
+_HERE = Path(__file__).resolve().parent
+# The code that decides what a corpus holds: any change to it changes the key.
+_CODE_FILES = ("loader.py", "model.py", "sanitize.py", "corpus_cache.py")
+
+
+# --------------------------------------------------------------------------
+# Folders and files (no YAML here).
+
+
+def bundled_briefings_dir() -> Path:
+    """The briefing folder shipped with the package."""
+    installed = _HERE / "briefings"
+    if installed.is_dir():
+        return installed
+    # Running from a source checkout (src/ layout, editable install).
+    return _HERE.parent.parent / "briefings"
+
+
+def briefing_files(folder: Path) -> list[Path]:
+    """The briefing files in a folder and its subfolders, in a stable order.
+
+    Symbolic links to folders are not followed.  Anything named like a
+    briefing file is listed even when it is not a file (a folder, a link to
+    a folder, a pipe), so that reading it reports the problem.
+    """
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        named = sorted(d for d in dirnames if d.endswith(FILE_SUFFIXES) and not d.startswith("."))
+        dirnames[:] = sorted(
+            d for d in dirnames if not d.startswith(".") and not d.endswith(FILE_SUFFIXES)
+        )
+        names = sorted([*named, *(n for n in filenames if n.endswith(FILE_SUFFIXES))])
+        for name in names:
+            if not name.startswith("."):
+                found.append(Path(dirpath) / name)
+    return found
+
+
+# --------------------------------------------------------------------------
+# The key.
+
+
+def default_cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/lbn-tui``, or ``~/.cache/lbn-tui``."""
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    root = Path(base) if base and Path(base).is_absolute() else Path.home() / ".cache"
+    return root / "lbn-tui"
+
+
+def _stat_line(path: Path | str, st: os.stat_result) -> str:
+    return f"{path}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0{st.st_ino}\0{st.st_dev}"
+
+
+def corpus_key(folders: Iterable[Path]) -> str | None:
+    """A hex digest naming the corpus these folders load to, or None when
+    they cannot be cached (a missing folder, no files, or anything but a
+    plain file where a briefing file is expected)."""
+    lines = [f"lbn-tui corpus {FORMAT} {__version__}"]
+    for name in _CODE_FILES:
+        try:
+            lines.append(_stat_line(name, os.stat(_HERE / name)))
+        except OSError:
+            lines.append(f"{name}\0missing")
+    unique: dict[Path, Path] = {}
+    try:
+        for folder in folders:
+            unique.setdefault(folder.resolve(), folder)
+    except (OSError, RuntimeError):
+        return None
+    for resolved, folder in unique.items():
+        lines.append(f"folder\0{folder}\0{resolved}")
+        try:
+            if not stat.S_ISDIR(os.stat(folder).st_mode):
+                return None
+            files = briefing_files(folder)
+            if not files:
+                return None
+            for path in files:
+                st = os.lstat(path)
+                if not stat.S_ISREG(st.st_mode):
+                    return None  # links, folders, pipes: the loader decides
+                lines.append(_stat_line(path, st))
+        except OSError:
+            return None
+    digest = hashlib.blake2b("\n".join(lines).encode("utf-8", "surrogateescape"), digest_size=20)
+    return digest.hexdigest()
+
+
+# --------------------------------------------------------------------------
+# Corpus <-> JSON.
+
+
+def _encode_entry(entry: model.Entry) -> dict[str, Any]:
+    data: dict[str, Any] = {"kind": entry.kind}
+    for f in fields(entry):
+        value = getattr(entry, f.name)
+        if isinstance(value, model.Source):
+            value = [value.title, value.url, value.publisher, value.note]
+        elif isinstance(value, model.Location):
+            value = [value.path, value.line, value.column]
+        elif isinstance(value, tuple):
+            value = [
+                [p.text, p.heading, list(p.cites), list(p.embed)]
+                if isinstance(p, model.Paragraph)
+                else p
+                for p in value
+            ]
+        data[f.name] = value
+    return data
+
+
+class _Bad(Exception):
+    """The cache file does not hold what it should."""
+
+
+def _text(value: object) -> str:
+    if type(value) is not str:
+        raise _Bad
+    return _clean(value)
+
+
+def _number(value: object) -> int:
+    if type(value) is not int:
+        raise _Bad
+    return value
+
+
+def _texts(value: object) -> tuple[str, ...]:
+    if type(value) is not list:
+        raise _Bad
+    return tuple(_text(v) for v in value)
+
+
+def _source(value: object) -> model.Source:
+    if type(value) is not list or len(value) != 4:
+        raise _Bad
+    return model.Source(*(_text(v) for v in value))
+
+
+def _location(value: object) -> model.Location:
+    if type(value) is not list or len(value) != 3:
+        raise _Bad
+    if type(value[0]) is not str:
+        raise _Bad
+    return model.Location(value[0], _number(value[1]), _number(value[2]))
+
+
+def _paragraphs(value: object) -> tuple[model.Paragraph, ...]:
+    if type(value) is not list:
+        raise _Bad
+    out = []
+    for item in value:
+        if type(item) is not list or len(item) != 4:
+            raise _Bad
+        out.append(
+            model.Paragraph(_text(item[0]), _text(item[1]), _texts(item[2]), _texts(item[3]))
+        )
+    return tuple(out)
+
+
+_DECODERS: dict[str, Callable[[object], object]] = {
+    "str": _text,
+    "int": _number,
+    "tuple[str, ...]": _texts,
+    "Source": _source,
+    "Location": _location,
+    "tuple[Paragraph, ...]": _paragraphs,
+}
+_SCHEMA: dict[str, tuple[tuple[str, Callable[[object], object]], ...]] = {}
+
+
+def _schema(kind: str) -> tuple[tuple[str, Callable[[object], object]], ...]:
+    schema = _SCHEMA.get(kind)
+    if schema is None:
+        cls = model.ENTRY_CLASSES[kind]
+        # The annotations are strings (``from __future__ import annotations``).
+        schema = tuple((f.name, _DECODERS[str(f.type)]) for f in fields(cls))
+        _SCHEMA[kind] = schema
+    return schema
+
+
+def _decode_entry(data: object) -> model.Entry:
+    if type(data) is not dict:
+        raise _Bad
+    kind = data.get("kind")
+    if type(kind) is not str or kind not in model.ENTRY_CLASSES:
+        raise _Bad
+    schema = _schema(kind)
+    if len(data) != len(schema) + 1:
+        raise _Bad
+    values: dict[str, Any] = {name: decode(data[name]) for name, decode in schema}
+    return model.ENTRY_CLASSES[kind](**values)
+
+
+def _clean(text: str) -> str:
+    """What the loader does to every string: a cache file edited by hand
+    still cannot put escape sequences on the terminal."""
+    if text.isprintable():
+        return text
+    from lbn_tui.sanitize import clean_text
+
+    return clean_text(text)
+
+
+def encode(corpus: model.Corpus, key: str) -> str:
+    import json
+
+    entries = [_encode_entry(e) for e in corpus.entries]
+    return json.dumps({"format": FORMAT, "key": key, "entries": entries}, ensure_ascii=False)
+
+
+def decode(text: str, key: str) -> model.Corpus | None:
+    """The corpus in a cache file's text, or None if it is not a valid one for ``key``."""
+    import json
+
+    try:
+        data = json.loads(text)
+        if type(data) is not dict or data.get("format") != FORMAT or data.get("key") != key:
+            return None
+        entries = data.get("entries")
+        if type(entries) is not list or not entries:
+            return None
+        decoded = tuple(_decode_entry(item) for item in entries)
+        if len({e.id for e in decoded}) != len(decoded):
+            return None
+        return model.Corpus(decoded)
+    except (_Bad, ValueError, TypeError, KeyError, RecursionError):
+        return None
+
+
+# --------------------------------------------------------------------------
+# Files.
+
+
+def cache_path(key: str, cache_dir: Path | None = None) -> Path:
+    return (cache_dir or default_cache_dir()) / f"corpus-{key}.json"
+
+
+def read(key: str, cache_dir: Path | None = None) -> model.Corpus | None:
+    try:
+        text = cache_path(key, cache_dir).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    return decode(text, key)
+
+
+def write(corpus: model.Corpus, key: str, cache_dir: Path | None = None) -> bool:
+    """Write the cache file for ``key``; False if it could not be written."""
+    folder = cache_dir or default_cache_dir()
+    target = cache_path(key, folder)
+    tmp_name = ""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=".corpus-", suffix=".tmp", dir=folder)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(encode(corpus, key))
+        os.replace(tmp_name, target)
+    except (OSError, ValueError):
+        if tmp_name:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp_name)
+        return False
+    _prune(folder, keep=target)
+    return True
+
+
+def _prune(folder: Path, keep: Path) -> None:
+    """Keep the newest `KEEP_FILES` cache files (and ``keep``); remove the rest."""
+    try:
+        found = [(p.stat().st_mtime_ns, p) for p in folder.glob("corpus-*.json")]
+    except OSError:
+        return
+    found.sort(reverse=True)
+    for _, path in found[KEEP_FILES:]:
+        if path != keep:
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+
+def load_corpus(folders: Sequence[Path], cache_dir: Path | None = None) -> model.Corpus:
+    """The corpus of these folders: from the cache when the files are
+    unchanged, else from the loader (which raises `loader.BriefingsError`),
+    writing the cache after a successful load."""
+    key = corpus_key(folders)
+    if key is not None:
+        corpus = read(key, cache_dir)
+        if corpus is not None:
+            return corpus
+    from lbn_tui import loader
+
+    corpus = loader.load_corpus(folders)
+    # Only if nothing changed while the loader read the files.
+    if key is not None and corpus_key(folders) == key:
+        write(corpus, key, cache_dir)
+    return corpus
