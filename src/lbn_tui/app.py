@@ -210,9 +210,9 @@ class LbnApp(App[int]):
             await browser.open_target(target)
             browser.reader.focus()
 
-    def _search(self) -> None:
+    async def _search(self) -> None:
         if self.browser is not None:
-            self.browser.action_search()
+            await self.browser.action_search()
 
     def _export(self) -> None:
         if self.browser is not None:

@@ -2,6 +2,10 @@
 
 Widgets post messages up; this screen decides what they mean: it owns
 the history, the star store calls, copying and the export dialog.
+
+For a fast first frame, only what that frame shows is composed: the search
+panel is mounted on the first "/", and the contents tree, when it is folded
+away (narrow terminals), right after the first frame.
 """
 
 from __future__ import annotations
@@ -205,6 +209,8 @@ class BrowserScreen(Screen[None]):
         """Where the reader was when they opened the search hit now shown."""
         self._starred_shown: tuple[str, ...] | None = None
         """The refs the Starred list shows: one unstarred there stays until it is left."""
+        self._navigator: Navigator | None = None
+        self._search: SearchPanel | None = None
 
     # -- layout ------------------------------------------------------------
 
@@ -215,11 +221,15 @@ class BrowserScreen(Screen[None]):
         self.set_class(narrow, "-narrow", update=False)
         self.set_class(not narrow, "-wide", update=False)
         with Horizontal(id="body"):
-            yield Navigator(nav_items(self.corpus, self._starred_items()), id="nav")
+            if not narrow:  # folded away when narrow: mounted after the first frame
+                yield self._new_navigator()
             with Vertical(id="right"):
-                yield SearchPanel(self.index, self._title_of, id="search")
                 yield Reader(id="reader")
         yield LeanFooter(compact=True, show_command_palette=False)
+
+    def _new_navigator(self) -> Navigator:
+        self._navigator = Navigator(nav_items(self.corpus, self._starred_items()), id="nav")
+        return self._navigator
 
     @property
     def reader(self) -> Reader:
@@ -227,10 +237,22 @@ class BrowserScreen(Screen[None]):
 
     @property
     def navigator(self) -> Navigator:
-        return self.query_one(Navigator)
+        """The contents tree (mounted now if it was not yet)."""
+        return self._mount_navigator()
+
+    def _mount_navigator(self) -> Navigator:
+        navigator = self._navigator
+        if navigator is None:
+            navigator = self._new_navigator()
+            self.query_one("#body").mount(navigator, before="#right")
+            current = self.history.current
+            if current is not None:
+                navigator.reveal(current.key)
+        return navigator
 
     @property
     def search_panel(self) -> SearchPanel:
+        """The search panel; it is mounted by the first `action_search`."""
         return self.query_one(SearchPanel)
 
     @property
@@ -239,7 +261,7 @@ class BrowserScreen(Screen[None]):
 
     @property
     def nav_visible(self) -> bool:
-        return self.navigator.display
+        return self._navigator is not None and self._navigator.display
 
     async def on_mount(self) -> None:
         place: Place | None = None
@@ -259,6 +281,8 @@ class BrowserScreen(Screen[None]):
         else:
             await self.open_place(place)
             self.call_after_refresh(self._initial_focus, True)
+        if self._navigator is None:
+            self.call_after_refresh(self._mount_navigator)
 
     def on_resize(self) -> None:
         # A resize can hide the focused pane (the tree folds away below
@@ -268,7 +292,8 @@ class BrowserScreen(Screen[None]):
         if self.app.screen is not self:
             return
         focused = self.focused
-        if focused is None or (focused is self.navigator and not self._nav_shown()):
+        on_nav = self._navigator is not None and focused is self._navigator
+        if focused is None or (on_nav and not self._nav_shown()):
             if self.has_class("-searching"):
                 self.set_focus(self.search_panel.input, scroll_visible=False)
             elif self.narrow and self.has_class("-show-nav"):
@@ -328,7 +353,8 @@ class BrowserScreen(Screen[None]):
             )
             return
         await self.reader.show(view)
-        self.navigator.reveal(place.key)
+        if self._navigator is not None:  # else it is revealed when mounted
+            self._navigator.reveal(place.key)
         self.refresh_bindings()
 
     async def open_target(self, target: str) -> None:
@@ -387,7 +413,12 @@ class BrowserScreen(Screen[None]):
 
     # -- search --------------------------------------------------------------
 
-    def action_search(self) -> None:
+    async def action_search(self) -> None:
+        if self._search is None:
+            # Mounted on first use.  Keys typed meanwhile wait in the app's
+            # queue (this runs in its task), or are taken by take_stray_key.
+            self._search = SearchPanel(self.index, self._title_of, id="search")
+            await self.query_one("#right").mount(self._search, before=self.reader)
         if not self.has_class("-searching"):
             if not self.index.started:
                 # Built on first use, in a thread, while the reader types.
@@ -409,7 +440,9 @@ class BrowserScreen(Screen[None]):
         the app (which calls this) after the search box has taken focus.
         Returns True when the key was taken.
         """
-        box = self.search_panel.input
+        if self._search is None:
+            return False
+        box = self._search.input
         searching = self.has_class("-searching") and self.focused is box
         if searching and event.is_printable and event.character:
             box.insert_text_at_cursor(event.character)
@@ -568,7 +601,8 @@ class BrowserScreen(Screen[None]):
         except StateError as exc:
             self.notify(str(exc), title="Could not save stars", severity="error", markup=False)
             return
-        self.navigator.replace_children(STARRED_KEY, self._starred_items())
+        if self._navigator is not None:  # else built with the stars when mounted
+            self._navigator.replace_children(STARRED_KEY, self._starred_items())
         if now:
             self._toast(f"Starred: {_short(passage.text, TOAST_CHARS)}")
         else:
