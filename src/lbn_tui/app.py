@@ -13,13 +13,9 @@ from textual.screen import Screen
 from textual.theme import Theme
 
 from lbn_tui import model
-from lbn_tui.screens.browser import BrowserScreen
+from lbn_tui.screens.browser import BrowserScreen, IndexHolder
 from lbn_tui.screens.commands import EntryCommands
-from lbn_tui.screens.help import HelpScreen, binding_rows
 from lbn_tui.state import StarStore
-from lbn_tui.widgets.navigator import Navigator
-from lbn_tui.widgets.reader import Reader
-from lbn_tui.widgets.search_panel import IndexHolder, SearchPanel
 
 _HERE = Path(__file__).parent
 
@@ -219,6 +215,11 @@ class LbnApp(App[int]):
             self.browser.action_export()
 
     def action_help(self) -> None:
+        from lbn_tui.screens.help import HelpScreen, binding_rows
+        from lbn_tui.widgets.navigator import Navigator
+        from lbn_tui.widgets.reader import Reader
+        from lbn_tui.widgets.search_panel import SearchPanel
+
         if isinstance(self.screen, HelpScreen):
             return
         everywhere = binding_rows(

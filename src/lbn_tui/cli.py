@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 from lbn_tui import __version__, model
 from lbn_tui.corpus_cache import bundled_briefings_dir
-from lbn_tui.sanitize import visible
 
 if TYPE_CHECKING:
     import argparse
@@ -408,6 +407,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(f"{len(problems)} {noun} in {files} file(s)", file=sys.stderr)
         return 1
     corpus = load_corpus(folders)
+    from lbn_tui.sanitize import visible
+
     shown = ", ".join(visible(str(f)) for f in folders)
     print(f"ok: {len(corpus)} entries, {len(corpus.passages)} passages in {shown}")
     return 0
@@ -493,6 +494,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_serve(args)
         return commands[args.command](args)
     except UserError as exc:
+        from lbn_tui.sanitize import visible
+
         print(f"lbn-tui: {visible(str(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -507,6 +510,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         loader = sys.modules.get("lbn_tui.loader")
         if loader is None or not isinstance(exc, loader.BriefingsError):
             raise
+        from lbn_tui.sanitize import visible
+
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         check_command = "lbn-tui check"

@@ -22,7 +22,6 @@ loader re-exports them), so that neither needs the YAML parser.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import stat
 import tempfile
@@ -32,6 +31,11 @@ from pathlib import Path
 from typing import Any
 
 from lbn_tui import __version__, model
+
+try:  # not through hashlib, which loads OpenSSL (~2 ms at start-up)
+    from _blake2 import blake2b
+except ImportError:  # pragma: no cover - CPython always has it
+    from hashlib import blake2b
 
 FORMAT = 1
 #: Corpus cache files kept in the directory (most recently written first).
@@ -121,7 +125,7 @@ def corpus_key(folders: Iterable[Path]) -> str | None:
                 lines.append(_stat_line(path, st))
         except OSError:
             return None
-    digest = hashlib.blake2b("\n".join(lines).encode("utf-8", "surrogateescape"), digest_size=20)
+    digest = blake2b("\n".join(lines).encode("utf-8", "surrogateescape"), digest_size=20)
     return digest.hexdigest()
 
 

@@ -10,7 +10,8 @@ away (narrow terminals), right after the first frame.
 
 from __future__ import annotations
 
-from typing import ClassVar
+import threading
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import events, on
 from textual.app import ComposeResult
@@ -32,9 +33,12 @@ from lbn_tui.screens.views import (
 )
 from lbn_tui.state import StarStore, StateError
 from lbn_tui.widgets.footer import LeanFooter
-from lbn_tui.widgets.navigator import Navigator, NavItem
 from lbn_tui.widgets.reader import Reader
-from lbn_tui.widgets.search_panel import IndexHolder, SearchPanel
+
+if TYPE_CHECKING:  # imported when first mounted: not needed for the first frame
+    from lbn_tui.search import SearchIndex
+    from lbn_tui.widgets.navigator import Navigator, NavItem
+    from lbn_tui.widgets.search_panel import SearchPanel
 
 NARROW_BELOW = 90
 STARRED_KEY = list_key("starred")
@@ -49,6 +53,8 @@ def _short(text: str, chars: int = 48) -> str:
 
 def nav_items(corpus: model.Corpus, starred: tuple[NavItem, ...]) -> list[NavItem]:
     """The tree, from the corpus."""
+    from lbn_tui.widgets.navigator import NavItem
+
     items: list[NavItem] = []
     session_nodes = []
     for s in sessions(corpus):
@@ -145,7 +151,34 @@ def nav_items(corpus: model.Corpus, starred: tuple[NavItem, ...]) -> list[NavIte
 
 
 def _leaf(corpus: model.Corpus, entry_id: str) -> NavItem:
+    from lbn_tui.widgets.navigator import NavItem
+
     return NavItem(corpus.by_id[entry_id].title, entry_id)
+
+
+class IndexHolder:
+    """Builds the search index once, on whichever thread asks first.
+
+    The browser asks when search is first opened (in a worker), not at start:
+    importing the search modules and indexing would slow the first frame.
+    """
+
+    def __init__(self, passages: tuple[model.Passage, ...]) -> None:
+        self._passages = passages
+        self._index: SearchIndex | None = None
+        self.started = False
+        """Set by whoever starts building it (in a worker)."""
+        self._lock = threading.Lock()
+
+    def get(self) -> SearchIndex:
+        with self._lock:
+            if self._index is None:
+                from lbn_tui.search import SearchIndex
+
+                # Large packs: the candidate index comes from the disk cache
+                # when the content is unchanged (built and cached otherwise).
+                self._index = SearchIndex.load_or_build(self._passages)
+            return self._index
 
 
 class BrowserScreen(Screen[None]):
@@ -228,6 +261,8 @@ class BrowserScreen(Screen[None]):
         yield LeanFooter(compact=True, show_command_palette=False)
 
     def _new_navigator(self) -> Navigator:
+        from lbn_tui.widgets.navigator import Navigator
+
         self._navigator = Navigator(nav_items(self.corpus, self._starred_items()), id="nav")
         return self._navigator
 
@@ -253,7 +288,9 @@ class BrowserScreen(Screen[None]):
     @property
     def search_panel(self) -> SearchPanel:
         """The search panel; it is mounted by the first `action_search`."""
-        return self.query_one(SearchPanel)
+        if self._search is None:
+            raise LookupError("the search panel is mounted by the first action_search")
+        return self._search
 
     @property
     def narrow(self) -> bool:
@@ -378,8 +415,10 @@ class BrowserScreen(Screen[None]):
 
     # -- messages from the widgets -----------------------------------------
 
-    @on(Navigator.Opened)
-    async def _nav_opened(self, event: Navigator.Opened) -> None:
+    # Handlers by name (not @on(Navigator.Opened)): the widget modules are
+    # imported when the widgets are first mounted.
+
+    async def on_navigator_opened(self, event: Navigator.Opened) -> None:
         await self.open_target(event.key)
         if self.narrow and self.has_class("-show-nav"):
             self.remove_class("-show-nav")
@@ -396,8 +435,7 @@ class BrowserScreen(Screen[None]):
     def _moved(self) -> None:
         self.refresh_bindings()
 
-    @on(SearchPanel.Chosen)
-    async def _chosen(self, event: SearchPanel.Chosen) -> None:
+    async def on_search_panel_chosen(self, event: SearchPanel.Chosen) -> None:
         passage = event.hit.passage
         self._close_search(restore_focus=False)
         self.history.remember_cursor(self.reader.cursor)
@@ -407,8 +445,7 @@ class BrowserScreen(Screen[None]):
         self.refresh_bindings()
         self.reader.focus()
 
-    @on(SearchPanel.Closed)
-    def _search_closed(self) -> None:
+    def on_search_panel_closed(self) -> None:
         self._close_search(restore_focus=True)
 
     # -- search --------------------------------------------------------------
@@ -417,6 +454,8 @@ class BrowserScreen(Screen[None]):
         if self._search is None:
             # Mounted on first use.  Keys typed meanwhile wait in the app's
             # queue (this runs in its task), or are taken by take_stray_key.
+            from lbn_tui.widgets.search_panel import SearchPanel
+
             self._search = SearchPanel(self.index, self._title_of, id="search")
             await self.query_one("#right").mount(self._search, before=self.reader)
         if not self.has_class("-searching"):
@@ -576,6 +615,8 @@ class BrowserScreen(Screen[None]):
         return self.store.refs if self.store is not None else ()
 
     def _starred_items(self) -> tuple[NavItem, ...]:
+        from lbn_tui.widgets.navigator import NavItem
+
         items = []
         for ref in self._starred_refs():
             found = model.resolve_ref(self.corpus, ref)

@@ -7,7 +7,6 @@ query are dropped (the generation counter), so the UI never waits.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
@@ -30,7 +29,8 @@ from textual.worker import get_current_worker
 from lbn_tui.model import KIND_LABELS, Passage
 
 if TYPE_CHECKING:  # imported when the index is first built: rapidfuzz is not needed to start
-    from lbn_tui.search import Hit, SearchIndex
+    from lbn_tui.screens.browser import IndexHolder
+    from lbn_tui.search import Hit
 
 SNIPPET_CHARS = 150
 
@@ -184,31 +184,6 @@ class HitList(OptionList):
         bar_style = self.get_visual_style("hit-list--bar").rich_style
         bar = Segment(HIT_BAR, first.style + bar_style + Style.from_meta(meta))
         return Strip.join([Strip([bar], 1), strip.crop(1)])
-
-
-class IndexHolder:
-    """Builds the search index once, on whichever thread asks first.
-
-    The browser asks when search is first opened (in a worker), not at start:
-    importing the search modules and indexing would slow the first frame.
-    """
-
-    def __init__(self, passages: tuple[Passage, ...]) -> None:
-        self._passages = passages
-        self._index: SearchIndex | None = None
-        self.started = False
-        """Set by whoever starts building it (in a worker)."""
-        self._lock = threading.Lock()
-
-    def get(self) -> SearchIndex:
-        with self._lock:
-            if self._index is None:
-                from lbn_tui.search import SearchIndex
-
-                # Large packs: the candidate index comes from the disk cache
-                # when the content is unchanged (built and cached otherwise).
-                self._index = SearchIndex.load_or_build(self._passages)
-            return self._index
 
 
 class SearchPanel(Vertical):
