@@ -97,7 +97,24 @@ class LbnApp(App[int]):
         """The traceback of an internal error that stopped the app, if any."""
         self.register_theme(CALM)
         self.register_theme(PAPER)
-        self.theme = theme or DEFAULT_THEME
+        self._set_initial_theme(theme or DEFAULT_THEME)
+
+    def _set_initial_theme(self, name: str) -> None:
+        """What setting ``self.theme`` does, less its CSS refresh.
+
+        Before the app runs there is no CSS to refresh, and the refresh that
+        setting the theme schedules would re-parse every stylesheet and restyle
+        every widget just before the first frame (~4 ms).  App.__init__ sets up
+        its default theme the same way.
+        """
+        self.set_reactive(LbnApp.theme, self._validate_theme(name))
+        dark = self.current_theme.dark
+        classes = {c: False for c in self.classes if c.startswith("-theme-")}
+        classes.update({f"-theme-{name}": True, "-dark-mode": dark, "-light-mode": not dark})
+        self.update_classes(classes, update=False)
+        self._refresh_truecolor_filter(self.ansi_theme)
+        # The stylesheet was made with the default theme's variables.
+        self.stylesheet.set_variables(self.get_css_variables())
 
     def get_default_screen(self) -> Screen[None]:
         # The browser is the default screen (not pushed over an empty one):
