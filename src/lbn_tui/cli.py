@@ -86,18 +86,6 @@ def _kind(value: str) -> str:
     return value
 
 
-def _positive(value: str) -> int:
-    import argparse
-
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{value}' is not a whole number") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return number
-
-
 def _add_folder_options(parser: argparse.ArgumentParser, suppress: bool) -> None:
     import argparse
 
@@ -121,6 +109,8 @@ def _add_folder_options(parser: argparse.ArgumentParser, suppress: bool) -> None
 
 def build_parser() -> argparse.ArgumentParser:
     import argparse
+
+    from lbn_tui.serve import add_serve_parser, positive_int  # no asyncssh here
 
     parser = argparse.ArgumentParser(
         prog="lbn-tui",
@@ -149,7 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="only hits of this kind (repeatable)",
     )
     p.add_argument(
-        "--limit", type=_positive, default=10, metavar="N", help="at most N hits (default 10)"
+        "--limit", type=positive_int, default=10, metavar="N", help="at most N hits (default 10)"
     )
     p.add_argument("--json", action="store_true", help="one JSON array of hits on stdout")
 
@@ -210,8 +200,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--output", "-o", type=Path, metavar="FILE", help="write to FILE instead of stdout"
     )
-
-    from lbn_tui.serve import add_serve_parser  # no asyncssh until `serve` runs
 
     add_serve_parser(sub, [common])
     return parser

@@ -71,7 +71,8 @@ CHILD_PATH = "/usr/local/bin:/usr/bin:/bin"
 # Command line.
 
 
-def _positive_int(value: str) -> int:
+def positive_int(value: str) -> int:
+    """argparse type: a whole number, at least 1."""
     try:
         number = int(value)
     except ValueError:
@@ -147,14 +148,14 @@ def add_serve_parser(subparsers: Any, parents: Sequence[argparse.ArgumentParser]
     )
     p.add_argument(
         "--max-sessions",
-        type=_positive_int,
+        type=positive_int,
         default=DEFAULT_MAX_SESSIONS,
         metavar="N",
         help=f"readers at once (default {DEFAULT_MAX_SESSIONS})",
     )
     p.add_argument(
         "--max-per-address",
-        type=_positive_int,
+        type=positive_int,
         default=DEFAULT_MAX_PER_ADDRESS,
         metavar="N",
         help=f"readers at once from one address (default {DEFAULT_MAX_PER_ADDRESS})",
