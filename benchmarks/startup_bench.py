@@ -122,6 +122,15 @@ def main() -> int:
     if shutil.which("tmux") is None:
         print("startup_bench: tmux is needed (apt-get install tmux)", file=sys.stderr)
         return 1
+    if os.environ.get("PYTHONDONTWRITEBYTECODE"):
+        # An editable install with no .pyc files recompiles lbn-tui's sources
+        # on every launch (Textual's are compiled): measure a `pip install .`
+        # or run `python -m compileall src/lbn_tui` first.
+        print(
+            "startup_bench: PYTHONDONTWRITEBYTECODE is set; stale bytecode makes "
+            "lbn-tui look slower than an installed copy",
+            file=sys.stderr,
+        )
     bare_cmd = [sys.executable, str(BARE_APP)]
     lbn_cmd = [args.lbn_tui]
     # One warm-up of each, not counted (fills the OS file cache).
