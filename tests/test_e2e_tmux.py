@@ -64,7 +64,9 @@ def terminal(tmp_path: Path) -> Iterator[Terminal]:
     term = Terminal(f"lbn-e2e-{os.getpid()}")
     state = tmp_path / "state"
     command = (
-        f"cd {shlex.quote(str(tmp_path))} && XDG_STATE_HOME={shlex.quote(str(state))} "
+        # COLUMNS/LINES from the test process would override the window size.
+        f"cd {shlex.quote(str(tmp_path))} && env -u COLUMNS -u LINES "
+        f"XDG_STATE_HOME={shlex.quote(str(state))} "
         f"{shlex.quote(str(LBN_TUI))}; echo lbn-tui exited $?; sleep 60"
     )
     subprocess.run(
