@@ -585,3 +585,12 @@ def test_check_prints_one_path_line_col_line_per_problem(
     bad = [line for line in lines if not pattern.match(line)]
     assert bad == [], bad
     assert {line.split(":", 1)[0] for line in lines} == {str(tmp_path / n) for n in files}
+
+
+def test_an_empty_folder_name_is_bad_usage(capsys: pytest.CaptureFixture[str]) -> None:
+    # "" would become Path(".") and scan whatever folder the reader is in.
+    for args in (("--briefings", "", "list"), ("check", "")):
+        with pytest.raises(SystemExit) as exit_info:
+            cli.main(list(args))
+        assert exit_info.value.code == 2
+        assert "a folder name is needed" in capsys.readouterr().err

@@ -31,6 +31,38 @@ def assert_same(cached: Corpus, loaded: Corpus) -> None:
         assert cached.cited_by(entry.id) == loaded.cited_by(entry.id)
 
 
+@pytest.fixture(autouse=True)
+def _no_racy_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests write briefing files and load them at once."""
+    monkeypatch.setattr(corpus_cache, "RACY_SECONDS", 0.0)
+
+
+def test_files_changed_just_now_are_not_cached_yet(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A same-size rewrite within one timestamp tick would keep the key: a
+    # file changed in the last seconds is loaded but not cached.
+    monkeypatch.setattr(corpus_cache, "RACY_SECONDS", 2.0)
+    cache = tmp_path / "cache"
+    assert_same(corpus_cache.load_corpus([folder], cache), load_corpus([folder]))
+    key = corpus_cache.corpus_key([folder])
+    assert key is not None
+    assert not corpus_cache.cache_path(key, cache).exists()
+
+
+def test_a_cache_pointing_at_missing_entries_is_ignored(folder: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    corpus_cache.load_corpus([folder], cache)
+    key = corpus_cache.corpus_key([folder])
+    assert key is not None
+    path = corpus_cache.cache_path(key, cache)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    # Drop every reference entry: the paragraphs citing them now dangle.
+    data["entries"] = [e for e in data["entries"] if e["kind"] != "reference"]
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert corpus_cache.read(key, cache) is None
+
+
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
     copy = tmp_path / "briefings"

@@ -86,6 +86,15 @@ def _kind(value: str) -> str:
     return value
 
 
+def _folder(value: str) -> Path:
+    """argparse type: a folder name ("" would silently mean the current folder)."""
+    import argparse
+
+    if not value.strip():
+        raise argparse.ArgumentTypeError("a folder name is needed, not an empty string")
+    return Path(value)
+
+
 def _add_folder_options(parser: argparse.ArgumentParser, suppress: bool) -> None:
     import argparse
 
@@ -94,7 +103,7 @@ def _add_folder_options(parser: argparse.ArgumentParser, suppress: bool) -> None
         "--briefings",
         metavar="DIR",
         action="append",
-        type=Path,
+        type=_folder,
         default=default,
         help=f"read briefing files from DIR instead of the bundled set (repeatable; "
         f"also ${ENV_BRIEFINGS})",
@@ -174,7 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Validate briefing folders (default: the set the app would load). "
         "Prints every problem as path:line:col: message; exit 1 if any.",
     )
-    p.add_argument("dirs", nargs="*", type=Path, metavar="DIR")
+    p.add_argument("dirs", nargs="*", type=_folder, metavar="DIR")
 
     p = sub.add_parser(
         "open",

@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import stat
 import tempfile
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import fields
 from pathlib import Path
@@ -185,7 +187,7 @@ def _location(value: object) -> model.Location:
         raise _Bad
     if type(value[0]) is not str:
         raise _Bad
-    return model.Location(value[0], _number(value[1]), _number(value[2]))
+    return model.Location(_clean(value[0]), _number(value[1]), _number(value[2]))
 
 
 def _paragraphs(value: object) -> tuple[model.Paragraph, ...]:
@@ -235,6 +237,9 @@ def _decode_entry(data: object) -> model.Entry:
     return model.ENTRY_CLASSES[kind](**values)
 
 
+_ID = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
+
+
 def _clean(text: str) -> str:
     """What the loader does to every string: a cache file edited by hand
     still cannot put escape sequences on the terminal."""
@@ -264,8 +269,18 @@ def decode(text: str, key: str) -> model.Corpus | None:
         if type(entries) is not list or not entries:
             return None
         decoded = tuple(_decode_entry(item) for item in entries)
-        if len({e.id for e in decoded}) != len(decoded):
+        ids = {e.id for e in decoded}
+        if len(ids) != len(decoded) or not all(_ID.fullmatch(i) for i in ids):
             return None
+        # What the loader guarantees, checked again: every id an entry
+        # points at exists (the app looks them up without asking).
+        for entry in decoded:
+            if not ids.issuperset(entry.links()) or not ids.issuperset(entry.cites()):
+                return None
+            if isinstance(entry, model.Session) and not ids.issuperset(
+                entry.briefing_pack + entry.reading_list
+            ):
+                return None
         return model.Corpus(decoded)
     except (_Bad, ValueError, TypeError, KeyError, RecursionError):
         return None
@@ -279,9 +294,21 @@ def cache_path(key: str, cache_dir: Path | None = None) -> Path:
     return (cache_dir or default_cache_dir()) / f"corpus-{key}.json"
 
 
+MAX_CACHE_BYTES = 64 * 1024 * 1024
+
+
 def read(key: str, cache_dir: Path | None = None) -> model.Corpus | None:
+    path = cache_path(key, cache_dir)
     try:
-        text = cache_path(key, cache_dir).read_text(encoding="utf-8")
+        # Only a plain file, never waiting on a pipe, never more than the cap.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                return None
+            data = handle.read(MAX_CACHE_BYTES + 1)
+        if len(data) > MAX_CACHE_BYTES:
+            return None
+        text = data.decode("utf-8")
     except (OSError, UnicodeDecodeError):
         return None
     return decode(text, key)
@@ -332,7 +359,26 @@ def load_corpus(folders: Sequence[Path], cache_dir: Path | None = None) -> model
     from lbn_tui import loader
 
     corpus = loader.load_corpus(folders)
-    # Only if nothing changed while the loader read the files.
-    if key is not None and corpus_key(folders) == key:
+    # Only if nothing changed while the loader read the files, and none was
+    # changed so recently that a same-size rewrite within one timestamp tick
+    # could go unseen ("racy" files: they are cached on a later start).
+    if key is not None and corpus_key(folders) == key and not _recently_changed(folders):
         write(corpus, key, cache_dir)
     return corpus
+
+
+#: Files changed less than this long ago are not cached yet (see load_corpus).
+RACY_SECONDS = 2.0
+
+
+def _recently_changed(folders: Sequence[Path]) -> bool:
+    horizon = time.time_ns() - int(RACY_SECONDS * 1e9)
+    try:
+        for folder in folders:
+            for path in briefing_files(folder):
+                st = os.lstat(path)
+                if max(st.st_mtime_ns, st.st_ctime_ns) >= horizon:
+                    return True
+    except OSError:
+        return True
+    return False
