@@ -4,14 +4,12 @@ terminal gets a one-line refusal instead of a broken screen."""
 
 from __future__ import annotations
 
-import shlex
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.test_e2e_tmux import LBN_TUI, Terminal
+from tests.test_e2e_tmux import Terminal
 
 CASES = {
     "xterm-16-colours": {"TERM": "xterm"},
@@ -23,35 +21,7 @@ CASES = {
 
 
 def start(tmp_path: Path, env: dict[str, str], size: tuple[int, int], name: str) -> Terminal:
-    term = Terminal(f"lbn-e2e-term-{name}")
-    settings = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
-    command = (
-        # COLUMNS/LINES from the test process would override the window size.
-        f"cd {shlex.quote(str(tmp_path))} && env -u COLUMNS -u LINES "
-        f"XDG_STATE_HOME={shlex.quote(str(tmp_path))} "
-        f"{settings} {shlex.quote(str(LBN_TUI))}; echo lbn-tui exited $?; sleep 60"
-    )
-    subprocess.run(
-        [
-            "tmux",
-            "-L",
-            term.socket,
-            "-f",
-            "/dev/null",
-            "new-session",
-            "-d",
-            "-x",
-            str(size[0]),
-            "-y",
-            str(size[1]),
-            "-s",
-            "reader",
-            command,
-        ],
-        check=True,
-        timeout=10,
-    )
-    return term
+    return Terminal.start(f"lbn-e2e-term-{name}", tmp_path, tmp_path, size, env)
 
 
 @pytest.fixture
@@ -73,6 +43,7 @@ def test_browser_works_at_60x20_in_each_terminal(
     assert screen.splitlines()[-1].startswith("/ Search")
     term.keys("/")
     term.type("socal prescribing")
+    term.wait_for("/ socal prescribing")  # the whole query has arrived
     results = term.wait_for("Jim Burt")
     assert "social prescribing" in results.lower()
     term.keys("Escape")

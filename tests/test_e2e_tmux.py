@@ -31,6 +31,47 @@ class Terminal:
     def __init__(self, socket: str) -> None:
         self.socket = socket
 
+    @classmethod
+    def start(
+        cls,
+        socket: str,
+        folder: Path,
+        state: Path,
+        size: tuple[int, int] = (80, 24),
+        env: dict[str, str] | None = None,
+    ) -> Terminal:
+        """The installed lbn-tui in a detached tmux window of this size, run
+        from ``folder``; the shell then says how it exited."""
+        settings = " ".join(f"{k}={shlex.quote(v)}" for k, v in (env or {}).items())
+        command = (
+            # COLUMNS/LINES from the test process would override the window size.
+            f"cd {shlex.quote(str(folder))} && env -u COLUMNS -u LINES "
+            f"XDG_STATE_HOME={shlex.quote(str(state))} {settings} "
+            f"{shlex.quote(str(LBN_TUI))}; echo lbn-tui exited $?; sleep 60"
+        )
+        width, height = size
+        subprocess.run(
+            [
+                "tmux",
+                "-L",
+                socket,
+                "-f",
+                "/dev/null",
+                "new-session",
+                "-d",
+                "-x",
+                str(width),
+                "-y",
+                str(height),
+                "-s",
+                "reader",
+                command,
+            ],
+            check=True,
+            timeout=10,
+        )
+        return cls(socket)
+
     def tmux(self, *args: str) -> str:
         result = subprocess.run(
             ["tmux", "-L", self.socket, *args], capture_output=True, text=True, timeout=10
@@ -61,34 +102,7 @@ class Terminal:
 def terminal(tmp_path: Path) -> Iterator[Terminal]:
     assert shutil.which("tmux"), "tmux is needed for the end-to-end tests (apt-get install tmux)"
     assert LBN_TUI.exists(), f"the lbn-tui command is not installed next to {sys.executable}"
-    term = Terminal(f"lbn-e2e-{os.getpid()}")
-    state = tmp_path / "state"
-    command = (
-        # COLUMNS/LINES from the test process would override the window size.
-        f"cd {shlex.quote(str(tmp_path))} && env -u COLUMNS -u LINES "
-        f"XDG_STATE_HOME={shlex.quote(str(state))} "
-        f"{shlex.quote(str(LBN_TUI))}; echo lbn-tui exited $?; sleep 60"
-    )
-    subprocess.run(
-        [
-            "tmux",
-            "-L",
-            term.socket,
-            "-f",
-            "/dev/null",
-            "new-session",
-            "-d",
-            "-x",
-            "80",
-            "-y",
-            "24",
-            "-s",
-            "reader",
-            command,
-        ],
-        check=True,
-        timeout=10,
-    )
+    term = Terminal.start(f"lbn-e2e-{os.getpid()}", tmp_path, tmp_path / "state")
     term.tmux("set-option", "-g", "set-clipboard", "on")
     try:
         yield term

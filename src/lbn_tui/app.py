@@ -6,7 +6,6 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path, PurePath
 from typing import ClassVar, cast
 
-from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -132,14 +131,6 @@ class LbnApp(App[int]):
     def on_mount(self) -> None:
         for notice in self.notices:
             self.notify(notice, severity="warning", timeout=8, markup=False)
-
-    def on_key(self, event: events.Key) -> None:
-        # Runs before the App's own key handling (bindings): a stray key
-        # taken into the search box must not also trigger a binding.
-        browser = self.browser
-        if browser is not None and self.screen is browser and browser.take_stray_key(event):
-            event.stop()
-            event.prevent_default()
 
     # -- safety --------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import events, on
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -191,7 +191,12 @@ class BrowserScreen(Screen[None]):
     ]
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "search", "Search", id="browser.search"),
+        # A priority binding runs while the app reads keys in order, before it
+        # forwards the next one: keys typed in a burst after "/" find the
+        # search box focused (a normal binding runs only after "/" has been
+        # forwarded to the reader and bubbled back, and keys typed meanwhile
+        # went to the reader).  In the search box "/" is just a character.
+        Binding("slash", "search", "Search", id="browser.search", priority=True),
         Binding("t", "toggle_nav", "Contents", id="browser.contents"),
         Binding("c", "copy", "Copy", id="browser.copy"),
         Binding("s", "star", "Star", id="browser.star"),
@@ -453,7 +458,7 @@ class BrowserScreen(Screen[None]):
     async def action_search(self) -> None:
         if self._search is None:
             # Mounted on first use.  Keys typed meanwhile wait in the app's
-            # queue (this runs in its task), or are taken by take_stray_key.
+            # queue: this runs in its task (a priority binding).
             from lbn_tui.widgets.search_panel import SearchPanel
 
             self._search = SearchPanel(self.index, self._title_of, id="search")
@@ -470,23 +475,6 @@ class BrowserScreen(Screen[None]):
         # Focus now, not on the next loop turn (`Widget.focus` defers): keys
         # typed right after "/" are already queued and must reach the box.
         self.set_focus(self.search_panel.input, scroll_visible=False)
-
-    def take_stray_key(self, event: events.Key) -> bool:
-        """Put a key typed in a burst right after "/" into the search box.
-
-        Textual forwards each key to the widget focused when it arrives, so
-        keys queued behind "/" go to the reader; unhandled, they bubble up to
-        the app (which calls this) after the search box has taken focus.
-        Returns True when the key was taken.
-        """
-        if self._search is None:
-            return False
-        box = self._search.input
-        searching = self.has_class("-searching") and self.focused is box
-        if searching and event.is_printable and event.character:
-            box.insert_text_at_cursor(event.character)
-            return True
-        return False
 
     def _close_search(self, *, restore_focus: bool) -> None:
         self.remove_class("-searching")
@@ -567,6 +555,8 @@ class BrowserScreen(Screen[None]):
         return None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "search":
+            return self._search is None or self.focused is not self._search.input
         if action in ("copy", "star"):
             if self.has_class("-searching"):
                 return False
