@@ -116,6 +116,7 @@ def test_search_open_copy_quit_in_a_real_terminal(terminal: Terminal) -> None:
 
     terminal.keys("/")
     terminal.type("nationl academy socal prescribing")
+    terminal.wait_for("/ nationl academy socal prescribing")  # every key, in order
     results = terminal.wait_for("Jim Burt")
     assert "Quote" in results
 
