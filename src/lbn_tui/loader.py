@@ -360,12 +360,39 @@ class _FileReader:
                         f"too many values (more than {MAX_NODES:,}); split the file",
                     )
                     return False
+        except yaml.MarkedYAMLError as exc:
+            if "nesting depth" not in (exc.problem or ""):
+                pass  # compose reports the syntax error with its position
+            else:
+                # PyYAML 6.0.4 and later refuse 1,000 levels in the scanner,
+                # which reads flow brackets ahead of the events seen here, so
+                # the error comes before our own limit is reached.
+                self._too_deep(text, exc.problem_mark)
+                return False
         except yaml.YAMLError:
             pass  # compose reports the syntax error with its position
         if hidden is not None:
             more = aliases - MAX_ALIAS_PROBLEMS
             self._event_problem(hidden, f"this and {more - 1} more YAML aliases (not shown)")
         return not aliases
+
+    def _too_deep(self, text: str, library_mark: yaml.Mark | None) -> None:
+        """Report nesting deeper than `MAX_DEPTH` where our limit is crossed.
+
+        The text is cut just after the flow bracket that alone goes past the
+        limit and the cut text's events are counted again: the library sees
+        no more than `MAX_DEPTH` + 1 levels there, and block levels before the
+        brackets count as they do in `_prescan`.
+        """
+        cut = _past_flow_limit(text, MAX_DEPTH)
+        event = None if cut is None else _first_too_deep(text[:cut])
+        if event is not None:
+            self._event_problem(event, f"nested too deeply (more than {MAX_DEPTH} levels)")
+            return
+        line, col = (library_mark.line + 1, library_mark.column + 1) if library_mark else (1, 1)
+        self.problems.append(
+            Problem(self.shown, line, col, f"nested too deeply (more than {MAX_DEPTH} levels)")
+        )
 
     def _event_problem(self, event: yaml.Event, message: str) -> None:
         mark = event.start_mark
@@ -841,3 +868,51 @@ def load_corpus(folders: Iterable[Path]) -> model.Corpus:
     if problems:
         raise BriefingsError(problems)
     return model.Corpus(tuple(entries))
+
+
+def _past_flow_limit(text: str, limit: int) -> int | None:
+    """Offset just after the flow bracket that opens level `limit` + 1, if any.
+
+    Counts `[` and `{` outside quoted scalars and comments; only used once
+    the YAML library has refused the nesting itself.
+    """
+    depth = 0
+    quote = ""
+    comment = False
+    previous = "\n"
+    for offset, char in enumerate(text):
+        if char == "\n":
+            comment = False
+        elif comment:
+            pass
+        elif quote:
+            if char == quote:
+                quote = ""
+        elif char in "'\"":
+            quote = char
+        elif char == "#" and previous in " \t":
+            comment = True
+        elif char in "[{":
+            depth += 1
+            if depth > limit:
+                return offset + 1
+        elif char in "]}":
+            depth = max(0, depth - 1)
+        previous = char
+    return None
+
+
+def _first_too_deep(text: str) -> yaml.Event | None:
+    """The first collection event deeper than `MAX_DEPTH` in `text`, if any."""
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=_SafeLoader):
+            if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return event
+            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                depth -= 1
+    except yaml.YAMLError:
+        return None
+    return None
