@@ -64,7 +64,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from lbn_tui.model import Passage
+from lbn_tui.corpus.model import Passage
+from lbn_tui.search.lazy import freeze_long_lived
 
 SEED = 20240607
 KIND_WEIGHTS = {
@@ -89,7 +90,7 @@ _SYLLABLES = _SYLLABLE_TEXT.split()
 
 
 def _bundled_texts() -> list[Passage]:
-    from lbn_tui.loader import bundled_briefings_dir, load_corpus
+    from lbn_tui.corpus.loader import bundled_briefings_dir, load_corpus
 
     return list(load_corpus([bundled_briefings_dir()]).passages)
 
@@ -232,7 +233,7 @@ def _typo(rng: random.Random, text: str) -> str:
 def make_queries(passages: Sequence[Passage], n: int, seed: int = SEED) -> list[Query]:
     """``n`` fragments, each found in exactly one passage's text."""
     rng = random.Random(seed + 1)
-    from lbn_tui.search import normalize
+    from lbn_tui.search.engine import normalize
 
     lowered = [normalize(p.text) for p in passages]
     queries: list[Query] = []
@@ -290,7 +291,7 @@ def _fzf(passages: Sequence[Passage], queries: Sequence[Query]) -> tuple[float, 
 
 
 def run_size(multiple: int, n_queries: int) -> dict[str, object]:
-    from lbn_tui.search import SearchIndex
+    from lbn_tui.search.engine import SearchIndex
 
     n = len(_bundled_texts()) * multiple
     passages = make_corpus(n) if multiple > 1 else _bundled_texts()
@@ -302,6 +303,8 @@ def run_size(multiple: int, n_queries: int) -> dict[str, object]:
         t0 = time.perf_counter()
         index = SearchIndex.load_or_build(passages, cache_dir=Path(cache))
         cached_load_s = time.perf_counter() - t0
+        if index.uses_candidate_index:
+            freeze_long_lived()  # as the app's LazyIndex does
 
         keystrokes: list[float] = []
         complete: list[float] = []

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from lbn_tui.loader import bundled_briefings_dir, load_corpus
-from lbn_tui.model import Corpus
+from lbn_tui.corpus.loader import load_corpus
+from lbn_tui.corpus.model import Corpus
+from lbn_tui.corpus.sources import bundled_briefings_dir
 
 MINI_BRIEFINGS = Path(__file__).parent / "fixtures" / "mini-briefings"
 
@@ -21,11 +22,13 @@ if os.environ.get("CI"):
 
 
 @pytest.fixture(autouse=True)
-def _private_state_dir(
+def _private_xdg_dirs(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """No test writes to the real ~/.local/state."""
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("xdg-state")))
+    """No test reads or writes the real ~/.local/state, ~/.cache, ~/.config or ~/.local/share."""
+    for name in ("STATE", "CACHE", "CONFIG", "DATA"):
+        folder = tmp_path_factory.mktemp(f"xdg-{name.lower()}")
+        monkeypatch.setenv(f"XDG_{name}_HOME", str(folder))
 
 
 @pytest.fixture(scope="session")

@@ -8,16 +8,16 @@ from pathlib import Path
 
 from textual.widgets import Input, OptionList, Tree
 
-from lbn_tui.app import LbnApp
-from lbn_tui.export import attributed_text
-from lbn_tui.model import Corpus
-from lbn_tui.screens.browser import BrowserScreen
-from lbn_tui.screens.export_dialog import ExportScreen
-from lbn_tui.screens.help import HelpScreen
+from lbn_tui.corpus.model import Corpus
+from lbn_tui.render import attributed_text
 from lbn_tui.state import StarStore
-from lbn_tui.widgets.navigator import Navigator
-from lbn_tui.widgets.reader import Reader
-from lbn_tui.widgets.search_panel import SearchPanel
+from lbn_tui.tui.app import LbnApp
+from lbn_tui.tui.browser.screen import BrowserScreen
+from lbn_tui.tui.dialogs.export import ExportScreen
+from lbn_tui.tui.dialogs.help import HelpScreen
+from lbn_tui.tui.widgets.navigator import Navigator
+from lbn_tui.tui.widgets.reader import Reader
+from lbn_tui.tui.widgets.search_panel import SearchPanel
 
 MARKUP = "[@click=app.quit]x[/] [red]y[/red] [link=https://e.invalid]z[/link]"
 
@@ -465,7 +465,7 @@ async def test_search_results_are_options(mini_corpus: Corpus, tmp_path: Path) -
 async def test_kind_filter_bar_always_shows_the_active_filter(
     mini_corpus: Corpus, tmp_path: Path
 ) -> None:
-    from lbn_tui.widgets.search_panel import FILTERS, FilterBar
+    from lbn_tui.tui.widgets.search_panel import FILTERS, FilterBar
 
     for size in ((60, 20), (80, 24), (120, 40)):
         app = make_app(mini_corpus, tmp_path)
@@ -573,7 +573,7 @@ async def test_search_hit_badge_has_a_gap_before_the_title(
 
 
 async def test_highlighted_hit_has_a_bar(mini_corpus: Corpus, tmp_path: Path) -> None:
-    from lbn_tui.widgets.search_panel import HIT_BAR
+    from lbn_tui.tui.widgets.search_panel import HIT_BAR
 
     app = make_app(mini_corpus, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -18,8 +18,9 @@ import pytest
 # A copy of the real app whose first frame is followed by a bug.
 SCRIPT = """
 import sys
-from lbn_tui import app as app_module
-from lbn_tui.loader import bundled_briefings_dir, load_corpus
+from lbn_tui.tui import app as app_module
+from lbn_tui.corpus.loader import load_corpus
+from lbn_tui.corpus.sources import bundled_briefings_dir
 
 class BuggyApp(app_module.LbnApp):
     def on_ready(self) -> None:

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lbn_tui.app import LbnApp
-from lbn_tui.loader import load_corpus
-from lbn_tui.widgets.search_panel import SearchPanel
+from lbn_tui.corpus.loader import load_corpus
+from lbn_tui.tui.app import LbnApp
+from lbn_tui.tui.widgets.search_panel import SearchPanel
 
 WORDS = [
     "community",

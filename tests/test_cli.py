@@ -12,7 +12,9 @@ from typing import Any
 
 import pytest
 
-from lbn_tui import __version__, cli, model
+from lbn_tui import __version__, cli
+from lbn_tui.corpus import model
+from lbn_tui.corpus.loader import check
 
 FIXTURES = Path(__file__).parent / "fixtures"
 VALID = FIXTURES / "valid-basic"
@@ -233,7 +235,7 @@ def test_search_in_an_invalid_folder(env: dict[str, str]) -> None:
     assert result.stdout == ""
     lines = result.stderr.splitlines()
     problems = [line for line in lines if not line.startswith("lbn-tui:")]
-    assert problems == [str(p) for p in cli.check([INVALID])]
+    assert problems == [str(p) for p in check([INVALID])]
     assert problems[0] == (
         f"{INVALID / 'a.yaml'}:10:5: entry 'quote-a' (kind 'quote') is missing required key "
         "'speaker'"

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from lbn_tui import model
-from lbn_tui.loader import bundled_briefings_dir, load_corpus
+from lbn_tui.corpus import model
+from lbn_tui.corpus.loader import load_corpus
+from lbn_tui.corpus.sources import bundled_briefings_dir
 
 SEEDS = Path(__file__).parent / "fixtures" / "seeds"
 BRIEFINGS = bundled_briefings_dir()

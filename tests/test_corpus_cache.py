@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from lbn_tui import corpus_cache
-from lbn_tui.loader import BriefingsError, bundled_briefings_dir, load_corpus
-from lbn_tui.model import Corpus
+from lbn_tui.corpus import cache as corpus_cache
+from lbn_tui.corpus.loader import BriefingsError, load_corpus
+from lbn_tui.corpus.model import Corpus
+from lbn_tui.corpus.sources import bundled_briefings_dir
 
 MINI = Path(__file__).parent / "fixtures" / "mini-briefings"
 
@@ -204,10 +205,12 @@ def test_the_app_start_path_on_a_hit_imports_no_yaml(tmp_path: Path) -> None:
     env.pop("LBN_TUI_BRIEFINGS", None)
     program = (
         "import sys\n"
-        "from lbn_tui import cli, corpus_cache\n"
-        "corpus = corpus_cache.load_corpus(cli.briefing_folders(cli._no_arguments()))\n"
+        "from lbn_tui import folders\n"
+        "from lbn_tui.corpus import cache as corpus_cache\n"
+        "corpus = corpus_cache.load_corpus(folders.briefing_folders(None, False))\n"
         "assert len(corpus) > 10\n"
-        "print(sorted(m for m in ('yaml', 'lbn_tui.loader', 'argparse') if m in sys.modules))\n"
+        "loaded = ('yaml', 'lbn_tui.corpus.loader', 'argparse')\n"
+        "print(sorted(m for m in loaded if m in sys.modules))\n"
     )
     runs = [
         subprocess.run(
@@ -215,5 +218,5 @@ def test_the_app_start_path_on_a_hit_imports_no_yaml(tmp_path: Path) -> None:
         ).stdout.strip()
         for _ in range(2)
     ]
-    assert runs[0] == "['lbn_tui.loader', 'yaml']"  # the first run: a miss
+    assert runs[0] == "['lbn_tui.corpus.loader', 'yaml']"  # the first run: a miss
     assert runs[1] == "[]"

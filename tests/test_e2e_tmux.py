@@ -19,8 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from lbn_tui.export import attributed_text
-from lbn_tui.loader import bundled_briefings_dir, load_corpus
+from lbn_tui.corpus.loader import load_corpus
+from lbn_tui.corpus.sources import bundled_briefings_dir
+from lbn_tui.render import attributed_text
 
 LBN_TUI = Path(sys.executable).parent / "lbn-tui"
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from lbn_tui import model
-from lbn_tui.export import attributed_text, attribution_of, entry_plain_text, export_starred
-from lbn_tui.loader import load_corpus
+from lbn_tui.corpus import model
+from lbn_tui.corpus.loader import load_corpus
+from lbn_tui.render import attributed_text, attribution_of, entry_plain_text, export_starred
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -184,7 +184,8 @@ def test_plain_text_of_every_kind_has_title_passages_and_source(
 
 
 def test_attribution_of_a_recommendation_names_its_list_publisher_and_page() -> None:
-    from lbn_tui.loader import bundled_briefings_dir, load_corpus
+    from lbn_tui.corpus.loader import load_corpus
+    from lbn_tui.corpus.sources import bundled_briefings_dir
 
     bundled = load_corpus([bundled_briefings_dir()])
     recs = [e for e in bundled.of_kind("recommendation") if isinstance(e, model.Recommendation)]

@@ -28,8 +28,8 @@ from pathlib import Path
 
 import pytest
 
-from lbn_tui import loader
-from lbn_tui.loader import BriefingsError, check, load_corpus
+from lbn_tui.corpus import loader
+from lbn_tui.corpus.loader import BriefingsError, check, load_corpus
 
 HOSTILE = Path(__file__).parent / "fixtures" / "hostile"
 HEAD = "source:\n  title: T\n  url: https://example.invalid/t/\nentries:\n"

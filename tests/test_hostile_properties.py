@@ -26,9 +26,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lbn_tui import cli
-from lbn_tui.loader import BriefingsError, check, load_corpus
+from lbn_tui.corpus.loader import BriefingsError, check, load_corpus
+from lbn_tui.paths import state_dir as default_state_dir
 from lbn_tui.sanitize import clean_text
-from lbn_tui.state import default_state_dir
 
 EXAMPLES = {
     "exact": 200,

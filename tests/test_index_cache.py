@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from lbn_tui import index_cache, search_trigram
-from lbn_tui.model import Passage
-from lbn_tui.search import SearchIndex
+from lbn_tui import paths
+from lbn_tui.corpus.model import Passage
+from lbn_tui.search import index_cache
+from lbn_tui.search import trigram as search_trigram
+from lbn_tui.search.engine import SearchIndex
 
 PASSAGES = [
     Passage(
@@ -179,7 +181,7 @@ def test_file_for_other_content_is_ignored(tmp_path: Path, monkeypatch: pytest.M
 
 
 def search_index_format() -> str:
-    from lbn_tui.search import INDEX_FORMAT
+    from lbn_tui.search.engine import INDEX_FORMAT
 
     return INDEX_FORMAT
 
@@ -209,9 +211,9 @@ def test_content_key_is_unambiguous() -> None:
 
 def test_default_cache_dir_follows_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    assert index_cache.default_cache_dir() == tmp_path / "lbn-tui"
+    assert paths.cache_dir() == tmp_path / "lbn-tui"
     monkeypatch.setenv("XDG_CACHE_HOME", "relative/path")
-    assert index_cache.default_cache_dir() == Path.home() / ".cache" / "lbn-tui"
+    assert paths.cache_dir() == Path.home() / ".cache" / "lbn-tui"
 
 
 def test_load_or_build_small_corpus_writes_nothing(tmp_path: Path) -> None:

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lbn_tui import model
-from lbn_tui.loader import BriefingsError, Problem, check, load_corpus
+from lbn_tui.corpus import model
+from lbn_tui.corpus.loader import BriefingsError, Problem, check, load_corpus
 
 FIXTURES = Path(__file__).parent / "fixtures"
 VALID = FIXTURES / "valid-basic"
@@ -617,7 +617,7 @@ def test_problems_sorted_across_folders(tmp_path: Path) -> None:
 
 
 def test_bundled_briefings_are_valid() -> None:
-    from lbn_tui.loader import bundled_briefings_dir
+    from lbn_tui.corpus.sources import bundled_briefings_dir
 
     assert check([bundled_briefings_dir()]) == []
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lbn_tui.loader import MAX_DEPTH, check
+from lbn_tui.corpus.loader import MAX_DEPTH, check
 
 TOO_DEEP = f"nested too deeply (more than {MAX_DEPTH} levels)"
 HEAD = "source:\n  title: T\n  url: https://example.invalid/t/\nentries:\n"
@@ -31,7 +31,7 @@ def refusing_early(levels: int) -> object:
     """A `yaml.parse` that gives up at `levels` of flow nesting, before any event."""
     real = yaml.parse
 
-    def parse(text: str, Loader: type) -> Iterator[yaml.Event]:  # noqa: N803 - PyYAML's name
+    def parse(text: str, Loader: type) -> Iterator[yaml.Event]:
         depth = 0
         for index, char in enumerate(text):
             depth += (char == "[") - (char == "]")

@@ -12,15 +12,16 @@ from typing import Any
 import pytest
 import yaml
 
-from lbn_tui.model import Corpus
-from lbn_tui.search import SearchIndex
+from lbn_tui.corpus.model import Corpus
+from lbn_tui.search.engine import SearchIndex
 
 QUERIES_FILE = Path(__file__).with_name("relevance_queries.yaml")
 TOP1_TARGET = 0.90
 
 
 def _load_corpus() -> Corpus:
-    from lbn_tui.loader import bundled_briefings_dir, load_corpus
+    from lbn_tui.corpus.loader import load_corpus
+    from lbn_tui.corpus.sources import bundled_briefings_dir
 
     return load_corpus([bundled_briefings_dir()])
 

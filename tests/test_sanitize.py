@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lbn_tui import model
-from lbn_tui.loader import load_corpus
+from lbn_tui.corpus import model
+from lbn_tui.corpus.loader import load_corpus
 from lbn_tui.sanitize import clean_text
 
 HOSTILE = Path(__file__).parent / "fixtures" / "valid-hostile"

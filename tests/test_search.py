@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lbn_tui.model import Passage
-from lbn_tui.search import MAX_QUERY_CHARS, Hit, SearchIndex, normalize
+from lbn_tui.corpus.model import Passage
+from lbn_tui.search.engine import MAX_QUERY_CHARS, Hit, SearchIndex, normalize
 
 PASSAGES: tuple[Passage, ...] = (
     Passage(

@@ -15,8 +15,8 @@ import unicodedata
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from lbn_tui.model import Passage
-from lbn_tui.search import Hit, SearchIndex
+from lbn_tui.corpus.model import Passage
+from lbn_tui.search.engine import Hit, SearchIndex
 
 _WORD_TEXT = (
     "community wealth fund neighbourhood social prescribing pandemic mutual aid groups "
@@ -208,8 +208,9 @@ def test_queries_without_words_find_nothing() -> None:
 def test_numpy_stays_off_the_bundled_start_up_path() -> None:
     code = (
         "import sys\n"
-        "from lbn_tui.loader import bundled_briefings_dir, load_corpus\n"
-        "from lbn_tui.search import SearchIndex\n"
+        "from lbn_tui.corpus.loader import load_corpus\n"
+        "from lbn_tui.corpus.sources import bundled_briefings_dir\n"
+        "from lbn_tui.search.engine import SearchIndex\n"
         "index = SearchIndex(load_corpus([bundled_briefings_dir()]).passages)\n"
         "assert index.search('jim burt') and index.search('j')\n"
         "print('numpy' in sys.modules)\n"
@@ -219,7 +220,7 @@ def test_numpy_stays_off_the_bundled_start_up_path() -> None:
 
 
 def test_normalize_matches_per_character_fold() -> None:
-    from lbn_tui.search import _fold_char, normalize
+    from lbn_tui.search.engine import _fold_char, normalize
 
     for cp in range(0x80, 0x3000):
         ch = chr(cp)

@@ -23,7 +23,7 @@ import pytest
 
 asyncssh = pytest.importorskip("asyncssh")
 
-from lbn_tui.loader import bundled_briefings_dir  # noqa: E402
+from lbn_tui.corpus.sources import bundled_briefings_dir  # noqa: E402
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the server is Linux-only")
 
@@ -679,12 +679,9 @@ async def test_sigterm_tells_readers_and_leaves_nothing_behind(start_server: Sta
 
 
 def test_child_command_runs_lbn_tui_with_the_briefings_of_serve(tmp_path: Path) -> None:
-    import argparse
+    from lbn_tui.serve import policy as serve
 
-    from lbn_tui import serve
-
-    args = argparse.Namespace(briefings=[tmp_path], with_bundled=True)
-    argv = serve.child_argv(args)
+    argv = serve.child_argv([tmp_path], with_bundled=True)
     assert argv[:3] == [sys.executable, "-I", "-c"]
     assert argv[4:] == ["--briefings", str(tmp_path.resolve()), "--with-bundled"]
     env = serve.child_environment(

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from lbn_tui.app import LbnApp
-from lbn_tui.model import Corpus
+from lbn_tui.corpus.model import Corpus
 from lbn_tui.state import StarStore
+from lbn_tui.tui.app import LbnApp
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 QUOTE = "quote-jim-burt-community-hubs"

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from lbn_tui.state import STATE_FILE_NAME, StarStore, StateError, default_state_dir
+from lbn_tui.paths import state_dir as default_state_dir
+from lbn_tui.state import STATE_FILE_NAME, StarStore, StateError
 
 
 def saved(path: Path) -> list[str]:

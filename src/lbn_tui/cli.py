@@ -17,16 +17,13 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, NoReturn, cast
 
-from lbn_tui import __version__, model
-from lbn_tui.corpus_cache import bundled_briefings_dir
+from lbn_tui import __version__, folders
+from lbn_tui.corpus import model
+from lbn_tui.corpus.problems import BriefingsError, Problem
+from lbn_tui.folders import ENV_BRIEFINGS
 
 if TYPE_CHECKING:
     import argparse
-
-    from lbn_tui.loader import Problem
-
-ENV_BRIEFINGS = "LBN_TUI_BRIEFINGS"
-ENV_SERVED = "LBN_TUI_SERVED"
 
 DESCRIPTION = """\
 A terminal briefing browser for the work of the All-Party Parliamentary
@@ -41,18 +38,6 @@ ${ENV_BRIEFINGS} (colon-separated folders) names others; --with-bundled adds
 the bundled set back.
 
 exit codes: 0 success, 1 a problem with the input or the briefings, 2 bad usage"""
-
-
-_FROM_LOADER = frozenset({"BriefingsError", "Problem", "check", "load_corpus"})
-
-
-def __getattr__(name: str) -> Any:
-    # The loader's names, as before, without importing it (and YAML) at start-up.
-    if name in _FROM_LOADER:
-        from lbn_tui import loader
-
-        return getattr(loader, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _no_arguments() -> argparse.Namespace:
@@ -77,13 +62,15 @@ def _fail(message: str) -> NoReturn:
 def _kind(value: str) -> str:
     import argparse
 
-    aliases = {"case": "case-study", "casestudy": "case-study", "case_study": "case-study"}
-    value = aliases.get(value.lower(), value.lower())
-    if value not in model.KINDS:
+    from lbn_tui.search.filters import KIND_ALIASES, kind_named
+
+    kind = kind_named(value)
+    if kind is None:
+        shown = KIND_ALIASES.get(value.lower(), value.lower())
         raise argparse.ArgumentTypeError(
-            f"unknown kind '{value}' (choose from {', '.join(model.KINDS)})"
+            f"unknown kind '{shown}' (choose from {', '.join(model.KINDS)})"
         )
-    return value
+    return kind
 
 
 def _folder(value: str) -> Path:
@@ -119,7 +106,7 @@ def _add_folder_options(parser: argparse.ArgumentParser, suppress: bool) -> None
 def build_parser() -> argparse.ArgumentParser:
     import argparse
 
-    from lbn_tui.serve import add_serve_parser, positive_int  # no asyncssh here
+    from lbn_tui.serve.options import add_serve_parser, positive_int  # no asyncssh here
 
     parser = argparse.ArgumentParser(
         prog="lbn-tui",
@@ -219,19 +206,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def briefing_folders(args: argparse.Namespace) -> list[Path]:
-    folders: list[Path] = list(args.briefings or [])
-    if not folders:
-        env = os.environ.get(ENV_BRIEFINGS, "")
-        folders = [Path(p) for p in env.split(os.pathsep) if p.strip()]
-    if not folders:
-        return [bundled_briefings_dir()]
-    if args.with_bundled:
-        folders.append(bundled_briefings_dir())
-    return folders
+    return folders.briefing_folders(args.briefings, args.with_bundled)
 
 
 def _load(args: argparse.Namespace) -> model.Corpus:
-    from lbn_tui.loader import load_corpus
+    from lbn_tui.corpus.loader import load_corpus
 
     return load_corpus(briefing_folders(args))
 
@@ -259,7 +238,7 @@ def _snippet(text: str, spans: Sequence[tuple[int, int]], width: int = 150) -> s
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from lbn_tui.search import SearchIndex
+    from lbn_tui.search.engine import SearchIndex
 
     if not args.query.strip():
         _fail('the query is empty: say what to look for, e.g. lbn-tui search "social prescribing"')
@@ -359,7 +338,7 @@ def _resolve(corpus: model.Corpus, ref: str) -> tuple[model.Entry, model.Passage
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from lbn_tui.export import attributed_text, entry_plain_text
+    from lbn_tui.render import attributed_text, entry_plain_text
 
     corpus = _load(args)
     entry, passage = _resolve(corpus, args.id)
@@ -392,10 +371,10 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    folders = list(args.dirs) or briefing_folders(args)
-    from lbn_tui.loader import check, load_corpus
+    checked = list(args.dirs) or briefing_folders(args)
+    from lbn_tui.corpus.loader import check, load_corpus
 
-    problems = check(folders)
+    problems = check(checked)
     if problems:
         for problem in problems:
             print(problem)
@@ -403,16 +382,16 @@ def cmd_check(args: argparse.Namespace) -> int:
         noun = "problem" if len(problems) == 1 else "problems"
         print(f"{len(problems)} {noun} in {files} file(s)", file=sys.stderr)
         return 1
-    corpus = load_corpus(folders)
+    corpus = load_corpus(checked)
     from lbn_tui.sanitize import visible
 
-    shown = ", ".join(visible(str(f)) for f in folders)
+    shown = ", ".join(visible(str(f)) for f in checked)
     print(f"ok: {len(corpus)} entries, {len(corpus.passages)} passages in {shown}")
     return 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from lbn_tui.export import export_starred
+    from lbn_tui.render import export_starred
     from lbn_tui.state import StarStore
 
     corpus = _load(args)
@@ -437,7 +416,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_app(args: argparse.Namespace, open_ref: str | None = None) -> int:
-    from lbn_tui import corpus_cache
+    from lbn_tui.corpus import cache as corpus_cache
 
     # From the cache when the files are unchanged: no YAML at start-up.
     corpus = corpus_cache.load_corpus(briefing_folders(args))
@@ -450,14 +429,14 @@ def cmd_app(args: argparse.Namespace, open_ref: str | None = None) -> int:
             "this terminal (TERM=dumb) cannot show the browser; use the subcommands "
             "(lbn-tui --help)"
         )
-    from lbn_tui.app import run_app
     from lbn_tui.state import StarStore
+    from lbn_tui.tui.app import run_app
 
     store = StarStore()
     notice = store.load()
     # Set by `lbn-tui serve` (and the OpenSSH wrapper) for every reader's
     # session: turns off whatever would act on the machine running the app.
-    served = os.environ.get(ENV_SERVED, "") == "1"
+    served = folders.is_served()
     return run_app(
         corpus,
         open_ref=open_ref,
@@ -487,8 +466,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_app(args, open_ref=args.id)
         if args.command == "serve":
             from lbn_tui.serve import run_serve
+            from lbn_tui.serve.options import ServeConfig
 
-            return run_serve(args)
+            return run_serve(ServeConfig.from_args(args))
         return commands[args.command](args)
     except UserError as exc:
         from lbn_tui.sanitize import visible
@@ -502,19 +482,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         with contextlib.suppress(OSError):
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115
         return 0
-    except Exception as exc:
-        # A BriefingsError can only come from the loader once it is imported.
-        loader = sys.modules.get("lbn_tui.loader")
-        if loader is None or not isinstance(exc, loader.BriefingsError):
-            raise
+    except BriefingsError as exc:
         from lbn_tui.sanitize import visible
 
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         check_command = "lbn-tui check"
         if args.briefings or os.environ.get(ENV_BRIEFINGS):
-            folders = " ".join(visible(str(f)) for f in briefing_folders(args))
-            check_command += f" {folders}"
+            named = " ".join(visible(str(f)) for f in briefing_folders(args))
+            check_command += f" {named}"
         print(
             f"lbn-tui: the briefings have {_count(exc.problems)}; see '{check_command}'",
             file=sys.stderr,

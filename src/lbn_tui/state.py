@@ -21,10 +21,11 @@ import errno
 import fcntl
 import json
 import os
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+
+from lbn_tui import files, paths
 
 STATE_FILE_NAME = "starred.json"
 _FORMAT_VERSION = 1
@@ -33,12 +34,6 @@ LOCK_TIMEOUT = 2.0  # seconds to wait for another instance's save
 
 class StateError(Exception):
     """A state file could not be saved; the message is one line for the reader."""
-
-
-def default_state_dir() -> Path:
-    base = os.environ.get("XDG_STATE_HOME", "").strip()
-    root = Path(base) if base and Path(base).is_absolute() else Path.home() / ".local" / "state"
-    return root / "lbn-tui"
 
 
 def _parse(data: bytes) -> list[str]:
@@ -55,7 +50,7 @@ class StarStore:
     """The starred passage refs (see `model.passage_ref`), in starring order."""
 
     def __init__(self, path: Path | None = None) -> None:
-        self.path = path if path is not None else default_state_dir() / STATE_FILE_NAME
+        self.path = path if path is not None else paths.state_dir() / STATE_FILE_NAME
         self._refs: list[str] = []
         self.available = True
 
@@ -111,7 +106,7 @@ class StarStore:
         folder = self.path.parent
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            with _locked(folder) as folder_fd:
+            with _locked(folder):
                 # Merge with what another instance may have saved meanwhile.
                 current = list(self._refs)
                 try:
@@ -124,32 +119,19 @@ class StarStore:
                     if ref not in current:
                         current.append(ref)
                 current = [r for r in current if r not in remove]
-                self._save(current, folder_fd)
+                self._save(current)
         except OSError as exc:
             raise StateError(
                 f"Could not save stars to {self.path}: {exc.strerror or exc}"
             ) from None
         self._refs = current
 
-    def _save(self, refs: list[str], folder_fd: int) -> None:
+    def _save(self, refs: list[str]) -> None:
         payload = json.dumps({"version": _FORMAT_VERSION, "starred": refs}, indent=1) + "\n"
-        folder = self.path.parent
-        tmp_name = ""
-        try:
-            fd, tmp_name = tempfile.mkstemp(prefix=self._temp_prefix, dir=folder)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(payload)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp_name, self.path)
-            tmp_name = ""
-            # Make the rename itself durable; not every file system can.
-            with contextlib.suppress(OSError):
-                os.fsync(folder_fd)
-        finally:
-            if tmp_name:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp_name)
+        data = payload.encode("utf-8")
+        files.write_atomic(
+            self.path, lambda out: out.write(data), fsync=True, prefix=self._temp_prefix
+        )
 
     @property
     def _temp_prefix(self) -> str:

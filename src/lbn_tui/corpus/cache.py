@@ -1,0 +1,321 @@
+"""Finding briefing files, and a cache of the corpus loaded from them.
+
+Loading the briefings means parsing YAML and validating every node, which
+costs more at start-up than the rest of the app's own work together.  After
+a successful load, the corpus is written to a JSON file in
+``$XDG_CACHE_HOME/lbn-tui``; the next start with the same files reads that
+instead, and never imports the YAML parser or the loader.
+
+The cache key (:func:`corpus_key`) covers the format of the file, the
+package version, the loader's own source files and, for every briefing file
+in the folders, its path and ``lstat`` (size, mtime, ctime, inode, device):
+edit, add, remove or rename a file and the key, and so the file name,
+changes.  Only plain files are cached: a folder with a symbolic link, a pipe
+or anything else odd is always read by the loader, which reports problems.
+A cache file that is unreadable, malformed or for another key is ignored.
+Files are written to a temporary name and renamed into place.
+
+Finding the files is `sources`' job; reading and writing them, `files`'.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+from lbn_tui import __version__, files, paths
+from lbn_tui.corpus import model
+from lbn_tui.corpus.model import ID_PATTERN
+from lbn_tui.corpus.sources import briefing_files
+
+try:  # not through hashlib, which loads OpenSSL (~2 ms at start-up)
+    from _blake2 import blake2b
+except ImportError:  # pragma: no cover - CPython always has it
+    from hashlib import blake2b
+
+FORMAT = 1
+#: Corpus cache files kept in the directory (most recently written first).
+KEEP_FILES = 4
+_PACKAGE = Path(__file__).resolve().parent.parent
+# The code that decides what a corpus holds: any change to it changes the key.
+_CODE_FILES = (
+    "corpus/loader.py",
+    "corpus/model.py",
+    "corpus/problems.py",
+    "corpus/sources.py",
+    "corpus/cache.py",
+    "sanitize.py",
+)
+
+
+# --------------------------------------------------------------------------
+# The key.
+
+
+def _stat_line(path: Path | str, st: os.stat_result) -> str:
+    return f"{path}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0{st.st_ino}\0{st.st_dev}"
+
+
+def corpus_key(folders: Iterable[Path]) -> str | None:
+    """A hex digest naming the corpus these folders load to, or None when
+    they cannot be cached (a missing folder, no files, or anything but a
+    plain file where a briefing file is expected)."""
+    lines = [f"lbn-tui corpus {FORMAT} {__version__}"]
+    for name in _CODE_FILES:
+        try:
+            lines.append(_stat_line(name, os.stat(_PACKAGE / name)))
+        except OSError:
+            lines.append(f"{name}\0missing")
+    unique: dict[Path, Path] = {}
+    try:
+        for folder in folders:
+            unique.setdefault(folder.resolve(), folder)
+    except (OSError, RuntimeError):
+        return None
+    for resolved, folder in unique.items():
+        lines.append(f"folder\0{folder}\0{resolved}")
+        try:
+            if not stat.S_ISDIR(os.stat(folder).st_mode):
+                return None
+            files = briefing_files(folder)
+            if not files:
+                return None
+            for path in files:
+                st = os.lstat(path)
+                if not stat.S_ISREG(st.st_mode):
+                    return None  # links, folders, pipes: the loader decides
+                lines.append(_stat_line(path, st))
+        except OSError:
+            return None
+    digest = blake2b("\n".join(lines).encode("utf-8", "surrogateescape"), digest_size=20)
+    return digest.hexdigest()
+
+
+# --------------------------------------------------------------------------
+# Corpus <-> JSON.
+
+
+def _encode_entry(entry: model.Entry) -> dict[str, Any]:
+    data: dict[str, Any] = {"kind": entry.kind}
+    for f in fields(entry):
+        value = getattr(entry, f.name)
+        if isinstance(value, model.Source):
+            value = [value.title, value.url, value.publisher, value.note]
+        elif isinstance(value, model.Location):
+            value = [value.path, value.line, value.column]
+        elif isinstance(value, tuple):
+            value = [
+                [p.text, p.heading, list(p.cites), list(p.embed)]
+                if isinstance(p, model.Paragraph)
+                else p
+                for p in value
+            ]
+        data[f.name] = value
+    return data
+
+
+class _Bad(Exception):
+    """The cache file does not hold what it should."""
+
+
+def _text(value: object) -> str:
+    if type(value) is not str:
+        raise _Bad
+    return _clean(value)
+
+
+def _number(value: object) -> int:
+    if type(value) is not int:
+        raise _Bad
+    return value
+
+
+def _texts(value: object) -> tuple[str, ...]:
+    if type(value) is not list:
+        raise _Bad
+    return tuple(_text(v) for v in value)
+
+
+def _source(value: object) -> model.Source:
+    if type(value) is not list or len(value) != 4:
+        raise _Bad
+    return model.Source(*(_text(v) for v in value))
+
+
+def _location(value: object) -> model.Location:
+    if type(value) is not list or len(value) != 3:
+        raise _Bad
+    if type(value[0]) is not str:
+        raise _Bad
+    return model.Location(_clean(value[0]), _number(value[1]), _number(value[2]))
+
+
+def _paragraphs(value: object) -> tuple[model.Paragraph, ...]:
+    if type(value) is not list:
+        raise _Bad
+    out = []
+    for item in value:
+        if type(item) is not list or len(item) != 4:
+            raise _Bad
+        out.append(
+            model.Paragraph(_text(item[0]), _text(item[1]), _texts(item[2]), _texts(item[3]))
+        )
+    return tuple(out)
+
+
+_DECODERS: dict[str, Callable[[object], object]] = {
+    "str": _text,
+    "int": _number,
+    "tuple[str, ...]": _texts,
+    "Source": _source,
+    "Location": _location,
+    "tuple[Paragraph, ...]": _paragraphs,
+}
+_SCHEMA: dict[str, tuple[tuple[str, Callable[[object], object]], ...]] = {}
+
+
+def _schema(kind: str) -> tuple[tuple[str, Callable[[object], object]], ...]:
+    schema = _SCHEMA.get(kind)
+    if schema is None:
+        cls = model.ENTRY_CLASSES[kind]
+        # The annotations are strings (``from __future__ import annotations``).
+        schema = tuple((f.name, _DECODERS[str(f.type)]) for f in fields(cls))
+        _SCHEMA[kind] = schema
+    return schema
+
+
+def _decode_entry(data: object) -> model.Entry:
+    if type(data) is not dict:
+        raise _Bad
+    kind = data.get("kind")
+    if type(kind) is not str or kind not in model.ENTRY_CLASSES:
+        raise _Bad
+    schema = _schema(kind)
+    if len(data) != len(schema) + 1:
+        raise _Bad
+    values: dict[str, Any] = {name: decode(data[name]) for name, decode in schema}
+    return model.ENTRY_CLASSES[kind](**values)
+
+
+def _clean(text: str) -> str:
+    """What the loader does to every string: a cache file edited by hand
+    still cannot put escape sequences on the terminal."""
+    if text.isprintable():
+        return text
+    from lbn_tui.sanitize import clean_text
+
+    return clean_text(text)
+
+
+def encode(corpus: model.Corpus, key: str) -> str:
+    import json
+
+    entries = [_encode_entry(e) for e in corpus.entries]
+    return json.dumps({"format": FORMAT, "key": key, "entries": entries}, ensure_ascii=False)
+
+
+def decode(text: str, key: str) -> model.Corpus | None:
+    """The corpus in a cache file's text, or None if it is not a valid one for ``key``."""
+    import json
+
+    try:
+        data = json.loads(text)
+        if type(data) is not dict or data.get("format") != FORMAT or data.get("key") != key:
+            return None
+        entries = data.get("entries")
+        if type(entries) is not list or not entries:
+            return None
+        decoded = tuple(_decode_entry(item) for item in entries)
+        ids = {e.id for e in decoded}
+        if len(ids) != len(decoded) or not all(ID_PATTERN.fullmatch(i) for i in ids):
+            return None
+        # What the loader guarantees, checked again: every id an entry
+        # points at exists (the app looks them up without asking).
+        for entry in decoded:
+            if not ids.issuperset(entry.links()) or not ids.issuperset(entry.cites()):
+                return None
+            if isinstance(entry, model.Session) and not ids.issuperset(
+                entry.briefing_pack + entry.reading_list
+            ):
+                return None
+        return model.Corpus(decoded)
+    except (_Bad, ValueError, TypeError, KeyError, RecursionError):
+        return None
+
+
+# --------------------------------------------------------------------------
+# Files.
+
+
+def cache_path(key: str, cache_dir: Path | None = None) -> Path:
+    return (cache_dir or paths.cache_dir()) / f"corpus-{key}.json"
+
+
+MAX_CACHE_BYTES = 64 * 1024 * 1024
+
+
+def read(key: str, cache_dir: Path | None = None) -> model.Corpus | None:
+    try:
+        # Only a plain file, never waiting on a pipe, never more than the cap.
+        data = files.read_bounded(
+            cache_path(key, cache_dir), MAX_CACHE_BYTES, follow_symlinks=False
+        )
+        text = data.decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    return decode(text, key)
+
+
+def write(corpus: model.Corpus, key: str, cache_dir: Path | None = None) -> bool:
+    """Write the cache file for ``key``; False if it could not be written."""
+    folder = cache_dir or paths.cache_dir()
+    target = cache_path(key, folder)
+    try:
+        payload = encode(corpus, key).encode("utf-8")
+        files.write_atomic(target, lambda out: out.write(payload), prefix=".corpus-")
+    except (OSError, ValueError):
+        return False
+    files.prune(folder, "corpus-*.json", KEEP_FILES, current=target)
+    return True
+
+
+def load_corpus(folders: Sequence[Path], cache_dir: Path | None = None) -> model.Corpus:
+    """The corpus of these folders: from the cache when the files are
+    unchanged, else from the loader (which raises `loader.BriefingsError`),
+    writing the cache after a successful load."""
+    key = corpus_key(folders)
+    if key is not None:
+        corpus = read(key, cache_dir)
+        if corpus is not None:
+            return corpus
+    from lbn_tui.corpus import loader
+
+    corpus = loader.load_corpus(folders)
+    # Only if nothing changed while the loader read the files, and none was
+    # changed so recently that a same-size rewrite within one timestamp tick
+    # could go unseen ("racy" files: they are cached on a later start).
+    if key is not None and corpus_key(folders) == key and not _recently_changed(folders):
+        write(corpus, key, cache_dir)
+    return corpus
+
+
+#: Files changed less than this long ago are not cached yet (see load_corpus).
+RACY_SECONDS = 2.0
+
+
+def _recently_changed(folders: Sequence[Path]) -> bool:
+    horizon = time.time_ns() - int(RACY_SECONDS * 1e9)
+    try:
+        for folder in folders:
+            for path in briefing_files(folder):
+                st = os.lstat(path)
+                if max(st.st_mtime_ns, st.st_ctime_ns) >= horizon:
+                    return True
+    except OSError:
+        return True
+    return False

@@ -1,0 +1,853 @@
+"""Briefing files (YAML) → the content model, with validation.
+
+Every problem is reported as ``path:line:col: message`` pointing at the
+offending YAML node; all problems in all files are collected, so that one
+run of ``lbn-tui check`` shows everything that needs fixing.
+
+Parsing uses ``yaml.compose`` with the safe (C, where available) loader and
+walks the node tree along the schema, so every value keeps its position and
+nothing in a file can construct Python objects.  Aliases are refused (the
+walker never expands them, so an alias bomb costs nothing).  Every string is
+passed through `sanitize.clean_text`.
+
+Limits, so that a hostile file costs bounded time and memory (SECURITY.md):
+a file is read only if it is a regular file inside the briefing folder (a
+symbolic link may point elsewhere in the folder, not outside it), of at most
+`MAX_FILE_BYTES`; all files together at most `MAX_TOTAL_BYTES`.  Before the
+node tree is built, one pass over the parser's events refuses nesting deeper
+than `MAX_DEPTH` (libyaml's composer recurses in C and would crash the
+process on ~50 000 nested brackets) and more than `MAX_NODES` values (each
+node costs a few hundred bytes of memory).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from lbn_tui import files
+from lbn_tui.corpus import model
+from lbn_tui.corpus.model import ID_PATTERN
+from lbn_tui.corpus.problems import MAX_MESSAGE_CHARS, BriefingsError, Problem
+from lbn_tui.corpus.sources import briefing_files
+from lbn_tui.sanitize import clean_text
+
+__all__ = ["MAX_MESSAGE_CHARS", "BriefingsError", "Problem", "check", "load_corpus"]
+
+try:
+    from yaml import CSafeLoader as _SafeLoader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
+
+MAX_FILE_BYTES = 8 * 1024 * 1024
+MAX_TOTAL_BYTES = 64 * 1024 * 1024
+MAX_DEPTH = 64
+MAX_NODES = 250_000
+MAX_ALIAS_PROBLEMS = 10
+
+_STR = "tag:yaml.org,2002:str"
+_INT = "tag:yaml.org,2002:int"
+_NULL = "tag:yaml.org,2002:null"
+_TEXTUAL_SCALARS = {
+    _STR,
+    _INT,
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:timestamp",
+}
+
+
+# --------------------------------------------------------------------------
+# The schema: per kind, the keys it takes.
+
+
+@dataclass(frozen=True, slots=True)
+class _Field:
+    key: str
+    kind: str  # "str", "int", "ids", "paragraphs", "choice"
+    required: bool = False
+    attr: str = ""
+    refers_to: tuple[str, ...] = ()  # allowed kinds for ids ("" = any)
+    choices: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return self.attr or self.key
+
+
+def _f(key: str, kind: str = "str", required: bool = False, **kw: Any) -> _Field:
+    return _Field(key, kind, required, **kw)
+
+
+_ANY = ("",)
+_SCHEMA: dict[str, tuple[_Field, ...]] = {
+    "session": (
+        _f("title", required=True),
+        _f("series", "choice", True, choices=tuple(model.SESSION_SERIES)),
+        _f("number", "int", True),
+        _f("summary", "paragraphs"),
+        _f("briefing_pack", "ids", refers_to=("briefing",)),
+        _f("reading_list", "ids", refers_to=("reading",)),
+        _f("reading_list_note"),
+    ),
+    "briefing": (_f("title", required=True), _f("description", required=True)),
+    "reading": (
+        _f("title", required=True),
+        _f("subtitle"),
+        _f("by"),
+        _f("date"),
+        _f("description", required=True),
+    ),
+    "recommendation": (
+        _f("title"),
+        _f("group", "choice", True, choices=tuple(model.RECOMMENDATION_GROUPS)),
+        _f("number", "int", True),
+        _f("text", required=True),
+        _f("cites", "ids", attr="cited", refers_to=("reference",)),
+    ),
+    "quote": (
+        _f("title"),
+        _f("text", required=True),
+        _f("speaker", required=True),
+        _f("role"),
+        _f("given_at"),
+        _f("session", "ids", refers_to=("session",)),
+    ),
+    "faq": (
+        _f("question", required=True, attr="title"),
+        _f("answer", "paragraphs", True),
+    ),
+    "article": (
+        _f("title", required=True),
+        _f("paragraphs", "paragraphs", True),
+        _f("note"),
+    ),
+    "case-study": (
+        _f("title", required=True),
+        _f("programme"),
+        _f("place"),
+        _f("summary"),
+    ),
+    "figure": (
+        _f("title"),
+        _f("value", required=True),
+        _f("measures", required=True),
+        _f("origin"),
+        _f("found_in", "ids", refers_to=_ANY),
+        _f("cites", "ids", attr="cited", refers_to=("reference",)),
+    ),
+    "reference": (
+        _f("title"),
+        _f("citation", required=True),
+        _f("author", required=True),
+        _f("year", required=True),
+        _f("note"),
+    ),
+}
+# Single-id fields: written as one id, not a list.
+_SINGLE_ID = {("quote", "session"), ("figure", "found_in")}
+_PARAGRAPH_KEYS = ("text", "heading", "cites", "embed")
+_SOURCE_KEYS = {"title": True, "url": True, "publisher": False, "note": False}
+
+
+def _derived_title(kind: str, values: dict[str, Any]) -> str:
+    if kind == "quote":
+        return f"{values.get('speaker', '')}: “{model._shorten(values.get('text', ''), 7)}”"
+    if kind == "recommendation":
+        return model._shorten(values.get("text", ""), 8)
+    if kind == "figure":
+        return f"{values.get('value', '')} {model._shorten(values.get('measures', ''), 7)}"
+    if kind == "reference":
+        return str(values.get("citation", ""))
+    return ""
+
+
+# --------------------------------------------------------------------------
+# Walking one file.
+
+
+@dataclass(slots=True)
+class _Ref:
+    where: model.Location
+    target: str
+    kinds: tuple[str, ...]
+    key: str
+
+
+class _FileReader:
+    def __init__(self, path: Path, shown: str, root: Path | None = None) -> None:
+        self.path = path
+        self.shown = shown
+        self.root = root
+        self.size = 0
+        self.problems: list[Problem] = []
+        self.refs: list[_Ref] = []
+        self.entries: list[model.Entry] = []
+        self.declared: list[tuple[str, model.Location]] = []
+        self._seen_nodes: set[int] = set()
+
+    # -- reporting ---------------------------------------------------------
+
+    def at(self, node: yaml.Node) -> model.Location:
+        mark = node.start_mark
+        return model.Location(self.shown, mark.line + 1, mark.column + 1)
+
+    def problem(self, node: yaml.Node | None, message: str) -> None:
+        if node is None:
+            self.problems.append(Problem(self.shown, 1, 1, message))
+        else:
+            loc = self.at(node)
+            self.problems.append(Problem(loc.path, loc.line, loc.column, message))
+
+    # -- reading -----------------------------------------------------------
+
+    def read(self) -> None:
+        try:
+            self._read()
+        except MemoryError:
+            self.problems.append(
+                Problem(self.shown, 1, 1, "the file is too complex to load (out of memory)")
+            )
+        except RecursionError:
+            self.problems.append(Problem(self.shown, 1, 1, "invalid YAML: nested too deeply"))
+
+    def _read(self) -> None:
+        text = self._read_text()
+        if text is None:
+            return
+        # Raw escape sequences and control bytes are removed before parsing
+        # (YAML would refuse most of them); newlines stay, so lines still match.
+        text = clean_text(text)
+        if not self._prescan(text):
+            return
+        try:
+            root = yaml.compose(text, Loader=_SafeLoader)
+        except yaml.MarkedYAMLError as exc:
+            self._yaml_problem(exc)
+            return
+        except yaml.reader.ReaderError as exc:
+            before = text[: exc.position]
+            line = before.count("\n") + 1
+            column = exc.position - (before.rfind("\n") + 1) + 1
+            self.problems.append(
+                Problem(
+                    self.shown,
+                    line,
+                    column,
+                    f"invalid YAML: {exc.reason} ({_character(exc.character)})",
+                )
+            )
+            return
+        except yaml.YAMLError as exc:
+            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else "not valid YAML"
+            self.problems.append(Problem(self.shown, 1, 1, f"invalid YAML: {first_line}"))
+            return
+        if root is None:
+            self.problem(None, "the file is empty (expected a mapping with 'source' and 'entries')")
+            return
+        self._read_file_node(root)
+
+    def _yaml_problem(self, exc: yaml.MarkedYAMLError) -> None:
+        problem = exc.problem or "not valid YAML"
+        context = exc.context or ""
+        mark = exc.problem_mark or exc.context_mark
+        start = exc.context_mark
+        opened = ("while scanning a quoted scalar", "while parsing a flow")
+        if start is not None and context.startswith(opened) and start is not mark:
+            # An unclosed quote or bracket: point at where it was opened.
+            what = context.removeprefix("while scanning ").removeprefix("while parsing ")
+            message = f"invalid YAML: {problem} ({what} opened here is never closed)"
+            mark = start
+        elif context and start is not None and mark is not None and start.line != mark.line:
+            message = f"invalid YAML: {problem} ({context} at line {start.line + 1})"
+        else:
+            message = f"invalid YAML: {problem}" + (f" {context}" if context else "")
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        self.problems.append(Problem(self.shown, line, col, " ".join(message.split())))
+
+    def _prescan(self, text: str) -> bool:
+        """One pass over the parser's events, before any node is built.
+
+        Reports every alias (at the alias itself), nesting deeper than
+        `MAX_DEPTH` and more than `MAX_NODES` values; True when the file may
+        be composed.  The composer sees the same events in the same order, so
+        a syntax error found here is reported by `yaml.compose` instead, and
+        the composer never gets deeper than the depth checked here.
+        """
+        aliases = 0
+        hidden: yaml.Event | None = None
+        depth = 0
+        nodes = 0
+        try:
+            for event in yaml.parse(text, Loader=_SafeLoader):
+                if isinstance(event, yaml.ScalarEvent):
+                    nodes += 1
+                elif isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                    nodes += 1
+                    depth += 1
+                    if depth > MAX_DEPTH:
+                        self._event_problem(
+                            event, f"nested too deeply (more than {MAX_DEPTH} levels)"
+                        )
+                        return False
+                elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                    depth -= 1
+                elif isinstance(event, yaml.AliasEvent):
+                    nodes += 1
+                    aliases += 1
+                    if aliases <= MAX_ALIAS_PROBLEMS:
+                        self._event_problem(
+                            event,
+                            f"YAML aliases (*{event.anchor}) are not supported; write it out",
+                        )
+                    elif hidden is None:
+                        hidden = event
+                if nodes > MAX_NODES:
+                    self._event_problem(
+                        event,
+                        f"too many values (more than {MAX_NODES:,}); split the file",
+                    )
+                    return False
+        except yaml.MarkedYAMLError as exc:
+            if "nesting depth" not in (exc.problem or ""):
+                pass  # compose reports the syntax error with its position
+            else:
+                # PyYAML 6.0.4 and later refuse 1,000 levels in the scanner,
+                # which reads flow brackets ahead of the events seen here, so
+                # the error comes before our own limit is reached.
+                self._too_deep(text, exc.problem_mark)
+                return False
+        except yaml.YAMLError:
+            pass  # compose reports the syntax error with its position
+        if hidden is not None:
+            more = aliases - MAX_ALIAS_PROBLEMS
+            self._event_problem(hidden, f"this and {more - 1} more YAML aliases (not shown)")
+        return not aliases
+
+    def _too_deep(self, text: str, library_mark: yaml.Mark | None) -> None:
+        """Report nesting deeper than `MAX_DEPTH` where our limit is crossed.
+
+        The text is cut just after the flow bracket that alone goes past the
+        limit and the cut text's events are counted again: the library sees
+        no more than `MAX_DEPTH` + 1 levels there, and block levels before the
+        brackets count as they do in `_prescan`.
+        """
+        cut = _past_flow_limit(text, MAX_DEPTH)
+        event = None if cut is None else _first_too_deep(text[:cut])
+        if event is not None:
+            self._event_problem(event, f"nested too deeply (more than {MAX_DEPTH} levels)")
+            return
+        line, col = (library_mark.line + 1, library_mark.column + 1) if library_mark else (1, 1)
+        self.problems.append(
+            Problem(self.shown, line, col, f"nested too deeply (more than {MAX_DEPTH} levels)")
+        )
+
+    def _event_problem(self, event: yaml.Event, message: str) -> None:
+        mark = event.start_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        self.problems.append(Problem(self.shown, line, col, message))
+
+    def _read_text(self) -> str | None:
+        outside = self._outside_link()
+        if outside is not None:
+            self.problem(
+                None,
+                f"is a symbolic link to {outside}, outside the briefing folder; it is not followed",
+            )
+            return None
+        try:
+            # Non-blocking, so that opening a FIFO does not wait for a writer.
+            data = files.read_bounded(self.path, MAX_FILE_BYTES)
+        except files.NotRegularFile as exc:
+            if stat.S_ISDIR(exc.mode):
+                self.problem(None, "is a folder, not a briefing file")
+            else:
+                self.problem(None, f"is not a regular file ({_file_type(exc.mode)})")
+            return None
+        except files.TooLarge as exc:
+            self.size = exc.size
+            self.problem(None, _too_large(exc.size))
+            return None
+        except OSError as exc:
+            self.problem(None, f"cannot read file: {exc.strerror or exc}")
+            return None
+        self.size = len(data)
+        if data.startswith(b"\xef\xbb\xbf"):
+            data = data[3:]
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            before = data[: exc.start]
+            line = before.count(b"\n") + 1
+            column = exc.start - (before.rfind(b"\n") + 1) + 1
+            self.problems.append(
+                Problem(
+                    self.shown,
+                    line,
+                    column,
+                    f"not UTF-8: byte 0x{data[exc.start]:02x} cannot be decoded",
+                )
+            )
+            return None
+
+    def _outside_link(self) -> str | None:
+        """Where this file's symbolic link points, if that is outside the folder."""
+        if self.root is None or not self.path.is_symlink():
+            return None
+        target = os.path.realpath(self.path)
+        root = os.path.realpath(self.root)
+        if target == root or target.startswith(root.rstrip(os.sep) + os.sep):
+            return None
+        return target
+
+    def _mapping(self, node: yaml.Node, what: str) -> dict[str, tuple[yaml.Node, yaml.Node]] | None:
+        """Keys → (key node, value node); reports duplicates and non-string keys."""
+        if not isinstance(node, yaml.MappingNode):
+            self.problem(node, f"{what} must be a mapping, not {_describe(node)}")
+            return None
+        if not self._first_visit(node):
+            return None
+        out: dict[str, tuple[yaml.Node, yaml.Node]] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in _TEXTUAL_SCALARS:
+                self.problem(key_node, f"{what} has a key that is not a name")
+                continue
+            key = str(key_node.value)
+            if key in out:
+                first = self.at(out[key][0])
+                self.problem(key_node, f"duplicate key '{key}' (first at line {first.line})")
+                continue
+            out[key] = (key_node, value_node)
+        return out
+
+    def _first_visit(self, node: yaml.Node) -> bool:
+        if id(node) in self._seen_nodes:
+            self.problem(node, "YAML aliases (*name) are not supported; write the value out")
+            return False
+        self._seen_nodes.add(id(node))
+        return True
+
+    def _string(self, node: yaml.Node, what: str, allow_empty: bool = False) -> str | None:
+        if not self._first_visit(node):
+            return None
+        if isinstance(node, yaml.ScalarNode) and node.tag in _TEXTUAL_SCALARS:
+            value = clean_text(str(node.value)).strip()
+            if not value and not allow_empty:
+                self.problem(node, f"{what} must not be empty")
+                return None
+            return value
+        self.problem(node, f"{what} must be a string, not {_describe(node)}")
+        return None
+
+    def _int(self, node: yaml.Node, what: str) -> int | None:
+        if not self._first_visit(node):
+            return None
+        if isinstance(node, yaml.ScalarNode) and node.tag == _INT:
+            try:
+                return int(str(node.value).replace("_", ""), 0)
+            except ValueError:
+                pass
+        self.problem(node, f"{what} must be a whole number, not {_describe(node)}")
+        return None
+
+    def _ids(
+        self, node: yaml.Node, what: str, kinds: tuple[str, ...], single: bool
+    ) -> tuple[str, ...] | None:
+        items: list[yaml.Node]
+        if single:
+            items = [node]
+        elif isinstance(node, yaml.SequenceNode):
+            if not self._first_visit(node):
+                return None
+            items = list(node.value)
+        else:
+            self.problem(node, f"{what} must be a list of ids, not {_describe(node)}")
+            return None
+        out: list[str] = []
+        valid = True
+        for item in items:
+            value = self._string(item, f"{what}: an id")
+            if value is None:
+                valid = False
+                continue
+            if not ID_PATTERN.fullmatch(value):
+                self.problem(item, f"{what}: '{value}' is not a valid id")
+                valid = False
+                continue
+            self.refs.append(_Ref(self.at(item), value, kinds, what))
+            out.append(value)
+        # Any bad id makes the whole value bad (reported above); a single-id
+        # field then has no value at all rather than an empty one.
+        return tuple(out) if valid else None
+
+    def _paragraphs(self, node: yaml.Node, what: str) -> tuple[model.Paragraph, ...] | None:
+        if isinstance(node, yaml.ScalarNode):
+            text = self._string(node, what)
+            return None if text is None else (model.Paragraph(text=text),)
+        if not isinstance(node, yaml.SequenceNode):
+            self.problem(
+                node, f"{what} must be a string or a list of paragraphs, not {_describe(node)}"
+            )
+            return None
+        if not self._first_visit(node):
+            return None
+        out: list[model.Paragraph] = []
+        for item in node.value:
+            if isinstance(item, yaml.ScalarNode):
+                text = self._string(item, f"{what}: a paragraph")
+                if text is not None:
+                    out.append(model.Paragraph(text=text))
+                continue
+            keys = self._mapping(item, f"{what}: a paragraph")
+            if keys is None:
+                continue
+            values: dict[str, Any] = {}
+            for key, (key_node, value_node) in keys.items():
+                if key not in _PARAGRAPH_KEYS:
+                    self.problem(
+                        key_node,
+                        f"{what}: unknown key '{key}' in a paragraph "
+                        f"(expected one of: {', '.join(_PARAGRAPH_KEYS)})",
+                    )
+                elif key in ("text", "heading"):
+                    values[key] = self._string(value_node, f"{what}: {key}")
+                elif key == "cites":
+                    values[key] = self._ids(value_node, f"{what}: cites", ("reference",), False)
+                else:
+                    values[key] = self._ids(value_node, f"{what}: embed", _ANY, False)
+            if not any(k in keys for k in ("text", "heading", "embed")):
+                self.problem(item, f"{what}: a paragraph needs 'text', 'heading' or 'embed'")
+                continue
+            out.append(
+                model.Paragraph(
+                    text=values.get("text") or "",
+                    heading=values.get("heading") or "",
+                    cites=values.get("cites") or (),
+                    embed=values.get("embed") or (),
+                )
+            )
+        if not out:
+            self.problem(node, f"{what} must hold at least one paragraph")
+            return None
+        return tuple(out)
+
+    def _read_file_node(self, root: yaml.Node) -> None:
+        top = self._mapping(root, "a briefing file")
+        if top is None:
+            return
+        for key, (key_node, _value) in top.items():
+            if key not in ("source", "entries"):
+                self.problem(
+                    key_node, f"unknown key '{key}' (a briefing file has 'source' and 'entries')"
+                )
+        source = None
+        if "source" not in top:
+            self.problem(root, "missing key 'source'")
+        else:
+            source = self._source(top["source"][1])
+        if "entries" not in top:
+            self.problem(root, "missing key 'entries'")
+            return
+        entries_node = top["entries"][1]
+        if not isinstance(entries_node, yaml.SequenceNode):
+            self.problem(entries_node, f"'entries' must be a list, not {_describe(entries_node)}")
+            return
+        if not self._first_visit(entries_node):
+            return
+        if not entries_node.value:
+            self.problem(entries_node, "'entries' is empty")
+        for entry_node in entries_node.value:
+            self._entry(entry_node, source)
+
+    def _source(self, node: yaml.Node) -> model.Source | None:
+        keys = self._mapping(node, "'source'")
+        if keys is None:
+            return None
+        values: dict[str, str] = {}
+        ok = True
+        for key, (key_node, value_node) in keys.items():
+            if key not in _SOURCE_KEYS:
+                self.problem(
+                    key_node,
+                    f"unknown key '{key}' in 'source' (expected: {', '.join(_SOURCE_KEYS)})",
+                )
+                continue
+            value = self._string(value_node, f"source: {key}")
+            if value is None:
+                ok = False
+            else:
+                values[key] = value
+        for key, required in _SOURCE_KEYS.items():
+            if required and key not in keys:
+                self.problem(node, f"'source' is missing required key '{key}'")
+                ok = False
+        return model.Source(**values) if ok else None
+
+    def _entry(self, node: yaml.Node, source: model.Source | None) -> None:
+        keys = self._mapping(node, "an entry")
+        if keys is None:
+            return
+        entry_id: str | None = None
+        if "id" not in keys:
+            self.problem(node, "entry is missing required key 'id'")
+        else:
+            entry_id = self._string(keys["id"][1], "id")
+            if entry_id is not None and not ID_PATTERN.fullmatch(entry_id):
+                self.problem(
+                    keys["id"][1],
+                    f"id '{entry_id}' is not valid: use lowercase letters, digits and "
+                    "single hyphens, starting with a letter",
+                )
+                entry_id = None
+        named = f"entry '{entry_id}'" if entry_id else "entry"
+        if entry_id is not None:
+            self.declared.append((entry_id, self.at(node)))
+        if "kind" not in keys:
+            self.problem(node, f"{named} is missing required key 'kind'")
+            return
+        kind_node = keys["kind"][1]
+        kind = self._string(kind_node, "kind")
+        if kind is None:
+            return
+        if kind not in _SCHEMA:
+            self.problem(
+                kind_node, f"unknown kind '{kind}' (expected one of: {', '.join(model.KINDS)})"
+            )
+            return
+        fields = {f.key: f for f in _SCHEMA[kind]}
+        values: dict[str, Any] = {}
+        ok = entry_id is not None
+        for key, (key_node, value_node) in keys.items():
+            if key in ("id", "kind"):
+                continue
+            spec = fields.get(key)
+            if spec is None:
+                self.problem(
+                    key_node,
+                    f"unknown key '{key}' for kind '{kind}' (expected: "
+                    f"{', '.join(f.key for f in _SCHEMA[kind])})",
+                )
+                ok = False
+                continue
+            value = self._value(spec, kind, value_node)
+            if value is None:
+                ok = False
+            else:
+                values[spec.name] = value
+        for spec in fields.values():
+            if spec.required and spec.key not in keys:
+                self.problem(node, f"{named} (kind '{kind}') is missing required key '{spec.key}'")
+                ok = False
+        if not ok or source is None or entry_id is None:
+            return
+        if (kind, "session") in _SINGLE_ID and "session" in values:
+            values["session"] = values["session"][0]
+        if kind == "figure" and "found_in" in values:
+            values["found_in"] = values["found_in"][0]
+        if not values.get("title"):
+            values["title"] = _derived_title(kind, values)
+        cls = model.ENTRY_CLASSES[kind]
+        self.entries.append(cls(id=entry_id, source=source, location=self.at(node), **values))
+
+    def _value(self, spec: _Field, kind: str, node: yaml.Node) -> Any:
+        what = spec.key
+        if spec.kind == "str":
+            return self._string(node, what)
+        if spec.kind == "int":
+            return self._int(node, what)
+        if spec.kind == "choice":
+            value = self._string(node, what)
+            if value is not None and value not in spec.choices:
+                self.problem(
+                    node, f"{what} must be one of: {', '.join(spec.choices)} (not '{value}')"
+                )
+                return None
+            return value
+        if spec.kind == "ids":
+            return self._ids(node, what, spec.refers_to, (kind, spec.key) in _SINGLE_ID)
+        return self._paragraphs(node, what)
+
+
+def _character(character: object) -> str:
+    code = ord(character) if isinstance(character, str) and len(character) == 1 else character
+    return f"character U+{code:04X}" if isinstance(code, int) else f"character {code!r}"
+
+
+def _too_large(size: int) -> str:
+    return (
+        f"file is too large ({size / 1e6:.1f} MB; the limit is "
+        f"{MAX_FILE_BYTES // (1024 * 1024)} MiB)"
+    )
+
+
+def _file_type(mode: int) -> str:
+    kind = files.file_type(mode)
+    return "not a plain file" if kind.startswith(("not ", "a folder", "a symbolic")) else kind
+
+
+def _describe(node: yaml.Node) -> str:
+    if isinstance(node, yaml.MappingNode):
+        return "a mapping"
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    if node.tag == _NULL:
+        return "empty"
+    if node.tag == _STR:
+        return "a string"
+    if node.tag == _INT:
+        return "a number"
+    if node.tag in _TEXTUAL_SCALARS:
+        return f"a {node.tag.rsplit(':', 1)[-1]}"
+    # Anything else was tagged in the file (``!!python/object:...``, ``!foo``).
+    shown = node.tag.replace("tag:yaml.org,2002:", "!!", 1)
+    return f"a value tagged {shown}"
+
+
+# --------------------------------------------------------------------------
+# Folders → corpus.
+
+
+def _read_folders(folders: Iterable[Path]) -> tuple[list[model.Entry], list[Problem]]:
+    problems: list[Problem] = []
+    entries: list[model.Entry] = []
+    refs: list[_Ref] = []
+    first_seen: dict[str, model.Location] = {}
+    unique: dict[Path, Path] = {}
+    total = 0
+    for folder in folders:
+        unique.setdefault(folder.resolve(), folder)
+    for folder in unique.values():
+        if not folder.exists():
+            problems.append(Problem(str(folder), 1, 1, "no such folder"))
+            continue
+        if not folder.is_dir():
+            problems.append(Problem(str(folder), 1, 1, "not a folder"))
+            continue
+        files = briefing_files(folder)
+        if not files:
+            problems.append(Problem(str(folder), 1, 1, "no briefing files (*.yaml) in this folder"))
+        for path in files:
+            if total > MAX_TOTAL_BYTES:
+                problems.append(
+                    Problem(
+                        str(path),
+                        1,
+                        1,
+                        f"not read: the briefing files together exceed "
+                        f"{MAX_TOTAL_BYTES // (1024 * 1024)} MiB",
+                    )
+                )
+                break
+            reader = _FileReader(path, str(path), root=folder)
+            reader.read()
+            total += reader.size
+            problems.extend(reader.problems)
+            refs.extend(reader.refs)
+            for entry_id, loc in reader.declared:
+                earlier = first_seen.get(entry_id)
+                if earlier is None:
+                    first_seen[entry_id] = loc
+                    continue
+                problems.append(
+                    Problem(
+                        loc.path,
+                        loc.line,
+                        loc.column,
+                        f"duplicate id '{entry_id}' (first defined at {earlier})",
+                    )
+                )
+            # Only the first definition of an id is kept.
+            entries.extend(e for e in reader.entries if first_seen[e.id] == e.location)
+    kinds = {e.id: e.kind for e in entries}
+    for ref in refs:
+        target_kind = kinds.get(ref.target)
+        where = ref.where
+        if target_kind is None:
+            if ref.target not in first_seen:
+                problems.append(
+                    Problem(
+                        where.path,
+                        where.line,
+                        where.column,
+                        f"{ref.key}: no entry has id '{ref.target}'",
+                    )
+                )
+        elif ref.kinds != _ANY and target_kind not in ref.kinds:
+            problems.append(
+                Problem(
+                    where.path,
+                    where.line,
+                    where.column,
+                    f"{ref.key}: '{ref.target}' is a {target_kind}, "
+                    f"expected a {' or '.join(ref.kinds)}",
+                )
+            )
+    problems.sort(key=lambda p: (p.path, p.line, p.column))
+    return entries, problems
+
+
+def check(folders: Iterable[Path]) -> list[Problem]:
+    """Every problem in the briefing files of these folders (empty: all good)."""
+    return _read_folders(folders)[1]
+
+
+def load_corpus(folders: Iterable[Path]) -> model.Corpus:
+    """Load and validate; raises `BriefingsError` listing every problem."""
+    entries, problems = _read_folders(folders)
+    if problems:
+        raise BriefingsError(problems)
+    return model.Corpus(tuple(entries))
+
+
+def _past_flow_limit(text: str, limit: int) -> int | None:
+    """Offset just after the flow bracket that opens level `limit` + 1, if any.
+
+    Counts `[` and `{` outside quoted scalars and comments; only used once
+    the YAML library has refused the nesting itself.
+    """
+    depth = 0
+    quote = ""
+    comment = False
+    previous = "\n"
+    for offset, char in enumerate(text):
+        if char == "\n":
+            comment = False
+        elif comment:
+            pass
+        elif quote:
+            if char == quote:
+                quote = ""
+        elif char in "'\"":
+            quote = char
+        elif char == "#" and previous in " \t":
+            comment = True
+        elif char in "[{":
+            depth += 1
+            if depth > limit:
+                return offset + 1
+        elif char in "]}":
+            depth = max(0, depth - 1)
+        previous = char
+    return None
+
+
+def _first_too_deep(text: str) -> yaml.Event | None:
+    """The first collection event deeper than `MAX_DEPTH` in `text`, if any."""
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=_SafeLoader):
+            if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return event
+            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                depth -= 1
+    except yaml.YAMLError:
+        return None
+    return None

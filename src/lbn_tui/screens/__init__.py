@@ -1,1 +1,0 @@
-"""Screens: the browser, the help screen and the export dialog."""

@@ -1,0 +1,848 @@
+"""Fuzzy, typo-tolerant search over passages (search engine v2).
+
+No Textual here: the CLI and the app both use this module.
+
+Three stages, the same for every corpus size:
+
+1. **Query analysis** (:meth:`SearchIndex._analyse`): the query is
+   normalised with :func:`normalize`, capped at :data:`MAX_QUERY_CHARS`
+   and split into words.  Each query word is matched once against the index
+   *vocabulary* (exact, prefix, or ``fuzz.ratio`` >= 80 against the words
+   sharing one of its first two letters), giving a small table ``vocabulary
+   word -> match quality`` and an IDF weight.  Analysed words are cached, so
+   a keystroke re-analyses only the word being typed.  A query shorter than
+   three characters is a *prefix*: of a word, or of a whole title, speaker
+   line or text.
+2. **Candidate selection** (:meth:`SearchIndex._candidates`): a small corpus
+   (up to :data:`INDEX_THRESHOLD` passages, such as the bundled briefings)
+   scores every passage.  A large one asks a character-trigram index
+   (:mod:`lbn_tui.search.trigram`, numpy, imported only then) for the
+   :data:`DEFAULT_CANDIDATES` passages sharing most trigrams with the query.
+3. **Scoring** (:meth:`SearchIndex._score`): per candidate, for each field
+   (text, title, speaker line) a phrase score (``fuzz.partial_ratio`` on the
+   normalised strings) and an IDF-weighted word coverage (handles word order
+   and typos), combined into 0-100 with a small tie-break towards quotes and
+   recommendations over long paragraphs.  Spans are computed only for the
+   hits returned.  :meth:`SearchIndex.scan` is the same search with every
+   passage a candidate: the reference the index is measured against.
+
+Large corpora: ``SearchIndex(passages)`` is cheap; the trigram index is
+built on the first search, or by :meth:`SearchIndex.prepare`.
+:meth:`SearchIndex.load_or_build` also keeps it in a cache file under
+``$XDG_CACHE_HOME/lbn-tui/`` keyed by a hash of the passages (see
+:mod:`lbn_tui.search.index_cache`), so a second start loads it instead.
+
+Threads: a search holds no lock and changes nothing but size-capped caches,
+so searches may run in worker threads and overlap.  The heavy steps are
+numpy and rapidfuzz C calls of a millisecond or so, and the Python scoring
+loop gives the GIL away every ``sys.getswitchinterval()`` (5 ms), so the UI
+thread keeps running.  Pass ``cancelled=`` (for a Textual worker:
+``lambda: worker.is_cancelled``) and a superseded search stops between
+stages and returns ``[]``.
+
+All rapidfuzz calls get ``processor=None``: strings are normalised once, and
+:func:`normalize` keeps lengths so that offsets found on normalised text are
+valid offsets into the original text.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+import unicodedata
+from bisect import bisect_left
+from collections import Counter
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rapidfuzz import fuzz, process
+
+from lbn_tui.corpus.model import Passage
+
+if TYPE_CHECKING:
+    from .trigram import TrigramIndex
+
+__all__ = [
+    "DEFAULT_CANDIDATES",
+    "INDEX_THRESHOLD",
+    "MAX_QUERY_CHARS",
+    "Hit",
+    "SearchIndex",
+    "normalize",
+    "word_spans",
+]
+
+#: Only the first this-many characters of a query are scored.
+MAX_QUERY_CHARS = 200
+#: At most this many query words take part in word matching.
+MAX_QUERY_WORDS = 24
+#: ``fuzz.ratio`` at or above this counts as a typo'd version of a word.
+WORD_RATIO_CUTOFF = 80.0
+#: Words shorter than this match only exactly (prefix and fuzzy need more),
+#: except in a query shorter than MIN_PREFIX_LEN, which is all prefix.
+MIN_FUZZY_LEN = 4
+MIN_PREFIX_LEN = 3
+#: Match quality of a word that merely starts with a short query.
+SHORT_PREFIX_QUALITY = 0.8
+#: Phrase score of a text (not a title or name) starting with a short query.
+SHORT_TEXT_START = 60.0
+#: A query word keeps the vocabulary words matching within this of its best.
+RELATIVE_SLACK = 0.1
+#: Speaker-line field scores are multiplied by this (see _score).
+SPEAKER_WEIGHT = 0.97
+#: Corpora larger than this use the trigram candidate index (and numpy).
+INDEX_THRESHOLD = 2000
+#: Passages re-scored per search when the candidate index is used.
+DEFAULT_CANDIDATES = 300
+#: A long query reads at most this many postings per passage in the corpus
+#: (its rarest trigrams first): bounds the cost of queries of common words.
+POSTINGS_BUDGET = 6
+#: Bump when tokenising, the trigram layout or the bonus change: the cache
+#: key includes it, so old cache files are simply not found.
+INDEX_FORMAT = "v2.2"
+
+#: Hits scoring below this (0–100) are not shown at all.
+MIN_SCORE = 30.0
+#: ...nor those scoring below this share of the best hit's score.
+RELATIVE_FLOOR = 0.4
+# Size caps of the per-index caches used by searches on a large corpus.
+_DOC_CACHE = 4096
+_TERM_CACHE = 2048
+
+# Kinds whose passages are short, self-contained and quotable: a small
+# tie-break towards them over long article paragraphs.
+_KIND_BONUS = {
+    "quote": 3.0,
+    "recommendation": 2.0,
+    "figure": 1.5,
+    "faq": 0.5,
+    "reading": 0.5,
+    "reference": 0.5,
+}
+
+# Very common words: still matched and scored (with a low IDF weight), but
+# highlighted only inside the stretch of text that matches the phrase.
+_STOPWORD_TEXT = """a an and are as at be been but by do for from had has have he her his
+    i if in into
+    is it its me my no not of on or our she so that the their them there these they this
+    those to too us was we were what when which who will with you your"""
+_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+
+_FOLD = {
+    "\u2018": "'",
+    "\u2019": "'",
+    "\u201a": "'",
+    "\u201b": "'",
+    "\u2032": "'",
+    "\u201c": '"',
+    "\u201d": '"',
+    "\u201e": '"',
+    "\u201f": '"',
+    "\u2033": '"',
+    "\u2010": "-",
+    "\u2011": "-",
+    "\u2012": "-",
+    "\u2013": "-",
+    "\u2014": "-",
+    "\u2015": "-",
+    "\u2212": "-",
+    "\u00a0": " ",
+    "\u202f": " ",
+}
+
+
+@lru_cache(maxsize=8192)
+def _fold_char(ch: str) -> str:
+    """Fold one character to exactly one character."""
+    folded = _FOLD.get(ch)
+    if folded is not None:
+        return folded
+    if not ch.isascii():
+        decomposed = unicodedata.normalize("NFD", ch)
+        if len(decomposed) > 1 and decomposed[0].isascii():
+            ch = decomposed[0]
+    lower = ch.lower()
+    return lower if len(lower) == 1 else ch
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def normalize(text: str) -> str:
+    """Lower-case and fold ``text`` one character at a time.
+
+    The result has the same length as ``text`` and character ``i`` of the
+    result comes from character ``i`` of ``text``, so offsets found in the
+    result are valid in the original.  Typographic quotes and dashes fold to
+    their ASCII forms, accented Latin letters to their base letter, and a
+    character whose lower case is longer than one character (``İ``) is
+    folded or kept as it is.
+    """
+    if text.isascii():
+        return text.lower()
+    lowered = text.lower()
+    if len(lowered) != len(text):  # a character lower-cased to two ("İ")
+        return "".join([_fold_char(ch) for ch in text])
+    # Same length: character i of ``lowered`` comes from character i of
+    # ``text``; only the non-ASCII ones need folding, from the original.
+    return _NON_ASCII.sub(lambda m: _fold_char(text[m.start()]), lowered)
+
+
+# A word: letters/digits, keeping "29.8", "1,000" and "don't" whole.
+_WORD_RE = re.compile(r"\w+(?:(?<=\d)[.,](?=\d)\w+|'\w+)*")
+
+
+def word_spans(normalised: str) -> list[tuple[int, int, str]]:
+    """(start, end, word) for each word of an already normalised string."""
+    return [(m.start(), m.end(), m.group()) for m in _WORD_RE.finditer(normalised)]
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One passage found by a search."""
+
+    passage: Passage
+    score: float
+    """0..100, higher is better."""
+    spans: tuple[tuple[int, int], ...]
+    """Matched words as (start, end) offsets into ``passage.text``: sorted,
+    non-overlapping, whole words; empty for a title- or speaker-only match."""
+    field: str
+    """Where the best match was: "text", "title" or "speaker"."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Field:
+    """A normalised string and its word set, shared between passages."""
+
+    norm: str
+    words: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class _Doc:
+    text: _Field
+    title: _Field
+    speaker: _Field
+    bonus: float
+
+
+@dataclass(frozen=True, slots=True)
+class _Term:
+    """One query word and the vocabulary words it matches."""
+
+    word: str
+    weight: float
+    matches: dict[str, float]  # vocabulary word -> quality in (0, 1]
+    significant: bool  # highlight it outside the phrase window too
+
+
+@dataclass(frozen=True, slots=True)
+class _Query:
+    norm: str
+    words: tuple[str, ...]  # every word of norm, in order
+    terms: tuple[_Term, ...]
+    total_weight: float
+    short: bool  # shorter than MIN_PREFIX_LEN: a prefix
+    # Vocabulary word -> (term number, quality) for every term it matches.
+    lookup: dict[str, tuple[tuple[int, float], ...]]
+
+
+def _bonus(passage: Passage) -> float:
+    bonus = _KIND_BONUS.get(passage.kind, 0.0)
+    # Long passages match more by chance: a small penalty.
+    return bonus - min(1.0, max(0, len(passage.text) - 300) / 1000)
+
+
+class _Vocabulary:
+    """Document frequencies, sorted words, and first/second-letter buckets."""
+
+    __slots__ = ("_buckets", "df", "n", "sorted")
+
+    def __init__(self, df: dict[str, int], n: int, words_sorted: list[str] | None = None) -> None:
+        self.df = df
+        self.n = max(1, n)
+        self.sorted = words_sorted if words_sorted is not None else sorted(df)
+        self._buckets: tuple[dict[str, list[str]], dict[str, list[str]]] | None = None
+
+    def idf(self, word: str) -> float:
+        return math.log(1.0 + self.n / (1 + self.df.get(word, 0)))
+
+    def prefixed(self, prefix: str) -> Iterator[str]:
+        vocab = self.sorted
+        i = bisect_left(vocab, prefix)
+        while i < len(vocab) and vocab[i].startswith(prefix):
+            yield vocab[i]
+            i += 1
+
+    def near(self, word: str) -> list[str]:
+        """Words that may be ``word`` with a typo or two: those sharing its
+        first or second letter in either of the first two places (a typo in
+        both of a word's first two letters is not looked for)."""
+        if self._buckets is None:
+            firsts: dict[str, list[str]] = {}
+            seconds: dict[str, list[str]] = {}
+            for w in self.sorted:
+                if len(w) >= MIN_FUZZY_LEN - 1:
+                    firsts.setdefault(w[0], []).append(w)
+                    seconds.setdefault(w[1], []).append(w)
+            self._buckets = (firsts, seconds)
+        firsts, seconds = self._buckets
+        out: list[str] = []
+        for letter in dict.fromkeys(word[:2]):
+            out += firsts.get(letter, ())
+            out += seconds.get(letter, ())
+        return out
+
+
+def _tokenise(
+    passages: Sequence[Passage], sink: Callable[[list[str]], None] | None, chunk: int = 8192
+) -> tuple[dict[str, int], list[float]]:
+    """Document frequencies and bonuses; with ``sink``, also the trigram
+    index strings, ``chunk`` passages at a time."""
+    df: Counter[str] = Counter()
+    bonus: list[float] = []
+    fields: dict[str, tuple[str, frozenset[str]]] = {}
+    strings: list[str] = []
+    findall = _WORD_RE.findall
+    if sink is not None:
+        from .trigram import field_string
+    for passage in passages:
+        words = findall(normalize(passage.text))
+        title = fields.get(passage.title)
+        if title is None:
+            title_words = findall(normalize(passage.title))
+            title = (field_string(title_words) if sink else "", frozenset(title_words))
+            fields[passage.title] = title
+        speaker = fields.get(passage.speaker)
+        if speaker is None:
+            speaker_words = findall(normalize(passage.speaker))
+            speaker = (field_string(speaker_words) if sink else "", frozenset(speaker_words))
+            fields[passage.speaker] = speaker
+        if len(fields) > 65536:
+            fields.clear()
+        df.update(title[1].union(words, speaker[1]))
+        bonus.append(_bonus(passage))
+        if sink is not None:
+            strings.append(field_string(words) + title[0] + speaker[0])
+            if len(strings) >= chunk:
+                sink(strings)
+                strings = []
+    if sink is not None and strings:
+        sink(strings)
+    return dict(df), bonus
+
+
+class SearchIndex:
+    """Search over passages: :meth:`search` per keystroke.
+
+    ``SearchIndex(passages)`` is cheap at any size.  A corpus of more than
+    :data:`INDEX_THRESHOLD` passages gets a trigram candidate index, built
+    on the first search or by :meth:`prepare`, and kept in ``cache_dir``
+    (none by default; :meth:`load_or_build` uses the XDG cache directory).
+    ``use_index`` forces the choice either way (tests); ``candidates`` is how
+    many passages the index hands to the scorer.
+    """
+
+    __slots__ = (
+        "_cache_dir",
+        "_candidate_count",
+        "_docs",
+        "_fields",
+        "_kind_masks",
+        "_lock",
+        "_passages",
+        "_terms",
+        "_tri",
+        "_use_index",
+        "_vocab",
+    )
+
+    def __init__(
+        self,
+        passages: Sequence[Passage],
+        *,
+        cache_dir: Path | None = None,
+        use_index: bool | None = None,
+        candidates: int = DEFAULT_CANDIDATES,
+    ) -> None:
+        self._passages: tuple[Passage, ...] = tuple(passages)
+        self._use_index = len(self._passages) > INDEX_THRESHOLD if use_index is None else use_index
+        self._cache_dir = cache_dir
+        self._candidate_count = max(1, candidates)
+        self._fields: dict[str, _Field] = {}
+        self._terms: dict[tuple[str, bool], _Term] = {}
+        self._kind_masks: dict[frozenset[str], Any] = {}
+        self._lock = threading.Lock()
+        self._tri: TrigramIndex | None = None
+        self._docs: dict[int, _Doc] = {}
+        self._vocab: _Vocabulary | None = None
+        if not self._use_index:
+            # Small: everything now (a few ms for the bundled briefings).
+            df: dict[str, int] = {}
+            for i, passage in enumerate(self._passages):
+                doc = self._make_doc(passage)
+                self._docs[i] = doc
+                for word in doc.text.words | doc.title.words | doc.speaker.words:
+                    df[word] = df.get(word, 0) + 1
+            self._vocab = _Vocabulary(df, len(self._passages))
+
+    @classmethod
+    def load_or_build(
+        cls, passages: Sequence[Passage], cache_dir: Path | None = None
+    ) -> SearchIndex:
+        """A ready index: loaded from the cache when the passages are unchanged,
+        else built and cached.  ``cache_dir`` defaults to
+        ``$XDG_CACHE_HOME/lbn-tui``.  Seconds for a large corpus the first
+        time: call it from a worker thread."""
+        if cache_dir is None:
+            from lbn_tui.paths import cache_dir as default_cache_dir
+
+            cache_dir = default_cache_dir()
+        return cls(passages, cache_dir=cache_dir).prepare()
+
+    def prepare(self) -> SearchIndex:
+        """Load or build the candidate index now (no-op when small or done)."""
+        if self._vocab is not None:
+            return self
+        with self._lock:
+            if self._vocab is None:
+                self._load_or_build()
+        return self
+
+    @property
+    def uses_candidate_index(self) -> bool:
+        """True for a large pack (searched through the trigram index)."""
+        return self._use_index
+
+    @property
+    def ready(self) -> bool:
+        """False until a large corpus's index is built (searching builds it)."""
+        return self._vocab is not None
+
+    @property
+    def uses_index(self) -> bool:
+        return self._use_index
+
+    def __len__(self) -> int:
+        return len(self._passages)
+
+    # -- building ---------------------------------------------------------
+
+    def _cache_path(self, key: str) -> Path | None:
+        if self._cache_dir is None:
+            return None
+        return self._cache_dir / f"search-{key[:40]}.idx"
+
+    def _load_or_build(self) -> None:
+        from . import index_cache
+
+        n = len(self._passages)
+        path = key = None
+        if self._cache_dir is not None:
+            key = index_cache.content_key(self._passages, INDEX_FORMAT)
+            path = self._cache_path(key)
+        meta = {"key": key, "passages": n, "index": INDEX_FORMAT}
+        if path is not None and self._load(path, meta):
+            return
+        from .trigram import TrigramBuilder
+
+        builder = TrigramBuilder()
+        df, bonus = _tokenise(self._passages, builder.add, builder.CHUNK)
+        tri = builder.finish(bonus)
+        self._tri = tri
+        self._vocab = _Vocabulary(df, n)
+        if path is not None:
+            self._save(path, meta)
+
+    def _save(self, path: Path, meta: dict[str, Any]) -> None:
+        import numpy as np
+
+        from . import index_cache
+
+        assert self._tri is not None and self._vocab is not None
+        vocab = self._vocab.sorted
+        words = "\n".join(vocab).encode("utf-8", "surrogatepass")
+        df = np.fromiter((self._vocab.df[w] for w in vocab), dtype="<i8", count=len(vocab))
+        parts: list[tuple[str, str, Any]] = [("vocab", "|u1", words), ("df", "<i8", df)]
+        parts += [(name, array.dtype.str, array) for name, array in self._tri.arrays()]
+        index_cache.write(path, meta, parts)
+
+    def _load(self, path: Path, meta: dict[str, Any]) -> bool:
+        import numpy as np
+
+        from . import index_cache
+        from .trigram import TrigramIndex
+
+        parts = index_cache.read(path, meta)
+        if parts is None:
+            return False
+        try:
+            arrays = {
+                name: np.frombuffer(buf, dtype=np.dtype(dtype))
+                for name, (dtype, buf) in parts.items()
+            }
+            tri = TrigramIndex.from_arrays(arrays, len(self._passages))
+            words = bytes(parts["vocab"][1]).decode("utf-8", "surrogatepass")
+            vocab = words.split("\n") if words else []
+            counts = arrays["df"]
+            if counts.dtype != np.int64 or len(counts) != len(vocab):
+                return False
+            if len(vocab) and (counts.min() < 1 or counts.max() > len(self._passages)):
+                return False
+            if vocab != sorted(vocab) or len(set(vocab)) != len(vocab):
+                return False
+            df = dict(zip(vocab, counts.tolist(), strict=True))
+        except (KeyError, ValueError, UnicodeDecodeError):
+            return False
+        self._tri = tri
+        self._vocab = _Vocabulary(df, len(self._passages), vocab)
+        return True
+
+    def _field(self, value: str) -> _Field:
+        field = self._fields.get(value)
+        if field is None:
+            norm = normalize(value)
+            field = _Field(norm, frozenset(_WORD_RE.findall(norm)))
+            if len(self._fields) > _DOC_CACHE and self._use_index:
+                self._fields.clear()
+            self._fields[value] = field
+        return field
+
+    def _make_doc(self, passage: Passage) -> _Doc:
+        norm = normalize(passage.text)
+        text = _Field(norm, frozenset(_WORD_RE.findall(norm)))
+        title = self._field(passage.title)
+        speaker = self._field(passage.speaker)
+        return _Doc(text, title, speaker, _bonus(passage))
+
+    def _doc(self, i: int) -> _Doc:
+        doc = self._docs.get(i)
+        if doc is None:
+            doc = self._make_doc(self._passages[i])
+            if len(self._docs) >= _DOC_CACHE:
+                self._docs.clear()
+            self._docs[i] = doc
+        return doc
+
+    # -- public API -----------------------------------------------------
+
+    def search(
+        self,
+        query: str,
+        kinds: Collection[str] | None = None,
+        limit: int = 20,
+        *,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> list[Hit]:
+        """The best ``limit`` passages for ``query``, best first.
+
+        ``kinds`` restricts the search to passages of those kinds.  An empty
+        query, or one without a letter or digit, returns no hits.  When
+        ``cancelled`` returns true (checked between stages), the search stops
+        and returns ``[]``.
+        """
+        return self._search(query, kinds, limit, cancelled, exhaustive=False)
+
+    def scan(
+        self,
+        query: str,
+        kinds: Collection[str] | None = None,
+        limit: int = 20,
+        *,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> list[Hit]:
+        """:meth:`search` scoring every passage (slow on a large corpus): the
+        reference the candidate index is measured against."""
+        return self._search(query, kinds, limit, cancelled, exhaustive=True)
+
+    def _search(
+        self,
+        query: str,
+        kinds: Collection[str] | None,
+        limit: int,
+        cancelled: Callable[[], bool] | None,
+        *,
+        exhaustive: bool,
+    ) -> list[Hit]:
+        if limit <= 0:
+            return []
+        self.prepare()
+        q = self._analyse(query)
+        if q is None or (cancelled is not None and cancelled()):
+            return []
+        candidates = self._candidates(q, kinds, exhaustive)
+        if cancelled is not None and cancelled():
+            return []
+        scored = self._score(q, candidates, cancelled)
+        if cancelled is not None and cancelled():
+            return []
+        scored.sort(key=lambda s: (-s[0], s[1]))
+        # Letters in common are not a match: drop weak hits, absolutely and
+        # relative to the best one ("29.8bn" shows its two real hits, not
+        # eight more that share a digit; "xyzzyq" finds nothing).
+        if scored:
+            floor = max(MIN_SCORE, scored[0][0] * RELATIVE_FLOOR)
+            scored = [s for s in scored if s[0] >= floor]
+        hits: list[Hit] = []
+        seen_entries: set[str] = set()
+        for score, i, field in scored:
+            passage = self._passages[i]
+            entry_id = passage.entry_id
+            # Every passage of an article shares its title: a title- or
+            # speaker-only match shows the entry once, not once per paragraph.
+            if field != "text" and entry_id in seen_entries:
+                continue
+            seen_entries.add(entry_id)
+            score = round(min(100.0, max(0.0, score)), 1)
+            hits.append(Hit(passage, score, self._spans(q, self._doc(i)), field))
+            if len(hits) >= limit:
+                break
+        return hits
+
+    # -- stage 1: query analysis ----------------------------------------
+
+    def _analyse(self, query: str) -> _Query | None:
+        norm = " ".join(normalize(query.lstrip()[: MAX_QUERY_CHARS * 2]).split())[:MAX_QUERY_CHARS]
+        words = tuple(_WORD_RE.findall(norm))
+        if not words:
+            return None
+        short = len(norm) < MIN_PREFIX_LEN
+        terms: list[_Term] = []
+        for word in dict.fromkeys(words):
+            terms.append(self._term(word, short))
+            if len(terms) >= MAX_QUERY_WORDS:
+                break
+        total = sum(t.weight for t in terms)
+        lookup: dict[str, list[tuple[int, float]]] = {}
+        for number, term in enumerate(terms):
+            for word, quality in term.matches.items():
+                lookup.setdefault(word, []).append((number, quality))
+        frozen = {word: tuple(pairs) for word, pairs in lookup.items()}
+        return _Query(norm, words, tuple(terms), total, short, frozen)
+
+    def _term(self, word: str, short: bool) -> _Term:
+        term = self._terms.get((word, short))
+        if term is None:
+            term = self._analyse_term(word, short)
+            if len(self._terms) >= _TERM_CACHE:
+                self._terms.clear()
+            self._terms[(word, short)] = term
+        return term
+
+    def _analyse_term(self, word: str, short: bool) -> _Term:
+        vocab = self._vocab
+        assert vocab is not None
+        matches: dict[str, float] = {}
+        if word in vocab.df:
+            matches[word] = 1.0
+        if short:
+            for other in vocab.prefixed(word):
+                if other != word:
+                    matches[other] = SHORT_PREFIX_QUALITY
+        elif len(word) >= MIN_PREFIX_LEN:
+            for other in vocab.prefixed(word):
+                if other != word:
+                    matches[other] = max(0.9, fuzz.ratio(word, other, processor=None) / 100)
+        if len(word) >= MIN_FUZZY_LEN:
+            for other, ratio, _ in process.extract(
+                word,
+                vocab.near(word),
+                scorer=fuzz.ratio,
+                processor=None,
+                score_cutoff=WORD_RATIO_CUTOFF,
+                limit=None,
+            ):
+                quality = ratio / 100
+                if quality > matches.get(other, 0.0):
+                    matches[other] = quality
+        if matches:
+            best = max(matches.values())
+            # Keep only the readings closest to what was typed: "socal" is
+            # "social", not also "local"; "burt" is not "but" when "burt" exists.
+            # (A short query is a prefix: all its words stay.)
+            if not short:
+                matches = {w: q for w, q in matches.items() if q >= best - RELATIVE_SLACK}
+            # Weight of the word as the reader most likely meant it.
+            weight = max(vocab.idf(w) for w, qual in matches.items() if qual == best)
+        else:
+            weight = vocab.idf(word)
+        significant = short or word.isdigit() or (len(word) >= 3 and word not in _STOPWORDS)
+        return _Term(word, weight, matches, significant)
+
+    # -- stage 2: candidate selection -------------------------------------
+
+    def _kind_filter(self, kinds: Collection[str] | None) -> frozenset[str] | None:
+        if kinds is None:
+            return None
+        return frozenset((kinds,) if isinstance(kinds, str) else kinds)
+
+    def _candidates(
+        self, q: _Query, kinds: Collection[str] | None, exhaustive: bool
+    ) -> Iterable[int]:
+        """Indices of the passages worth scoring."""
+        wanted = self._kind_filter(kinds)
+        if self._tri is None or exhaustive:
+            if wanted is None:
+                return range(len(self._passages))
+            return [i for i, p in enumerate(self._passages) if p.kind in wanted]
+        allowed = None if wanted is None else self._kind_mask(wanted)
+        n = len(self._passages)
+        return self._tri.candidates(
+            q.words,
+            self._candidate_count,
+            allowed,
+            prefix=q.short,
+            budget=max(POSTINGS_BUDGET * n, 1000),
+        )
+
+    def _kind_mask(self, wanted: frozenset[str]) -> Any:
+        mask = self._kind_masks.get(wanted)
+        if mask is None:
+            import numpy as np
+
+            mask = np.fromiter(
+                (p.kind in wanted for p in self._passages), dtype=bool, count=len(self._passages)
+            )
+            if len(self._kind_masks) > 32:
+                self._kind_masks.clear()
+            self._kind_masks[wanted] = mask
+        return mask
+
+    # -- stage 3: scoring -------------------------------------------------
+
+    @staticmethod
+    def _best(q: _Query, words: frozenset[str]) -> dict[int, float]:
+        """Per query term (by number), its best match quality among ``words``."""
+        best: dict[int, float] = {}
+        if not words:
+            return best
+        for word in q.lookup.keys() & words:  # a C loop over the smaller side
+            for number, quality in q.lookup[word]:
+                if quality > best.get(number, 0.0):
+                    best[number] = quality
+        return best
+
+    @staticmethod
+    def _coverage(q: _Query, best: dict[int, float]) -> float:
+        """IDF-weighted share (0..1) of the query words found (see _best)."""
+        if q.total_weight <= 0 or not best:
+            return 0.0
+        terms = q.terms
+        # Summed in term order, as a plain loop over the terms would.
+        got = sum(terms[number].weight * best[number] for number in sorted(best))
+        return got / q.total_weight
+
+    @staticmethod
+    def _phrase(q: _Query, fnorm: str, is_text: bool = False) -> float:
+        """How well the query, as typed, matches a stretch of the field."""
+        if not fnorm:
+            return 0.0
+        if q.short:
+            # A prefix: of the whole field here, of its words in _coverage.
+            # A title or a name is what a reader starts typing, more than the
+            # first word of a paragraph.
+            if fnorm.startswith(q.norm):
+                return SHORT_TEXT_START if is_text else 100.0
+            return 0.0
+        if len(fnorm) >= len(q.norm):
+            return fuzz.partial_ratio(q.norm, fnorm, processor=None)
+        # The field is shorter than the query: the query must be (nearly) it.
+        return fuzz.ratio(q.norm, fnorm, processor=None)
+
+    def _field_score(
+        self, q: _Query, field: _Field, is_text: bool = False
+    ) -> tuple[float, dict[int, float]]:
+        """The field's 0..100 score, and its _best table for the spread."""
+        if not field.norm:
+            return 0.0, {}
+        best = self._best(q, field.words)
+        score = 0.5 * self._phrase(q, field.norm, is_text) + 50.0 * self._coverage(q, best)
+        return score, best
+
+    def _score(
+        self, q: _Query, candidates: Iterable[int], cancelled: Callable[[], bool] | None
+    ) -> list[tuple[float, int, str]]:
+        """(score, passage index, best field) for each candidate.
+
+        The score is 0..100 give or take the small kind bonus."""
+        cache: dict[int, tuple[float, dict[int, float]]] = {}
+
+        def cached(field: _Field) -> tuple[float, dict[int, float]]:
+            # Titles and speaker lines repeat across passages: score once.
+            key = id(field)
+            value = cache.get(key)
+            if value is None:
+                value = self._field_score(q, field)
+                cache[key] = value
+            return value
+
+        out: list[tuple[float, int, str]] = []
+        for count, i in enumerate(candidates):
+            if cancelled is not None and count % 256 == 255 and cancelled():
+                return []
+            doc = self._doc(i)
+            text, spread_best = self._field_score(q, doc.text, is_text=True)
+            title, title_best = cached(doc.title)
+            speaker, speaker_best = cached(doc.speaker)
+            # An attribution that names another work (a figure's origin) is a
+            # weaker match than that work's own title: a slight discount.
+            speaker *= SPEAKER_WEIGHT
+            best, field = text, "text"
+            if title > best:
+                best, field = title, "title"
+            if speaker > best:
+                best, field = speaker, "speaker"
+            # Words spread over the fields (a fragment plus the speaker's name).
+            if title_best or speaker_best:
+                spread_best = dict(spread_best)
+                for other in (title_best, speaker_best):
+                    for number, quality in other.items():
+                        if quality > spread_best.get(number, 0.0):
+                            spread_best[number] = quality
+            spread = 100.0 * self._coverage(q, spread_best)
+            if best <= 0.0 and spread <= 0.0:
+                continue  # nothing matched at all
+            # Unclamped, so that the kind tie-break also works among perfect
+            # matches; search() clamps what it reports.
+            out.append((0.85 * best + 0.15 * spread + doc.bonus, i, field))
+        return out
+
+    # -- spans ------------------------------------------------------------
+
+    def _spans(self, q: _Query, doc: _Doc) -> tuple[tuple[int, int], ...]:
+        """Whole-word spans of the text words that match a query word."""
+        norm = doc.text.norm
+        matched = q.lookup.keys() & doc.text.words
+        if not matched:
+            return ()
+        significant = set()
+        for word in matched:
+            if any(q.terms[number].significant for number, _ in q.lookup[word]):
+                significant.add(word)
+        window = (0, 0)
+        if len(significant) < len(matched) and len(norm) >= len(q.norm):
+            # Stopwords and short words: only inside the stretch of text that
+            # matches the query as typed.
+            align = fuzz.partial_ratio_alignment(q.norm, norm, processor=None)
+            if align is not None and align.score >= 60:
+                window = (align.dest_start, align.dest_end)
+        spans: list[tuple[int, int]] = []
+        previous_marked = False
+        for m in _WORD_RE.finditer(norm):
+            word = m.group()
+            if word in significant or (
+                word in matched and m.start() < window[1] and m.end() > window[0]
+            ):
+                if previous_marked:
+                    spans[-1] = (spans[-1][0], m.end())
+                else:
+                    spans.append((m.start(), m.end()))
+                previous_marked = True
+            else:
+                previous_marked = False
+        return tuple(spans)

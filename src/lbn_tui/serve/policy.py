@@ -1,0 +1,149 @@
+"""What ``lbn-tui serve`` allows a reader, and how a reader's app is started.
+
+No asyncssh here: the terminal type and environment a reader's app gets, its
+command line, the host key's file checks and the event log.
+"""
+
+from __future__ import annotations
+
+import re
+import stat
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from lbn_tui import paths
+from lbn_tui.folders import ENV_SERVED
+
+DEFAULT_TERM = "xterm-256color"
+HOST_KEY_NAME = "ssh_host_ed25519_key"
+
+#: Terminal types that cannot show the browser.
+DUMB_TERMS = frozenset({"", "dumb", "unknown"})
+
+#: Client environment variables passed to the app (everything else is dropped).
+_PASSED_ENV = re.compile(r"\A(?:LANG|LC_[A-Z]{1,20}|COLORTERM|NO_COLOR)\Z")
+#: What such a value may look like: short, printable ASCII, no shell-ish surprises.
+_ENV_VALUE = re.compile(r"\A[A-Za-z0-9_.@:+=,/-]{0,64}\Z")
+_TERM_VALUE = re.compile(r"\A[A-Za-z0-9_.+-]{1,64}\Z")
+
+#: The child claims its pseudo-terminal as controlling terminal (it is a session
+#: leader thanks to ``start_new_session``), then runs ``lbn-tui`` exactly as
+#: ``python -m lbn_tui ARGS`` would.  Doing this in the child rather than in a
+#: ``preexec_fn`` keeps the fork in the (threaded) server free of Python code.
+#: A traceback escaping ``main`` goes to $HOME/crash.txt (the session's temp
+#: dir), which the server logs, instead of to the reader's screen.
+CHILD_BOOTSTRAP = """\
+import fcntl, os, sys, termios
+fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+sys.argv[0] = "lbn-tui"
+try:
+    from lbn_tui.cli import main
+    code = main()
+except (SystemExit, KeyboardInterrupt):
+    raise
+except BaseException:
+    import traceback
+    with open(os.path.join(os.environ["HOME"], "crash.txt"), "w") as report:
+        traceback.print_exc(file=report)
+    code = 70
+raise SystemExit(code)
+"""
+
+CHILD_PATH = "/usr/local/bin:/usr/bin:/bin"
+
+
+def default_host_key_path() -> Path:
+    return paths.data_dir() / HOST_KEY_NAME
+
+
+def check_private_file(path: Path) -> str | None:
+    """Why ``path`` is not fit to hold a private key, or None."""
+    try:
+        info = path.stat()
+    except OSError as exc:
+        return f"cannot read {path}: {exc.strerror or exc}"
+    if not stat.S_ISREG(info.st_mode):
+        return f"{path} is not a regular file"
+    if info.st_mode & 0o077:
+        return (
+            f"{path} can be read by other users (mode {stat.S_IMODE(info.st_mode):04o}); "
+            f"chmod 600 {path}"
+        )
+    return None
+
+
+def clean_terminal_type(term_type: str | None) -> str:
+    """The TERM for the child: the client's, if it looks like a terminal name."""
+    if term_type is None:
+        return DEFAULT_TERM
+    term = term_type.strip()
+    if term.lower() in DUMB_TERMS:
+        return "dumb"
+    return term if _TERM_VALUE.match(term) else DEFAULT_TERM
+
+
+def child_environment(
+    client_env: Mapping[str, str], term: str, home: Path, state_home: Path
+) -> dict[str, str]:
+    """The whole environment of a served ``lbn-tui``: built from scratch."""
+    env = {
+        "PATH": CHILD_PATH,
+        "HOME": str(home),
+        "TERM": term,
+        ENV_SERVED: "1",
+        "XDG_STATE_HOME": str(state_home),
+        "XDG_CONFIG_HOME": str(home / "config"),
+        "XDG_CACHE_HOME": str(home / "cache"),
+        "XDG_DATA_HOME": str(home / "data"),
+    }
+    for name, value in client_env.items():
+        if _PASSED_ENV.match(name) and _ENV_VALUE.match(value):
+            env[name] = value
+    return env
+
+
+def refused_env(client_env: Mapping[str, str]) -> list[str]:
+    """Names of the client's variables that are not passed (TERM comes by PTY)."""
+    return sorted(
+        name
+        for name, value in client_env.items()
+        if not (_PASSED_ENV.match(name) and _ENV_VALUE.match(value))
+    )
+
+
+def child_argv(folders: Sequence[Path], with_bundled: bool) -> list[str]:
+    """How to start one reader's ``lbn-tui``: the briefing folders of ``serve``.
+
+    The child's environment is clean, so folders named by ``$LBN_TUI_BRIEFINGS``
+    are passed as ``--briefings`` options, as absolute paths."""
+    argv = [sys.executable, "-I", "-c", CHILD_BOOTSTRAP]
+    for folder in folders:
+        argv += ["--briefings", str(folder.resolve())]
+    if folders and with_bundled:
+        argv.append("--with-bundled")
+    return argv
+
+
+class EventLog:
+    """One line per event: ``2024-05-01T10:00:00Z event key=value ...``."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def __call__(self, event: str, **fields: object) -> None:
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        parts = [stamp, event]
+        for key, value in fields.items():
+            text = str(value)
+            if not text or any(c.isspace() or c in '"\\' for c in text):
+                text = '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+            text = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)
+            parts.append(f"{key}={text}")
+        try:
+            self.stream.write(" ".join(parts) + "\n")
+            self.stream.flush()
+        except (OSError, ValueError):
+            pass

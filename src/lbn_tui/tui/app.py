@@ -1,0 +1,189 @@
+"""The Textual app: `LbnApp` and `run_app`, the entry point cli.py calls."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path, PurePath
+from typing import ClassVar, cast
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from lbn_tui import paths
+from lbn_tui.corpus import model
+from lbn_tui.search.lazy import LazyIndex
+from lbn_tui.state import StarStore
+from lbn_tui.tui import compat
+from lbn_tui.tui.browser.screen import BrowserScreen
+from lbn_tui.tui.themes import CALM, DEFAULT_THEME, PAPER
+
+_HERE = Path(__file__).parent
+
+PALETTE_PLACEHOLDER = "Jump to an entry, or run a command…"
+
+
+class LbnApp(App[int]):
+    """Browse the APPG's briefings: tree, reader, search, quotes to take away."""
+
+    TITLE = "lbn-tui"
+    SUB_TITLE = "APPG for ‘left behind’ neighbourhoods"
+    CSS_PATH: ClassVar[list[str | PurePath]] = [
+        str(_HERE / "browser" / "browser.tcss"),
+        str(_HERE / "widgets" / "navigator.tcss"),
+        str(_HERE / "widgets" / "reader.tcss"),
+        str(_HERE / "widgets" / "search_panel.tcss"),
+    ]
+    ENABLE_COMMAND_PALETTE = True
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("question_mark,f1", "help", "Help", key_display="?", id="app.help"),
+    ]
+
+    def __init__(
+        self,
+        corpus: model.Corpus,
+        *,
+        open_ref: str | None = None,
+        star_store: StarStore | None = None,
+        served: bool = False,
+        notices: Sequence[str] = (),
+        theme: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.corpus = corpus
+        self.open_ref = open_ref
+        self.star_store = star_store
+        self.served = served
+        self.notices = tuple(notices)
+        self.index = LazyIndex(corpus.passages)
+        self.crash_report: str | None = None
+        """The traceback of an internal error that stopped the app, if any."""
+        self.register_theme(CALM)
+        self.register_theme(PAPER)
+        self._set_initial_theme(theme or DEFAULT_THEME)
+
+    def _set_initial_theme(self, name: str) -> None:
+        """What setting ``self.theme`` does, less its CSS refresh.
+
+        Before the app runs there is no CSS to refresh, and the refresh that
+        setting the theme schedules would re-parse every stylesheet and restyle
+        every widget just before the first frame (~4 ms).  App.__init__ sets up
+        its default theme the same way.
+        """
+        compat.set_theme_before_run(self, name)
+
+    def get_default_screen(self) -> Screen[None]:
+        # The browser is the default screen (not pushed over an empty one):
+        # one screen to compose and style for the first frame.  Its CSS is
+        # in CSS_PATH above, read with the app's: a screen's own CSS_PATH
+        # would make Textual re-parse every stylesheet when it is shown.
+        return BrowserScreen(
+            self.corpus,
+            self.star_store,
+            self.index,
+            open_ref=self.open_ref,
+            served=self.served,
+        )
+
+    def on_mount(self) -> None:
+        for notice in self.notices:
+            self.notify(notice, severity="warning", timeout=8, markup=False)
+
+    # -- safety --------------------------------------------------------------
+
+    def _fatal_error(self) -> None:
+        # Textual would print a traceback with local variables to the
+        # terminal, which over SSH is a stranger's screen.  Show one line;
+        # keep the traceback in a file (local) or for the server's log (served).
+        import traceback
+
+        from rich.text import Text
+
+        self.crash_report = traceback.format_exc()
+        where = "the server's log" if self.served else self._write_crash_report(self.crash_report)
+        self.bell()
+        compat.exit_with_message(
+            self, Text(f"lbn-tui stopped after an internal error; the details are in {where}.")
+        )
+
+    @staticmethod
+    def _write_crash_report(report: str) -> str:
+        import tempfile
+        import time
+
+        name = f"crash-{time.strftime('%Y%m%d-%H%M%S')}.txt"
+        for folder in (paths.state_dir(), Path(tempfile.gettempdir())):
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                path = folder / name
+                path.write_text(report, encoding="utf-8")
+                return str(path)
+            except OSError:
+                continue
+        return "no file (it could not be written)"
+
+    def open_url(self, url: str, *, new_tab: bool = True) -> None:
+        """Never launch a program: copy the URL and say so."""
+        self.copy_to_clipboard(url)
+        self.call_later(self.clear_notifications)
+        self.notify(f"Link copied, not opened: {url}", timeout=3, markup=False)
+
+    def action_command_palette(self) -> None:
+        """The palette, with a placeholder that says it finds entries too."""
+        from textual.command import CommandPalette
+
+        app = cast("App[object]", self)  # is_open is typed for App[object]
+        if self.use_command_palette and not CommandPalette.is_open(app):
+            self.push_screen(
+                CommandPalette(id="--command-palette", placeholder=PALETTE_PLACEHOLDER)
+            )
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        hidden = {"Screenshot", "Suspend"} if self.served else set()
+        for command in super().get_system_commands(screen):
+            if command.title not in hidden:
+                yield command
+        yield SystemCommand("Help", "List every key", self.action_help)
+        if isinstance(screen, BrowserScreen):
+            yield SystemCommand("Search", "Search every passage", screen.action_search)
+            yield SystemCommand(
+                "Export starred", "Copy or save the starred passages", screen.action_export
+            )
+
+    def action_suspend_process(self) -> None:
+        if self.served:
+            self.notify("Suspend is not available here", severity="warning")
+            return
+        super().action_suspend_process()
+
+    # -- actions ------------------------------------------------------------
+
+    def action_help(self) -> None:
+        from lbn_tui.tui.dialogs.help import HelpScreen, help_columns
+
+        if isinstance(self.screen, HelpScreen):
+            return
+        self.push_screen(HelpScreen(help_columns([*self.BINDINGS, *BrowserScreen.BINDINGS])))
+
+
+class AppCrashed(Exception):
+    """The app stopped after an internal error; the message is the traceback."""
+
+
+def run_app(
+    corpus: model.Corpus,
+    *,
+    open_ref: str | None = None,
+    star_store: StarStore | None = None,
+    served: bool = False,
+    notices: Sequence[str] = (),
+) -> int:
+    """Run the browser until the reader quits; returns the exit code."""
+    app = LbnApp(corpus, open_ref=open_ref, star_store=star_store, served=served, notices=notices)
+    result = app.run()
+    if app.crash_report is not None and served:
+        # Served: the reader saw one line; the server logs the traceback.
+        raise AppCrashed(app.crash_report)
+    return int(result or app.return_code or 0)
