@@ -31,7 +31,7 @@ def refusing_early(levels: int) -> object:
     """A `yaml.parse` that gives up at `levels` of flow nesting, before any event."""
     real = yaml.parse
 
-    def parse(text: str, Loader: type) -> Iterator[yaml.Event]:  # noqa: N803 - PyYAML's name
+    def parse(text: str, Loader: type) -> Iterator[yaml.Event]:
         depth = 0
         for index, char in enumerate(text):
             depth += (char == "[") - (char == "]")
