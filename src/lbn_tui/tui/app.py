@@ -158,6 +158,18 @@ class LbnApp(App[int]):
             return
         super().action_suspend_process()
 
+    def get_key_display(self, binding: Binding) -> str:
+        """Textual's key names, but ``⇧tab`` and ``ctrl+p`` (not ``^p``): the footer
+        and the help screen both show keys this way."""
+        if binding.key_display:
+            return binding.key_display
+        modifiers, key = binding.parse_key()
+        if key == "tab" and modifiers == ["shift"]:
+            return "⇧tab"
+        if modifiers == ["ctrl"]:
+            return f"ctrl+{key}"
+        return super().get_key_display(binding)
+
     # -- actions ------------------------------------------------------------
 
     def action_help(self) -> None:
@@ -165,7 +177,8 @@ class LbnApp(App[int]):
 
         if isinstance(self.screen, HelpScreen):
             return
-        self.push_screen(HelpScreen(help_columns([*self.BINDINGS, *BrowserScreen.BINDINGS])))
+        everywhere = [*self.BINDINGS, *BrowserScreen.BINDINGS]
+        self.push_screen(HelpScreen(help_columns(everywhere, self.get_key_display)))
 
 
 class AppCrashed(Exception):

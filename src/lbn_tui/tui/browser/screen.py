@@ -10,6 +10,7 @@ away (narrow terminals), right after the first frame.
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
@@ -116,6 +117,7 @@ class BrowserScreen(Screen[None]):
         """The refs the Starred list shows: one unstarred there stays until it is left."""
         self._navigator: Navigator | None = None
         self._search: SearchPanel | None = None
+        self._star_saving = asyncio.Lock()
 
     # -- layout ------------------------------------------------------------
 
@@ -510,7 +512,10 @@ class BrowserScreen(Screen[None]):
         entry = self.corpus.by_id[passage.entry_id]
         ref = model.passage_ref(passage, entry)
         try:
-            now = self.store.toggle(ref)
+            # Saving waits for a file lock (up to 2 s) and fsyncs: off the UI
+            # thread, one save at a time, in the order the keys were pressed.
+            async with self._star_saving:
+                now = await asyncio.to_thread(self.store.toggle, ref)
         except StateError as exc:
             self.notify(str(exc), title="Could not save stars", severity="error", markup=False)
             return

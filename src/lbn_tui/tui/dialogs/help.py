@@ -6,7 +6,7 @@ row), so it cannot fall out of date; two columns, so that it fits 80×24.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -18,41 +18,34 @@ from textual.widgets import Static
 
 Rows = list[tuple[str, str]]
 
-KEY_NAMES = {
-    "left_square_bracket": "[",
-    "right_square_bracket": "]",
-    "question_mark": "?",
-    "slash": "/",
-    "up": "↑",
-    "down": "↓",
-    "left": "←",
-    "right": "→",
-    "alt+left": "alt+←",
-    "alt+right": "alt+→",
-    "escape": "esc",
-    "pagedown": "pgdn",
-    "pageup": "pgup",
-    "shift+tab": "⇧tab",
-}
-
 KEYS_WIDTH = 11
 """Cells of the keys column; a row is this, a gap and the description."""
 
+KeyDisplay = Callable[[Binding], str]
+"""`App.get_key_display`: how the app shows a key everywhere (footer included)."""
 
-def _keys(binding: Binding, limit: int = 2) -> str:
-    keys = [k.strip() for k in binding.key.split(",")][:limit]
-    return " ".join(KEY_NAMES.get(k, k) for k in keys)
+
+def _key_names(binding: Binding, display: KeyDisplay, limit: int) -> list[str]:
+    """The binding's keys as the app shows them, single characters first."""
+    names = [display(Binding(key.strip(), "")) for key in binding.key.split(",")]
+    # Letters and ASCII signs first (stable): "j ↓", "g home", "l →", "? f1".
+    names.sort(key=lambda name: not (len(name) == 1 and name.isascii()))
+    return names[:limit]
 
 
 def binding_rows(
     bindings: Iterable[BindingType],
-    pairs: Sequence[tuple[str, str, str, str]] = (),
+    display: KeyDisplay,
+    pairs: Sequence[tuple[str, str, str, int]] = (),
     skip: Iterable[str] = (),
 ) -> Rows:
-    """One row per binding; ``pairs`` of binding ids share a row
-    (``(first id, second id, keys, description)``); ``skip`` leaves ids out."""
+    """One row per binding, its keys shown by ``display``.
+
+    ``pairs`` of binding ids share a row: ``(first id, second id, description,
+    keys of each)``, the keys interleaved (``j k ↓ ↑``); ``skip`` leaves ids out.
+    """
     by_id = {b.id: b for b in bindings if isinstance(b, Binding) and b.id}
-    partner = {first: (second, keys, text) for first, second, keys, text in pairs}
+    partner = {first: (second, text, count) for first, second, text, count in pairs}
     merged = {second for _, second, _, _ in pairs}
     left_out = set(skip)
     rows: Rows = []
@@ -60,10 +53,13 @@ def binding_rows(
         if not isinstance(item, Binding) or item.id in merged or item.id in left_out:
             continue
         if item.id in partner and partner[item.id][0] in by_id:
-            _, keys, text = partner[item.id]
-            rows.append((keys, text))
+            second, text, count = partner[item.id]
+            firsts = _key_names(item, display, count)
+            seconds = _key_names(by_id[second], display, count)
+            keys = [name for both in zip(firsts, seconds, strict=False) for name in both]
+            rows.append((" ".join(keys), text))
         else:
-            rows.append((_keys(item), item.description))
+            rows.append((" ".join(_key_names(item, display, 2)), item.description))
     return rows
 
 
@@ -104,45 +100,59 @@ class HelpScreen(ModalScreen[None]):
                     yield Static(Content.assemble(*parts), classes="help-group", markup=False)
 
 
-def help_columns(everywhere_bindings: Sequence[BindingType]) -> list[list[tuple[str, Rows]]]:
+def help_columns(
+    everywhere_bindings: Sequence[BindingType], display: KeyDisplay
+) -> list[list[tuple[str, Rows]]]:
     """The help screen's two columns, from the bindings of the app, the browser
-    and each widget (their ids), plus the keys Textual's own widgets handle."""
+    and each widget (their ids and descriptions, keys shown by ``display``),
+    plus the keys that Textual's own widgets and app handle."""
     from lbn_tui.tui.widgets.navigator import Navigator
     from lbn_tui.tui.widgets.reader import Reader
     from lbn_tui.tui.widgets.search_panel import SearchPanel
 
     everywhere = binding_rows(
         everywhere_bindings,
-        pairs=[("browser.back", "browser.forward", "[ ]", "Back / Forward")],
+        display,
+        pairs=[("browser.back", "browser.forward", "Back / Forward", 1)],
         skip=["browser.leave-hit"],
     )
+    # Keys that Textual's app, search box and tree handle themselves.
+    textual_keys = {
+        "focus": " ".join(display(Binding(key, "")) for key in ("tab", "shift+tab")),
+        "palette": display(Binding("ctrl+p", "")),
+        "enter": display(Binding("enter", "")),
+        "move": " ".join(display(Binding(key, "")) for key in ("up", "down")),
+    }
     everywhere += [
-        ("tab ⇧tab", "Next / previous pane"),
-        ("ctrl+p", "Jump to an entry; themes"),
+        (textual_keys["focus"], "Next / previous pane"),
+        (textual_keys["palette"], "Jump to an entry; themes"),
     ]
     reader = binding_rows(
         Reader.BINDINGS,
+        display,
         pairs=[
-            ("reader.next", "reader.previous", "j k ↓ ↑", "Next / previous"),
-            ("reader.first", "reader.last", "g G", "First / last"),
+            ("reader.next", "reader.previous", "Next / previous", 2),
+            ("reader.first", "reader.last", "First / last", 1),
         ],
     )
     reader.append(("esc", "Back from a search hit"))
     search = binding_rows(
         SearchPanel.BINDINGS,
+        display,
         pairs=[
-            ("search.filter", "search.filter-back", "tab ⇧tab", "Kind filter, next/prev"),
-            ("search.down", "search.up", "↓ ↑", "Next / previous hit"),
-            ("search.pagedown", "search.pageup", "pgdn pgup", "Page down / up"),
+            ("search.filter", "search.filter-back", "Kind filter, next/prev", 1),
+            ("search.down", "search.up", "Next / previous hit", 1),
+            ("search.pagedown", "search.pageup", "Page down / up", 1),
         ],
     )
-    search.insert(1, ("enter", "Open the hit"))
+    search.insert(1, (textual_keys["enter"], "Open the hit"))
     tree = [
-        ("↑ ↓", "Move"),
-        ("enter", "Open; expand a group"),
+        (textual_keys["move"], "Move"),
+        (textual_keys["enter"], "Open; expand a group"),
         *binding_rows(
             Navigator.BINDINGS,
-            pairs=[("nav.expand", "nav.collapse", "l h → ←", "Expand / collapse")],
+            display,
+            pairs=[("nav.expand", "nav.collapse", "Expand / collapse", 2)],
         ),
     ]
     return [
