@@ -92,6 +92,13 @@ class BrowserScreen(Screen[None]):
             id="browser.leave-hit",
             key_display="esc",
         ),
+        Binding(
+            "escape",
+            "close_contents",
+            "Close contents",
+            id="browser.close-contents",
+            key_display="esc",
+        ),
     ]
 
     def __init__(
@@ -212,6 +219,17 @@ class BrowserScreen(Screen[None]):
             else:
                 self.set_focus(self.reader, scroll_visible=False)
 
+    @property
+    def contents_overlay(self) -> bool:
+        """True when the contents tree covers the reader (narrow terminals, after t)."""
+        return self.narrow and self.has_class("-show-nav")
+
+    def close_contents_overlay(self) -> None:
+        """Fold the tree away (narrow terminals), so the reader is seen again."""
+        if self.contents_overlay:
+            self.remove_class("-show-nav")
+            self.set_focus(self.reader, scroll_visible=False)
+
     def _nav_shown(self) -> bool:
         if self.narrow:
             return self.has_class("-show-nav")
@@ -270,6 +288,7 @@ class BrowserScreen(Screen[None]):
 
     async def open_from_palette(self, target: str) -> None:
         """The palette chose an entry: open it and read it."""
+        self.close_contents_overlay()
         await self.open_target(target)
         self.reader.focus()
 
@@ -330,6 +349,10 @@ class BrowserScreen(Screen[None]):
     # -- search --------------------------------------------------------------
 
     async def action_search(self) -> None:
+        # Below NARROW_BELOW columns the tree covers the reader's column, where
+        # the search panel lives: fold it away, or the search cannot be seen.
+        if self.contents_overlay:
+            self.remove_class("-show-nav")
         if self._search is None:
             # Mounted on first use.  Keys typed meanwhile wait in the app's
             # queue: this runs in its task (a priority binding).
@@ -393,6 +416,9 @@ class BrowserScreen(Screen[None]):
 
     # -- the tree --------------------------------------------------------------
 
+    def action_close_contents(self) -> None:
+        self.close_contents_overlay()
+
     def action_toggle_nav(self) -> None:
         if self.narrow:
             self.toggle_class("-show-nav")
@@ -428,8 +454,20 @@ class BrowserScreen(Screen[None]):
     # -- passages: copy, star, export --------------------------------------------
 
     def current_passage(self) -> model.Passage | None:
-        """The passage keys act on: under the reader's cursor, else the
-        first passage of the entry being read."""
+        """The passage keys act on: the highlighted row's entry when the
+        contents tree has the keyboard, else the one under the reader's
+        cursor, else the first passage of the entry being read."""
+        navigator = self._navigator
+        if navigator is not None and self.focused is navigator and self._nav_shown():
+            node = navigator.cursor_node
+            key = node.data if node is not None else None
+            if not key or key.startswith("list:"):
+                return None
+            found = model.resolve_ref(self.corpus, key)
+            if found is None:
+                return None
+            row_entry, row_passage = found
+            return row_passage if row_passage is not None else row_entry.passages()[0]
         passage = self.reader.current_passage
         if passage is not None:
             return passage
@@ -450,7 +488,11 @@ class BrowserScreen(Screen[None]):
         if action in ("back", "forward", "export", "toggle_nav") and self.has_class("-searching"):
             return False
         if action == "leave_hit":
+            if self.contents_overlay:
+                return False
             return self._search_origin is not None and not self.has_class("-searching")
+        if action == "close_contents":
+            return self.contents_overlay
         if action == "back":
             return True if self.history.back else None
         if action == "forward":
@@ -460,12 +502,17 @@ class BrowserScreen(Screen[None]):
     def action_copy(self) -> None:
         passage = self.current_passage()
         if passage is None:
-            self.notify("Move the cursor to a passage first", severity="warning")
+            self.notify(self._no_passage_reason(), severity="warning")
             return
         text = attributed_text(self.corpus, passage)
         self.app.copy_to_clipboard(text)
         what = "quote" if passage.kind == "quote" else "passage"
         self._toast(f"Copied {what}: {shorten(passage.text, TOAST_CHARS)}")
+
+    def _no_passage_reason(self) -> str:
+        if self._navigator is not None and self.focused is self._navigator:
+            return "This row is a list: open an entry (Enter) to copy or star from it"
+        return "Move the cursor to a passage first"
 
     def action_copy_url(self) -> None:
         passage = self.current_passage()
@@ -504,7 +551,7 @@ class BrowserScreen(Screen[None]):
     async def action_star(self) -> None:
         passage = self.current_passage()
         if passage is None:
-            self.notify("Move the cursor to a passage first", severity="warning")
+            self.notify(self._no_passage_reason(), severity="warning")
             return
         if self.store is None or not self.store.available:
             self.notify("Starring is unavailable in this session", severity="warning")

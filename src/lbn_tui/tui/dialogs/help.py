@@ -114,7 +114,7 @@ def help_columns(
         everywhere_bindings,
         display,
         pairs=[("browser.back", "browser.forward", "Back / Forward", 1)],
-        skip=["browser.leave-hit"],
+        skip=["browser.leave-hit", "browser.close-contents"],
     )
     # Keys that Textual's app, search box and tree handle themselves.
     textual_keys = {
@@ -153,6 +153,10 @@ def help_columns(
             Navigator.BINDINGS,
             display,
             pairs=[("nav.expand", "nav.collapse", "Expand / collapse", 2)],
+        ),
+        *binding_rows(
+            [b for b in everywhere_bindings if getattr(b, "id", "") == "browser.close-contents"],
+            display,
         ),
     ]
     return [
