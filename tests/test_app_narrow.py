@@ -130,3 +130,106 @@ async def test_copy_with_the_tree_shown_takes_the_highlighted_row(
         await pilot.press("c")
         await settle(pilot)
         assert len(texts) == 1
+
+
+def _on_screen(app: LbnApp, text: str) -> bool:
+    import html
+    import re
+
+    svg = app.export_screenshot()
+    shown = "".join(
+        html.unescape(t).replace("\xa0", " ") for t in re.findall(r"<text[^>]*>(.*?)</text>", svg)
+    )
+    return " ".join(text.split()[:6]) in " ".join(shown.split())
+
+
+@pytest.mark.parametrize("keys", [["pagedown"], ["space", "space"], ["ctrl+d", "ctrl+d"]])
+async def test_paging_moves_the_cursor_and_copy_takes_what_is_on_screen(
+    bundled_corpus: Corpus, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keys: list[str]
+) -> None:
+    app = make_app(bundled_corpus, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        texts = copied(app, monkeypatch)
+        await settle(pilot)
+        screen = browser(app)
+        await screen.open_target("article-vision")
+        await settle(pilot)
+        first = screen.reader.current_passage
+        await pilot.press(*keys)
+        await settle(pilot)
+        assert screen.reader.scroll_offset.y > 0
+        passage = screen.reader.current_passage
+        assert passage is not None and passage != first
+        assert screen.reader.cursor_visible
+        await pilot.press("c")
+        await settle(pilot)
+        assert texts == [attributed_text(bundled_corpus, passage)]
+        block = screen.reader.current_block
+        assert block is not None and _on_screen(app, block.content.plain)
+
+
+async def test_the_wheel_and_a_resize_keep_the_cursor_on_screen(
+    bundled_corpus: Corpus, tmp_path: Path
+) -> None:
+    app = make_app(bundled_corpus, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        screen = browser(app)
+        await screen.open_target("article-vision")
+        await settle(pilot)
+        reader = screen.reader
+        reader.scroll_to(y=40, animate=False, immediate=True)  # the wheel, the scrollbar
+        await settle(pilot)
+        assert reader.cursor_visible and reader.cursor != 1
+        await pilot.resize_terminal(60, 20)
+        await settle(pilot)
+        await pilot.pause(0.1)
+        assert reader.cursor_visible
+
+
+async def test_copy_refuses_a_cursor_scrolled_off_screen(
+    bundled_corpus: Corpus, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_app(bundled_corpus, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        texts = copied(app, monkeypatch)
+        await settle(pilot)
+        screen = browser(app)
+        await screen.open_target("article-vision")
+        await settle(pilot)
+        reader = screen.reader
+        reader.set_reactive(type(reader).cursor, 1)  # a cursor left behind, off screen
+        reader.scroll_to(y=reader.max_scroll_y, animate=False, immediate=True)
+        reader.set_reactive(type(reader).cursor, 1)
+        await settle(pilot)
+        if reader.cursor_visible:
+            pytest.fail("the first block is still on screen at the end of the article")
+        await pilot.press("c")
+        await settle(pilot)
+        assert texts == []
+
+
+async def test_a_passage_taller_than_the_window_is_read_through(
+    mini_corpus: Corpus, tmp_path: Path
+) -> None:
+    from lbn_tui.tui.widgets.reader import Block, View
+
+    app = make_app(mini_corpus, tmp_path)
+    async with app.run_test(size=(60, 20)) as pilot:
+        await settle(pilot)
+        reader = browser(app).reader
+        passage = mini_corpus.passages[0]
+        long = " ".join(["word"] * 900)
+        from textual.content import Content
+
+        view = View(
+            "x",
+            Content("x"),
+            (Block(Content(long), passage=passage), Block(Content("next"), passage=passage)),
+        )
+        await reader.show(view)
+        await settle(pilot)
+        reader.focus()
+        await pilot.press("down")
+        await settle(pilot)
+        assert reader.cursor == 0 and reader.scroll_offset.y > 0  # still reading block 0

@@ -456,7 +456,7 @@ class BrowserScreen(Screen[None]):
     def current_passage(self) -> model.Passage | None:
         """The passage keys act on: the highlighted row's entry when the
         contents tree has the keyboard, else the one under the reader's
-        cursor, else the first passage of the entry being read."""
+        cursor, if that is on screen."""
         navigator = self._navigator
         if navigator is not None and self.focused is navigator and self._nav_shown():
             node = navigator.cursor_node
@@ -468,15 +468,10 @@ class BrowserScreen(Screen[None]):
                 return None
             row_entry, row_passage = found
             return row_passage if row_passage is not None else row_entry.passages()[0]
-        passage = self.reader.current_passage
-        if passage is not None:
-            return passage
-        current = self.history.current
-        if current is not None and not current.is_list:
-            entry = self.corpus.get(current.key)
-            if entry is not None:
-                return entry.passages()[0]
-        return None
+        # Only what the reader can see: never a passage scrolled off screen.
+        if not self.reader.cursor_visible:
+            return None
+        return self.reader.current_passage
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "search":

@@ -18,7 +18,7 @@ from textual.widgets import Static
 
 Rows = list[tuple[str, str]]
 
-KEYS_WIDTH = 11
+KEYS_WIDTH = 13
 """Cells of the keys column; a row is this, a gap and the description."""
 
 KeyDisplay = Callable[[Binding], str]
@@ -125,7 +125,7 @@ def help_columns(
     }
     everywhere += [
         (textual_keys["focus"], "Next / previous pane"),
-        (textual_keys["palette"], "Jump to an entry; themes"),
+        (textual_keys["palette"], "Go to an entry; themes"),
     ]
     reader = binding_rows(
         Reader.BINDINGS,
@@ -133,6 +133,8 @@ def help_columns(
         pairs=[
             ("reader.next", "reader.previous", "Next / previous", 2),
             ("reader.first", "reader.last", "First / last", 1),
+            ("reader.page-down", "reader.page-up", "Page (space too)", 1),
+            ("reader.half-down", "reader.half-up", "Half page down / up", 1),
         ],
     )
     reader.append(("esc", "Back from a search hit"))

@@ -90,6 +90,10 @@ class Reader(ScrollView, can_focus=True):
         Binding("enter", "follow", "Open", id="reader.follow"),
         Binding("home,g", "cursor_first", "First", show=False, id="reader.first"),
         Binding("end,G", "cursor_last", "Last", show=False, id="reader.last"),
+        Binding("pagedown,space", "page(1)", "Page down", show=False, id="reader.page-down"),
+        Binding("pageup,shift+space", "page(-1)", "Page up", show=False, id="reader.page-up"),
+        Binding("ctrl+d", "half_page(1)", "Half page down", show=False, id="reader.half-down"),
+        Binding("ctrl+u", "half_page(-1)", "Half page up", show=False, id="reader.half-up"),
     ]
 
     cursor: reactive[int | None] = reactive(None, init=False)
@@ -116,6 +120,7 @@ class Reader(ScrollView, can_focus=True):
         self._spans: list[tuple[int, int]] = []  # (first line, height) per block
         self._owners: list[tuple[int, int]] = []  # (block or -1, line in block) per line
         self._strips: dict[tuple[int, object], list[Strip]] = {}
+        self._reading_through = False
 
     # -- data in ---------------------------------------------------------
 
@@ -170,6 +175,9 @@ class Reader(ScrollView, can_focus=True):
 
     def on_resize(self, event: Resize) -> None:
         self._layout()
+        # The cursor stays where the reader was: bring it back into view.
+        if self.cursor is not None and not self.cursor_visible:
+            self.call_after_refresh(self._scroll_to_cursor)
 
     def notify_style_update(self) -> None:
         self._strips.clear()
@@ -267,6 +275,78 @@ class Reader(ScrollView, can_focus=True):
 
     # -- cursor ------------------------------------------------------------
 
+    def _visible_lines(self) -> tuple[int, int]:
+        top = round(self.scroll_offset.y)
+        return top, top + self.scrollable_content_region.height
+
+    def _block_visible(self, index: int) -> bool:
+        first, height = self._spans[index]
+        top, bottom = self._visible_lines()
+        return first < bottom and first + height > top
+
+    @property
+    def cursor_visible(self) -> bool:
+        """True when the cursor's block has at least one line on screen."""
+        self._layout()
+        cursor = self.cursor
+        if cursor is None or not 0 <= cursor < len(self._spans):
+            return False
+        return self._block_visible(cursor)
+
+    def _block_starts_on_screen(self, index: int) -> bool:
+        top, bottom = self._visible_lines()
+        return top <= self._spans[index][0] < bottom
+
+    def _cursor_into_view(self, downwards: bool) -> None:
+        """After the view moved (paging, the wheel, the scrollbar): a cursor
+        whose block has left the screen, or shows only its tail, moves to the
+        first (paging down) or last (up) block that begins on screen."""
+        cursor = self.cursor
+        if not self._spans or (
+            cursor is not None
+            and 0 <= cursor < len(self._spans)
+            and self._block_starts_on_screen(cursor)
+        ):
+            return
+        starting = [i for i in self._selectable() if self._block_starts_on_screen(i)]
+        if starting:
+            self.cursor = starting[0] if downwards else starting[-1]
+        elif not self.cursor_visible:
+            shown = [i for i in self._selectable() if self._block_visible(i)]
+            if shown:
+                self.cursor = shown[0] if downwards else shown[-1]
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if round(old_value) != round(new_value) and not self._reading_through:
+            self._cursor_into_view(new_value > old_value)
+
+    def _read_through(self, lines: int) -> None:
+        """Scroll within the cursor's block (taller than the window): the cursor stays."""
+        self._reading_through = True
+        try:
+            target = max(0, min(self.max_scroll_y, self.scroll_offset.y + lines))
+            self.scroll_to(y=target, animate=False, immediate=True)
+        finally:
+            self._reading_through = False
+
+    def _scroll_by(self, lines: int) -> None:
+        self._layout()
+        before = self.scroll_offset.y
+        target = max(0, min(self.max_scroll_y, before + lines))
+        self.scroll_to(y=target, animate=False, immediate=True)
+        if target == before:  # at the top or the end: the cursor goes there too
+            (self.action_cursor_last if lines > 0 else self.action_cursor_first)()
+            return
+        self._cursor_into_view(lines > 0)
+
+    def action_page(self, direction: int) -> None:
+        """A page down (``direction`` 1) or up (-1), the cursor kept on screen."""
+        self._scroll_by(direction * max(1, self.scrollable_content_region.height - 2))
+
+    def action_half_page(self, direction: int) -> None:
+        self._scroll_by(direction * self._page())
+
     def watch_cursor(self, old: int | None, new: int | None) -> None:
         self.refresh()
         self.refresh_bindings()
@@ -298,7 +378,7 @@ class Reader(ScrollView, can_focus=True):
             # A block taller than the window is read through before moving on.
             bottom = self.block_region(cursor).bottom
             if bottom > self.scroll_offset.y + self.scrollable_content_region.height:
-                self.scroll_relative(y=self._page(), animate=False)
+                self._read_through(self._page())
                 return
         after = [i for i in self._selectable() if self.cursor is None or i > self.cursor]
         if after:
@@ -310,7 +390,7 @@ class Reader(ScrollView, can_focus=True):
     def action_cursor_up(self) -> None:
         cursor = self.cursor if self.current_block is not None else None
         if cursor is not None and self.block_region(cursor).y < self.scroll_offset.y:
-            self.scroll_relative(y=-self._page(), animate=False)
+            self._read_through(-self._page())
             return
         before = [i for i in self._selectable() if self.cursor is not None and i < self.cursor]
         if before:
