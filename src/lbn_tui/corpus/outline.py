@@ -50,7 +50,14 @@ def quotes_by_speaker(corpus: model.Corpus) -> dict[str, list[model.Quote]]:
     for entry in corpus.entries:
         if isinstance(entry, model.Quote):
             groups.setdefault(entry.speaker, []).append(entry)
-    return dict(sorted(groups.items(), key=lambda kv: kv[0].casefold()))
+    return dict(sorted(groups.items(), key=lambda kv: surname_key(kv[0])))
+
+
+def surname_key(name: str) -> tuple[str, str]:
+    """Sort people by surname: the last word of the name ("Professor Sarah
+    Pearson" under P), then the whole name."""
+    words = name.casefold().split()
+    return (words[-1] if words else "", name.casefold())
 
 
 LIST_TITLES = {
@@ -130,6 +137,11 @@ def list_entries(
     return [(e, None) for e in entries]
 
 
+def one_line(text: str) -> str:
+    """``text`` on one line (the tree cuts it to its width)."""
+    return " ".join(text.split())
+
+
 def shorten(text: str, chars: int = 48) -> str:
     """``text`` on one line, cut to ``chars`` characters with an ellipsis."""
     text = " ".join(text.split())
@@ -203,7 +215,7 @@ def contents(corpus: model.Corpus, starred: tuple[OutlineNode, ...]) -> list[Out
                     OutlineNode(
                         speaker,
                         list_key("speaker", speaker),
-                        tuple(OutlineNode(shorten(q.text, 40), q.id) for q in quotes),
+                        tuple(OutlineNode(one_line(q.text), q.id) for q in quotes),
                         count=len(quotes),
                     )
                     for speaker, quotes in speakers.items()

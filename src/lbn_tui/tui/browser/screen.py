@@ -27,6 +27,7 @@ from lbn_tui.corpus.outline import (
     OutlineNode,
     contents,
     list_key,
+    one_line,
     sessions,
     shorten,
 )
@@ -36,14 +37,18 @@ from lbn_tui.state import StarStore, StateError
 from lbn_tui.tui.browser.commands import EntryCommands
 from lbn_tui.tui.browser.history import History, Place
 from lbn_tui.tui.browser.views import build_view
+from lbn_tui.tui.widgets.breadcrumb import Breadcrumb
 from lbn_tui.tui.widgets.footer import LeanFooter
 from lbn_tui.tui.widgets.reader import Reader
 
 if TYPE_CHECKING:  # imported when first mounted: not needed for the first frame
+    from lbn_tui.search.engine import Hit
     from lbn_tui.tui.widgets.navigator import Navigator
     from lbn_tui.tui.widgets.search_panel import SearchPanel
 
 NARROW_BELOW = 90
+#: Hits shown in the search panel (the count says when there are more).
+SEARCH_HITS = 30
 TOAST_SECONDS = 2
 TOAST_CHARS = 26
 
@@ -125,6 +130,9 @@ class BrowserScreen(Screen[None]):
         self._navigator: Navigator | None = None
         self._search: SearchPanel | None = None
         self._star_saving = asyncio.Lock()
+        self._welcome = open_ref is None
+        """The first screen names the app and its keys until the reader moves."""
+        self._welcome_cursor: int | None = None
 
     # -- layout ------------------------------------------------------------
 
@@ -138,6 +146,7 @@ class BrowserScreen(Screen[None]):
             if not narrow:  # folded away when narrow: mounted after the first frame
                 yield self._new_navigator()
             with Vertical(id="right"):
+                yield Breadcrumb(id="crumb")
                 yield Reader(id="reader")
         yield LeanFooter(compact=True, show_command_palette=False)
 
@@ -282,9 +291,41 @@ class BrowserScreen(Screen[None]):
             )
             return
         await self.reader.show(view)
+        if self._welcome and self._welcome_cursor is None:
+            self._welcome_cursor = self.reader.cursor
+        elif self._welcome:
+            self._welcome = False  # another place was opened
+        self._show_where()
         if self._navigator is not None:  # else it is revealed when mounted
             self._navigator.reveal(place.key)
         self.refresh_bindings()
+
+    def _show_where(self) -> None:
+        """The breadcrumb: the kind and title of what is read, the passage n of m."""
+        crumb = self.query_one(Breadcrumb)
+        current = self.history.current
+        if current is None:
+            return
+        if self._welcome:
+            crumb.show("lbn-tui", "t contents", "/ search", "? help", "q quit")
+            return
+        entry = None if current.is_list else self.corpus.get(current.key)
+        if entry is None:
+            count = sum(1 for block in self.reader.blocks if block.selectable)
+            view = self.reader.view
+            title = view.title.plain if view is not None else current.key
+            crumb.show(title, f"{count} item{'' if count == 1 else 's'}")
+            return
+        passage = self.reader.current_passage
+        passages = entry.passages()
+        where = ""
+        if passage is not None and passage.entry_id == entry.id and len(passages) > 1:
+            where = f"passage {passage.index + 1} of {len(passages)}"
+        elif passage is not None and passage.entry_id != entry.id:
+            inner = self.corpus.get(passage.entry_id)  # embedded or linked here
+            if inner is not None:
+                where = f"{inner.kind_label}: {inner.title}"
+        crumb.show(entry.kind_label, entry.title, where)
 
     async def open_from_palette(self, target: str) -> None:
         """The palette chose an entry: open it and read it."""
@@ -332,6 +373,9 @@ class BrowserScreen(Screen[None]):
     @on(Reader.Moved)
     def _moved(self) -> None:
         self.refresh_bindings()
+        if self._welcome and self.reader.cursor != self._welcome_cursor:
+            self._welcome = False  # the reader has started reading
+        self._show_where()
 
     async def on_search_panel_chosen(self, event: SearchPanel.Chosen) -> None:
         passage = event.hit.passage
@@ -379,11 +423,29 @@ class BrowserScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="search")
     def _run_search(self, generation: int, query: str, kinds: frozenset[str] | None) -> None:
         worker = get_current_worker()
-        hits = self.index.get().search(
-            query, kinds=kinds, limit=30, cancelled=lambda: worker.is_cancelled
-        )
+        if not query:
+            hits = self._every_entry_of(kinds or frozenset(), SEARCH_HITS + 1)
+        else:
+            hits = self.index.get().search(
+                query, kinds=kinds, limit=SEARCH_HITS + 1, cancelled=lambda: worker.is_cancelled
+            )
         if not worker.is_cancelled:  # superseded: its (empty) result is not "no hits"
-            self.app.call_from_thread(self.search_panel.show_hits, generation, hits)
+            more = len(hits) > SEARCH_HITS
+            self.app.call_from_thread(
+                self.search_panel.show_hits, generation, hits[:SEARCH_HITS], more
+            )
+
+    def _every_entry_of(self, kinds: frozenset[str], limit: int) -> list[Hit]:
+        """``q:`` alone: every entry of these kinds, in contents order, as hits."""
+        from lbn_tui.search.engine import Hit
+
+        hits: list[Hit] = []
+        for entry in self.corpus.entries:
+            if entry.kind in kinds:
+                hits.append(Hit(entry.passages()[0], 100.0, (), "title"))
+                if len(hits) >= limit:
+                    break
+        return hits
 
     def _close_search(self, *, restore_focus: bool) -> None:
         self.remove_class("-searching")
@@ -540,7 +602,7 @@ class BrowserScreen(Screen[None]):
                 continue
             entry, passage = found
             text = passage.text if passage is not None else entry.title
-            items.append(OutlineNode(shorten(text, 40), ref))
+            items.append(OutlineNode(one_line(text), ref))
         return tuple(items)
 
     async def action_star(self) -> None:

@@ -100,6 +100,23 @@ class HelpScreen(ModalScreen[None]):
                     yield Static(Content.assemble(*parts), classes="help-group", markup=False)
 
 
+def prefix_rows(room: int = 22) -> Rows:
+    """The search prefixes (``q:`` quotes …), from the kind filters themselves,
+    packed two to a row where the descriptions fit in ``room`` cells."""
+    from lbn_tui.search.filters import FILTERS
+
+    rows: Rows = []
+    for f in FILTERS:
+        if f.kinds is None:
+            continue
+        key, label = f"{f.prefixes[0]}:", f.label if f.label.isupper() else f.label.lower()
+        if rows and "," not in rows[-1][1] and len(rows[-1][1]) + 2 + len(label) <= room:
+            rows[-1] = (f"{rows[-1][0]} {key}", f"{rows[-1][1]}, {label}")
+        else:
+            rows.append((key, label))
+    return rows
+
+
 def help_columns(
     everywhere_bindings: Sequence[BindingType], display: KeyDisplay
 ) -> list[list[tuple[str, Rows]]]:
@@ -162,6 +179,6 @@ def help_columns(
         ),
     ]
     return [
-        [("Everywhere", everywhere)],
+        [("Everywhere", everywhere), ("Search one kind", prefix_rows())],
         [("Reader", reader), ("Search", search), ("Contents tree", tree)],
     ]

@@ -200,6 +200,7 @@ class SearchPanel(Vertical):
                 id="search-input",
                 compact=True,
             )
+            yield Label(Content(""), id="search-count", markup=False)
         yield FilterBar(id="search-filters")
         yield HitList(id="search-hits")
 
@@ -234,23 +235,30 @@ class SearchPanel(Vertical):
         self._show_filters(kind_filter)
         self._generation += 1
         self.last_query = query
-        if not query:
+        if not query and kind_filter.kinds is None:
             self.show_hits(self._generation, [])
             return
+        # With a kind chosen (Tab, or a prefix such as "q:"), an empty query
+        # lists every entry of that kind.
         self.post_message(self.QueryChanged(self._generation, query, kind_filter.kinds))
 
-    def show_hits(self, generation: int, hits: list[Hit]) -> None:
-        """Show the hits for query number ``generation`` (older answers are dropped)."""
+    def show_hits(self, generation: int, hits: list[Hit], more: bool = False) -> None:
+        """Show the hits for query number ``generation`` (older answers are
+        dropped); ``more``: there are more than these."""
         if generation != self._generation:
             return  # a newer query is on its way
         self.hits = hits
+        count = f"{len(hits)}{'+' if more else ''} hit{'' if len(hits) == 1 else 's'}"
+        self.query_one("#search-count", Label).update(Content(count if hits else ""))
         options = self.query_one(OptionList)
         options.clear_options()
         if not hits:
             options.add_option(
                 Option(
                     Content.styled(
-                        "No matches" if self.last_query else "Type to search every passage",
+                        f"No matches for {self.last_query!r}"
+                        if self.last_query
+                        else "Type to search every passage",
                         "$text-muted",
                     ),
                     disabled=True,
