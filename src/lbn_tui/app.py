@@ -6,12 +6,13 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path, PurePath
 from typing import ClassVar, cast
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.theme import Theme
 
-from lbn_tui import model
+from lbn_tui import input_limits, model
 from lbn_tui.screens.browser import BrowserScreen, IndexHolder
 from lbn_tui.screens.commands import EntryCommands
 from lbn_tui.state import StarStore
@@ -133,6 +134,10 @@ class LbnApp(App[int]):
             self.notify(notice, severity="warning", timeout=8, markup=False)
 
     # -- safety --------------------------------------------------------------
+
+    async def _on_resize(self, event: events.Resize) -> None:
+        # Runs before App._on_resize: no size beyond the limits, whoever sent it.
+        input_limits.clamp_resize(event)
 
     def _fatal_error(self) -> None:
         # Textual would print a traceback with local variables to the
@@ -284,6 +289,7 @@ def run_app(
     notices: Sequence[str] = (),
 ) -> int:
     """Run the browser until the reader quits; returns the exit code."""
+    input_limits.install()
     app = LbnApp(corpus, open_ref=open_ref, star_store=star_store, served=served, notices=notices)
     result = app.run()
     if app.crash_report is not None and served:
