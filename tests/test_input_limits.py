@@ -1,9 +1,10 @@
-"""Input limits (``lbn_tui.input_limits``): a window size typed as input and
-an endless bracketed paste cannot make the app grow.
+"""Input limits (``lbn_tui.input_limits``): a window size typed as input, an
+endless bracketed paste and a stream of keys cannot make the app grow.
 
 The limiter is checked on its own, then the real app on a pseudo-terminal is
 sent what the issue "Hostile input, round two" found: an in-band resize report
-of 20000 x 20000 and an unterminated paste, with its memory read from /proc."""
+of 20000 x 20000, an unterminated paste and keys as fast as it takes them,
+with its memory read from /proc."""
 
 from __future__ import annotations
 
@@ -169,9 +170,9 @@ class PtyApp:
                 return int(line.split()[1]) / 1024
         raise AssertionError("no VmRSS")
 
-    def quit(self) -> int:
-        self.send(b"q")
-        end = time.monotonic() + 10
+    def quit(self, timeout: float = 10) -> int:
+        self.send(b"q", timeout)
+        end = time.monotonic() + timeout
         while self.proc.poll() is None and time.monotonic() < end:
             self.pump(0.1)
         return self.proc.wait(1)
@@ -209,8 +210,6 @@ def test_an_endless_paste_is_cut_with_a_notice(app: PtyApp) -> None:
     """Before the cap, Textual kept every character of an unterminated paste
     (about 80 bytes each for '€'): these 6 MB grew the app by about 170 MB."""
     app.wait_for("behind")
-    app.send(b"/")  # the search box takes the paste
-    app.wait_for("Search")
     app.pump(1)
     before = app.rss_mib()
     app.send(b"\x1b[200~" + "€".encode() * 2_000_000)
@@ -223,3 +222,20 @@ def test_an_endless_paste_is_cut_with_a_notice(app: PtyApp) -> None:
     app.pump(0.5)
     assert app.proc.poll() is None
     assert app.quit() == 0
+
+
+def test_keys_faster_than_the_app_handles_them_wait_in_the_terminal(app: PtyApp) -> None:
+    """Before the backlog limit, Textual queued every key it read: the app grew
+    by about 12 MB a second."""
+    app.wait_for("behind")
+    app.pump(1)
+    before = most = app.rss_mib()
+    end = time.monotonic() + 8
+    while time.monotonic() < end:
+        try:
+            os.write(app.master, b"x" * 4096)
+        except BlockingIOError:
+            app.pump(0.02)
+        most = max(most, app.rss_mib())
+    assert most - before < 40, f"grew from {before:.0f} to {most:.0f} MiB"
+    assert app.quit(timeout=40) == 0

@@ -289,8 +289,8 @@ def run_app(
     notices: Sequence[str] = (),
 ) -> int:
     """Run the browser until the reader quits; returns the exit code."""
-    input_limits.install()
     app = LbnApp(corpus, open_ref=open_ref, star_store=star_store, served=served, notices=notices)
+    input_limits.install(app)
     result = app.run()
     if app.crash_report is not None and served:
         # Served: the reader saw one line; the server logs the traceback.

@@ -19,6 +19,13 @@ proportion to its size:
   and the reader is told.  Escape characters inside a paste are dropped too:
   Textual would otherwise turn a pasted escape sequence into key presses.
 
+A third costs memory steadily: **keys typed faster than the app handles
+them.**  Textual's input thread turns everything it reads into messages for
+the app, however many are already waiting (about 2.7 KB each): a stream of
+key presses grew a served app by 12 MB a second.  While the app has more than
+:data:`MAX_BACKLOG` messages waiting, the input thread stops reading, so the
+terminal (or the SSH channel) holds the rest.
+
 The limiter itself is plain string handling; :func:`install` puts it in front
 of the parser of Textual's Linux drivers, once per process.
 """
@@ -26,7 +33,8 @@ of the parser of Textual's Linux drivers, once per process.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+import weakref
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -42,6 +50,9 @@ MAX_ROWS = 500
 #: stay open (from its start marker) before it is ended.
 MAX_PASTE_CHARS = 16 * 1024
 MAX_PASTE_SECONDS = 5.0
+
+#: Messages the app may have waiting before the input thread stops reading.
+MAX_BACKLOG = 1000
 
 PASTE_START = "\x1b[200~"
 PASTE_END = "\x1b[201~"
@@ -195,6 +206,30 @@ def clamp_resize(event: events.Resize) -> None:
         event.pixel_size = None
 
 
+_watched: Callable[[], Any] | None = None  # the running app (a weak reference)
+
+
+def _wait_for_the_app() -> None:
+    """Hold the input thread while the app has a backlog (see the module)."""
+    while True:
+        app = _watched() if _watched is not None else None
+        if app is None or not getattr(app, "_running", False):
+            return  # (not started, or shutting down: it joins this thread)
+        if _backlog(app) < MAX_BACKLOG:
+            return
+        time.sleep(0.005)
+
+
+def _backlog(app: Any) -> int:
+    """Messages waiting for the app and its widgets (input events are
+    forwarded to the focused widget, and bubble up from there)."""
+    try:
+        pumps = [app, *app._registry]
+    except RuntimeError:  # (read from the input thread: a widget came or went)
+        return MAX_BACKLOG
+    return sum(pump._message_queue.qsize() for pump in pumps)
+
+
 def _limited_parser(base: Any) -> Any:
     from textual.notifications import Notification, Notify
 
@@ -206,6 +241,7 @@ def _limited_parser(base: Any) -> Any:
             super().__init__(*args, **kwargs)
 
         def feed(self, data: str) -> Iterable[Message]:
+            _wait_for_the_app()
             if data:  # (an empty string is the end of input)
                 data = self.limiter.feed(data)
                 if not data:
@@ -229,10 +265,14 @@ def _limited_parser(base: Any) -> Any:
     return LimitedXTermParser
 
 
-def install() -> None:
+def install(app: object) -> None:
     """Put an :class:`InputLimiter` in front of the parser of Textual's Linux
-    drivers (they make one per run, by this name).  Safe to call again."""
+    drivers (they make one per run, by this name), and hold their input while
+    ``app`` has a backlog.  Safe to call again."""
     import importlib
+
+    global _watched
+    _watched = weakref.ref(app)
 
     for name in ("textual.drivers.linux_driver", "textual.drivers.linux_inline_driver"):
         try:
