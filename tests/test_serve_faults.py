@@ -527,3 +527,26 @@ async def test_half_open_connections_beyond_the_cap_are_refused_quickly(
         for _, writer in held:
             _close(writer)
     await _assert_healthy(server)
+
+
+# --------------------------------------------------------------------------
+# Hostile readers: each reader's resources are its own.
+
+
+def _limits(pid: int) -> dict[str, list[str]]:
+    rows = Path(f"/proc/{pid}/limits").read_text().splitlines()[1:]
+    return {row[:26].strip(): row[26:].split() for row in rows}
+
+
+async def test_each_readers_app_has_a_memory_limit(servers: list[Server], tmp_path: Path) -> None:
+    server = _start(servers, tmp_path)
+    async with await _connect(server.port) as conn:
+        proc = await _open_reader(conn)
+        await _read_until(proc, APP_TEXT)
+        (child,) = _app_pids(server)
+        soft, hard = _limits(child)["Max address space"][:2]
+        # 1 GiB, and the app cannot raise it.
+        assert soft == hard == str(1 << 30)
+        proc.stdin.write(b"q")
+        await _read_all(proc)
+    await _assert_healthy(server)

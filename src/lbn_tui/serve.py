@@ -41,15 +41,23 @@ _PASSED_ENV = re.compile(r"\A(?:LANG|LC_[A-Z]{1,20}|COLORTERM|NO_COLOR)\Z")
 _ENV_VALUE = re.compile(r"\A[A-Za-z0-9_.@:+=,/-]{0,64}\Z")
 _TERM_VALUE = re.compile(r"\A[A-Za-z0-9_.+-]{1,64}\Z")
 
+#: One reader's app may map at most this much memory (RLIMIT_AS, set in the
+#: child before anything is imported).  The app maps about 300 MB at the
+#: largest window (1000x500; 45 MB resident at 80x24): whatever a reader makes
+#: it allocate beyond the limit fails, and only that reader's session ends.
+CHILD_MEMORY_LIMIT = 1 << 30
+
 #: The child claims its pseudo-terminal as controlling terminal (it is a session
 #: leader thanks to ``start_new_session``), then runs ``lbn-tui`` exactly as
 #: ``python -m lbn_tui ARGS`` would.  Doing this in the child rather than in a
 #: ``preexec_fn`` keeps the fork in the (threaded) server free of Python code.
 #: A traceback escaping ``main`` goes to $HOME/crash.txt (the session's temp
-#: dir), which the server logs, instead of to the reader's screen.
+#: dir), which the server logs, instead of to the reader's screen.  The app's
+#: address space is capped first (see CHILD_MEMORY_LIMIT).
 CHILD_BOOTSTRAP = """\
-import fcntl, os, sys, termios
+import fcntl, os, resource, sys, termios
 fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
 sys.argv[0] = "lbn-tui"
 try:
     from lbn_tui.cli import main
@@ -62,7 +70,7 @@ except BaseException:
         traceback.print_exc(file=report)
     code = 70
 raise SystemExit(code)
-"""
+""".replace("MEMORY_LIMIT", str(CHILD_MEMORY_LIMIT))
 
 CHILD_PATH = "/usr/local/bin:/usr/bin:/bin"
 
