@@ -530,6 +530,65 @@ async def test_half_open_connections_beyond_the_cap_are_refused_quickly(
 
 
 # --------------------------------------------------------------------------
+# Logged in, no session.
+
+
+async def test_logged_in_connections_without_a_session_are_dropped(
+    servers: list[Server], tmp_path: Path
+) -> None:
+    """Before: asyncssh's login timeout ends at the login, so 14 connections
+    that logged in and opened nothing filled both connection caps for good
+    (the issue's 88 from 9 addresses shut every reader out)."""
+    login_timeout = 2.0
+    server = _start(
+        servers,
+        tmp_path,
+        *("--max-per-address", "2", "--max-sessions", "3"),  # caps: 6 per address, 14 in all
+        *("--login-timeout", f"{login_timeout:g}", "--idle-timeout", "10"),
+    )
+    loop = asyncio.get_running_loop()
+    idle: list[Any] = []
+    try:
+        # A reader who opens a session a second after logging in, and keeps
+        # reading past the login timeout.
+        reading = await _connect(server.port, local_addr=("127.0.0.5", 0))
+        await asyncio.sleep(1)
+        proc = await _open_reader(reading)
+        await _read_until(proc, APP_TEXT)
+        started = loop.time()
+        for n, count in ((1, 6), (2, 6), (3, 1)):
+            for _ in range(count):
+                idle.append(await _connect(server.port, local_addr=(f"127.0.0.{n}", 0)))
+        # Both caps are full now: a fifth address is turned away.
+        with pytest.raises((asyncssh.Error, OSError)):
+            await _connect(server.port, local_addr=("127.0.0.4", 0))
+        await asyncio.wait_for(asyncio.gather(*(conn.wait_closed() for conn in idle)), 10)
+        assert loop.time() - started < login_timeout + 3
+        # The reader carries on past the login timeout...
+        await asyncio.sleep(max(0.0, login_timeout + 0.5 - (loop.time() - started)))
+        proc.stdin.write(b"/")
+        await _read_until(proc, b"Search", timeout=10)
+        proc.stdin.write(b"\x1b")
+        await asyncio.sleep(0.3)
+        proc.stdin.write(b"q")
+        await _read_all(proc)
+        # ...and a connection whose session has ended goes the same way.
+        ended = loop.time()
+        await asyncio.wait_for(reading.wait_closed(), login_timeout + 5)
+        assert login_timeout - 0.5 < loop.time() - ended < login_timeout + 3
+    finally:
+        for conn in idle:
+            conn.close()
+    log = server.log()
+    assert len(re.findall(r" refuse conn=\d+ .*what=no-session", log)) == 13 + 1
+    assert log.count('why="the server has too many connections"') == 1
+    for conn_id in range(2, 15):  # each idle one
+        assert "sessions=0" in _disconnect_line(server, conn_id)
+    assert re.search(r" disconnect conn=1 .*sessions=1", log)
+    await _assert_healthy(server, "127.0.0.4")
+
+
+# --------------------------------------------------------------------------
 # Hostile readers: each reader's resources are its own.
 
 

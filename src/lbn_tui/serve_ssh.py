@@ -112,6 +112,7 @@ class Hub:
         self.max_sessions: int = args.max_sessions
         self.max_per_address: int = args.max_per_address
         self.idle_timeout: float = args.idle_timeout
+        self.login_timeout: float = args.login_timeout
         # Connections (logged in or not) are capped too, more loosely than
         # sessions, so that handshakes cannot pile up.
         self.max_connections = 2 * self.max_sessions + 8
@@ -179,6 +180,11 @@ class Hub:
             self.sessions_by_address[address] -= 1
             if self.sessions_by_address[address] <= 0:
                 del self.sessions_by_address[address]
+            if not self.holds_session(session.owner):
+                session.owner.expect_session()
+
+    def holds_session(self, conn: ReaderConnection) -> bool:
+        return any(session.owner is conn for session in self.sessions)
 
     async def shutdown(self, server: asyncssh.SSHAcceptor) -> None:
         self.shutting_down = True
@@ -212,6 +218,7 @@ class ReaderConnection(asyncssh.SSHServer):
         self.opened = time.monotonic()
         self.session_count = 0
         self.open_channels = 0
+        self._session_timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
         self.conn = conn
@@ -228,6 +235,9 @@ class ReaderConnection(asyncssh.SSHServer):
             )
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self._session_timer is not None:
+            self._session_timer.cancel()
+            self._session_timer = None
         self.hub.forget_connection(self)
         self.hub.log(
             "disconnect",
@@ -242,6 +252,35 @@ class ReaderConnection(asyncssh.SSHServer):
     def hang_up(self) -> None:
         if self.conn is not None:
             self.conn.close()
+
+    def expect_session(self) -> None:
+        """Drop this connection unless it holds a reader within the login
+        timeout (from the login, or from the end of its last session)."""
+        if self._session_timer is not None:
+            self._session_timer.cancel()
+        self._session_timer = asyncio.get_running_loop().call_later(
+            self.hub.login_timeout, self._check_session
+        )
+
+    def _check_session(self) -> None:
+        self._session_timer = None
+        if self.conn is None or self.hub.holds_session(self) or self not in self.hub.connections:
+            return
+        self.hub.log(
+            "refuse",
+            conn=self.id,
+            addr=self.address,
+            user=self.username,
+            what="no-session",
+            seconds=f"{self.hub.login_timeout:g}",
+        )
+        # It no longer counts against the connection caps, whenever it goes.
+        self.hub.forget_connection(self)
+        self.conn.disconnect(
+            asyncssh.DISC_BY_APPLICATION,
+            f"lbn-tui: no terminal session was opened within {_duration(self.hub.login_timeout)}; "
+            "connect with: ssh -t",
+        )
 
     # Authentication.
 
@@ -260,6 +299,9 @@ class ReaderConnection(asyncssh.SSHServer):
         if not self.logged_in:
             self.logged_in = True
             self.hub.log("auth", conn=self.id, addr=self.address, user=self.username)
+        # asyncssh's login timeout ends here: a logged-in connection that opens
+        # no session must not hold its place for ever.
+        self.expect_session()
 
     def password_auth_supported(self) -> bool:
         return False
