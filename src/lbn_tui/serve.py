@@ -39,6 +39,13 @@ DUMB_TERMS = frozenset({"", "dumb", "unknown"})
 _PASSED_ENV = re.compile(r"\A(?:LANG|LC_[A-Z]{1,20}|COLORTERM|NO_COLOR)\Z")
 #: What such a value may look like: short, printable ASCII, no shell-ish surprises.
 _ENV_VALUE = re.compile(r"\A[A-Za-z0-9_.@:+=,/-]{0,64}\Z")
+#: What LANG and LC_* may hold: a locale name (``language[_territory][.codeset]
+#: [@modifier]``, C, POSIX), or nothing.  Anything with a slash would make the C
+#: library load locale files from that path.
+_LOCALE_VALUE = re.compile(
+    r"\A(?:(?:C|POSIX|[A-Za-z]{2,8}(?:_[A-Za-z0-9]{2,8})?)"
+    r"(?:\.[A-Za-z0-9_-]{1,20})?(?:@[A-Za-z0-9_-]{1,20})?)?\Z"
+)
 _TERM_VALUE = re.compile(r"\A[A-Za-z0-9_.+-]{1,64}\Z")
 
 #: One reader's app may map at most this much memory (RLIMIT_AS, set in the
@@ -243,18 +250,22 @@ def child_environment(
         "XDG_DATA_HOME": str(home / "data"),
     }
     for name, value in client_env.items():
-        if _PASSED_ENV.match(name) and _ENV_VALUE.match(value):
+        if _passed(name, value):
             env[name] = value
     return env
 
 
+def _passed(name: str, value: str) -> bool:
+    if not _PASSED_ENV.match(name):
+        return False
+    if name == "LANG" or name.startswith("LC_"):
+        return bool(_LOCALE_VALUE.match(value))
+    return bool(_ENV_VALUE.match(value))
+
+
 def refused_env(client_env: Mapping[str, str]) -> list[str]:
     """Names of the client's variables that are not passed (TERM comes by PTY)."""
-    return sorted(
-        name
-        for name, value in client_env.items()
-        if not (_PASSED_ENV.match(name) and _ENV_VALUE.match(value))
-    )
+    return sorted(name for name, value in client_env.items() if not _passed(name, value))
 
 
 def served_folders(args: argparse.Namespace) -> list[Path]:
