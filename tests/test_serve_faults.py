@@ -609,3 +609,65 @@ async def test_each_readers_app_has_a_memory_limit(servers: list[Server], tmp_pa
         proc.stdin.write(b"q")
         await _read_all(proc)
     await _assert_healthy(server)
+
+
+# --------------------------------------------------------------------------
+# The server's stderr stays empty whatever the clients do.
+
+
+async def test_an_early_end_of_input_leaves_no_traceback(
+    servers: list[Server], tmp_path: Path
+) -> None:
+    """Before: after a client's EOF (``ssh -tt host </dev/null``) the server
+    half-closed the channel and every frame the app drew afterwards put a
+    BrokenPipeError traceback on the server's stderr."""
+    import shutil
+    import subprocess
+
+    server = _start(servers, tmp_path)
+    # The asyncssh client: EOF as soon as the first screen shows, then a close
+    # without waiting.
+    async with await _connect(server.port) as conn:
+        proc = await _open_reader(conn)
+        await _read_until(proc, APP_TEXT)
+        proc.stdin.write_eof()
+        await asyncio.sleep(1.5)
+        assert not proc.stdout.at_eof()  # the app's output still comes
+        conn.abort()
+    server.wait_for(r" session-end session=1\.1 .*reason=hangup")
+    # A client that closes the channel while the app draws (keys make it
+    # redraw), and keeps its connection.
+    async with await _connect(server.port) as conn:
+        proc = await _open_reader(conn)
+        await _read_until(proc, APP_TEXT)
+        proc.stdin.write(b"\x1b[B\x1b[A" * 50)
+        proc.close()
+        server.wait_for(r" session-end session=2\.1 .*reason=hangup")
+    # The OpenSSH client with its input at end of file from the start.
+    assert shutil.which("ssh"), "the OpenSSH client is needed (apt-get install openssh-client)"
+    screen = tmp_path / "ssh-out"
+    with open(screen, "wb") as out:
+        ssh = subprocess.Popen(
+            [
+                *("ssh", "-F", "/dev/null", "-p", str(server.port), "-tt"),
+                *("-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"),
+                *("-o", "BatchMode=yes", "-o", "IdentityAgent=none", "-o", "LogLevel=ERROR"),
+                "reader@127.0.0.1",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=out,
+        )
+    try:
+        await asyncio.to_thread(
+            _wait, lambda: APP_TEXT in screen.read_bytes(), 20, "the first screen"
+        )
+        await asyncio.sleep(1.5)
+        assert ssh.poll() is None
+    finally:
+        ssh.terminate()
+        ssh.wait(10)
+    server.wait_for(r" session-end session=3\.1 .*reason=hangup")
+    await _assert_healthy(server)
+    assert server.stderr_path.read_text() == ""
+    assert " error " not in server.log()

@@ -455,7 +455,9 @@ class ReaderSession(asyncssh.SSHServerSession[bytes]):
         self._flush_to_child()
 
     def eof_received(self) -> bool:
-        return False
+        # The reader's input has ended (``ssh -tt host </dev/null``): keep the
+        # channel open for the app's output, as sshd does for a terminal.
+        return True
 
     def terminal_size_changed(self, width: int, height: int, pixwidth: int, pixheight: int) -> None:
         self.size = (width, height, pixwidth, pixheight)
@@ -494,7 +496,7 @@ class ReaderSession(asyncssh.SSHServerSession[bytes]):
         self._kill_child()
         self._watch_master()
         if self.channel_open and self.chan is not None:
-            self.chan.write(RESET_TERMINAL)
+            self._send(RESET_TERMINAL)
             self._write_line(message, leading=True)
             self._exit(0)
 
@@ -520,6 +522,13 @@ class ReaderSession(asyncssh.SSHServerSession[bytes]):
         text = (newline if leading else "") + message + newline
         with contextlib.suppress(OSError, asyncssh.Error):
             self.chan.write(text.encode("utf-8"))
+
+    def _send(self, data: bytes) -> None:
+        """To the reader, if the channel still takes data: a client may close it
+        (or its half) at any moment, before the server hears of it."""
+        if self.channel_open and self.chan is not None:
+            with contextlib.suppress(OSError, asyncssh.Error):
+                self.chan.write(data)
 
     def _exit(self, status: int) -> None:
         if self.channel_open and self.chan is not None:
@@ -596,8 +605,8 @@ class ReaderSession(asyncssh.SSHServerSession[bytes]):
             self._master_eof = True
             self._watch_master()
             return
-        if self.channel_open and self.chan is not None and self.ending is None:
-            self.chan.write(data)
+        if self.ending is None:
+            self._send(data)
 
     def _flush_to_child(self) -> None:
         while self._to_child and self.master >= 0:
@@ -676,8 +685,7 @@ class ReaderSession(asyncssh.SSHServerSession[bytes]):
                     break
                 if not data:
                     break
-                if self.channel_open and self.chan is not None:
-                    self.chan.write(data)
+                self._send(data)
         status = self.proc.wait()
         for handle in (self._idle_handle, self._kill_handle):
             if handle is not None:
@@ -690,7 +698,7 @@ class ReaderSession(asyncssh.SSHServerSession[bytes]):
         if crashed:
             self.hub.log("crash", session=self.id, status=status, error=crash or "-")
             if self.channel_open and self.chan is not None:
-                self.chan.write(RESET_TERMINAL)
+                self._send(RESET_TERMINAL)
                 self._write_line(
                     "lbn-tui: sorry, the browser stopped unexpectedly; the problem has been "
                     "logged. Connect again to carry on reading.",
@@ -767,6 +775,15 @@ def serve(args: argparse.Namespace, log: base.EventLog) -> int:
 
 async def _serve(args: argparse.Namespace, log: base.EventLog, key: asyncssh.SSHKey) -> int:
     loop = asyncio.get_running_loop()
+    # Nothing a client does may put a traceback on the server's stderr: an
+    # error escaping a callback is one line in the log, and the server carries on.
+    loop.set_exception_handler(
+        lambda _loop, context: log(
+            "error",
+            what="internal",
+            error=repr(context.get("exception") or context.get("message", "?"))[:300],
+        )
+    )
     hub = Hub(args, log)
     options: dict[str, Any] = {}
     if args.authorized_keys is not None:
