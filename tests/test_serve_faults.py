@@ -671,3 +671,122 @@ async def test_an_early_end_of_input_leaves_no_traceback(
     await _assert_healthy(server)
     assert server.stderr_path.read_text() == ""
     assert " error " not in server.log()
+
+
+class _Output:
+    """A channel's output, read in the background: the last MiB, and the
+    lowest row the app moved the cursor to."""
+
+    def __init__(self, proc: Any) -> None:
+        self.proc = proc
+        self.data = bytearray()
+        self.rows = 0
+        self.closed = asyncio.Event()
+        self._task = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        with contextlib.suppress(asyncssh.Error, OSError):
+            while chunk := await self.proc.stdout.read(65536):
+                self.data += chunk
+                del self.data[: max(0, len(self.data) - (1 << 20))]
+                for row in re.findall(rb"\x1b\[(\d+);\d+H", chunk):
+                    self.rows = max(self.rows, int(row))
+        self.closed.set()
+
+    async def wait_for(self, needle: bytes, timeout: float) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while needle not in self.data:
+            assert not self.closed.is_set(), f"closed before {needle!r}"
+            assert loop.time() < deadline, f"no {needle!r}; got {bytes(self.data[-300:])!r}"
+            await asyncio.sleep(0.05)
+
+    async def quit(self) -> None:
+        self.proc.stdin.write(b"\x1b")
+        await asyncio.sleep(0.5)
+        self.proc.stdin.write(b"q")
+        await asyncio.wait_for(self.closed.wait(), 20)
+
+
+def _total_rss_kib(server: Server) -> int:
+    """The server's RSS plus all its children's (0 for one that has gone)."""
+    total = 0
+    for pid in [server.proc.pid, *_children_of(server.proc.pid)]:
+        with contextlib.suppress(OSError, AssertionError):
+            total += _rss_kib(pid)
+    return total
+
+
+def _children_of(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            fields = _stat_fields(int(entry.name))
+            if fields is not None and int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+async def test_a_huge_resize_and_an_endless_paste_spare_the_server_and_other_readers(
+    servers: list[Server], tmp_path: Path
+) -> None:
+    """The issue's two readers at once, next to a normal one: each keeps to
+    its own limits (the resize is clamped, the paste cut and the reader
+    told), the server and everything it started stay under 600 MB in all
+    (before: 3.7 GB in a minute for the resize alone), and the normal reader
+    is answered throughout."""
+    server = _start(servers, tmp_path)
+    most = 0
+    sampling = True
+
+    async def sample() -> None:
+        nonlocal most
+        while sampling:
+            most = max(most, await asyncio.to_thread(_total_rss_kib, server))
+            await asyncio.sleep(0.1)
+
+    sampler = asyncio.create_task(sample())
+    conns = [await _connect(server.port, local_addr=(f"127.0.0.{n}", 0)) for n in (1, 2, 3)]
+    try:
+        normal, resizer, paster = [_Output(await _open_reader(conn)) for conn in conns]
+        for output in (normal, resizer, paster):
+            await output.wait_for(APP_TEXT, 30)
+        resizer.proc.stdin.write(b"\x1b[48;20000;20000;0;0t")
+        paster.proc.stdin.write(b"\x1b[200~")
+        chunk = ("lorem ipsum dolor sit amet € ü " * 2048).encode()
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        sent = 0
+        while sent < 40_000_000:
+            paster.proc.stdin.write(chunk)
+            await asyncio.wait_for(paster.proc.stdin.drain(), 30)
+            sent += len(chunk)
+            if loop.time() - started > 40:
+                raise AssertionError(f"only {sent} bytes of the paste taken in 40 s")
+        await paster.wait_for(b"The paste was longer than", 20)
+        # The normal reader is answered meanwhile.
+        for key in (b"\x1b[B", b"\x1b[A") * 3:
+            before = len(normal.data)
+            normal.proc.stdin.write(key)
+            for _ in range(100):
+                if len(normal.data) != before:
+                    break
+                await asyncio.sleep(0.02)
+            else:
+                raise AssertionError("the normal reader got no answer within 2 s")
+        await asyncio.sleep(2)
+        assert not resizer.closed.is_set() and not paster.closed.is_set()
+        assert 24 < resizer.rows <= 500, resizer.rows  # drawn at the clamped size
+        paster.proc.stdin.write(b"\x1b[201~")  # the paste's own end: keys are keys again
+        for output in (normal, resizer, paster):
+            await output.quit()
+    finally:
+        sampling = False
+        await sampler
+        for conn in conns:
+            conn.close()
+    assert most < 600 * 1024, f"the server and its apps reached {most // 1024} MiB"
+    assert len(re.findall(r" session-end .*status=0 reason=quit", server.log())) == 3
+    assert " crash " not in server.log()
+    await _assert_healthy(server)
+    assert server.stderr_path.read_text() == ""
