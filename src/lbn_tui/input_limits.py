@@ -227,7 +227,10 @@ def _backlog(app: Any) -> int:
         pumps = [app, *app._registry]
     except RuntimeError:  # (read from the input thread: a widget came or went)
         return MAX_BACKLOG
-    return sum(pump._message_queue.qsize() for pump in pumps)
+    # Only queues that exist: the input thread must not create one (a cached
+    # property, which the app's thread may be creating at the same moment).
+    queues = [vars(pump).get("_message_queue") for pump in pumps]
+    return sum(queue.qsize() for queue in queues if queue is not None)
 
 
 def _limited_parser(base: Any) -> Any:
