@@ -92,16 +92,23 @@ def test_version_and_list_load_no_search_textual_or_ssh(env: dict[str, str]) -> 
 
 
 def test_every_private_textual_name_used_still_exists() -> None:
+    import importlib
+
     from textual.app import App
+    from textual.message_pump import MessagePump
     from textual.widgets import Footer
 
     from lbn_tui.tui import compat
 
-    classes = {"App": App, "Footer": Footer}
+    classes = {"App": App, "Footer": Footer, "MessagePump": MessagePump}
     for owner, names in compat.PRIVATE_NAMES.items():
         for name in names:
             cls = classes[owner]
             assert hasattr(cls, name) or name in _instance_attributes(cls), (owner, name)
+    for module_name, names in compat.PRIVATE_MODULE_NAMES.items():
+        module = importlib.import_module(module_name)
+        for name in names:
+            assert hasattr(module, name), (module_name, name)
 
 
 def _instance_attributes(cls: type) -> set[str]:

@@ -702,3 +702,37 @@ def test_child_command_runs_lbn_tui_with_the_briefings_of_serve(tmp_path: Path) 
         "LANG",
         "NO_COLOR",
     }
+
+
+LOCALE_NAMES = ["en_GB.UTF-8", "C", "C.UTF-8", "POSIX", "de_DE@euro", "sr_RS.UTF-8@latin", ""]
+NOT_LOCALE_NAMES = ["/tmp/evil", "../../tmp/locale", "en_GB/../../x", "C.UTF-8/x", "$(reboot)", "x"]
+
+
+def test_locale_variables_pass_only_as_locale_names(tmp_path: Path) -> None:
+    from lbn_tui.serve import policy as serve
+
+    for value in LOCALE_NAMES:
+        env = serve.child_environment({"LANG": value, "LC_ALL": value}, "xterm", tmp_path, tmp_path)
+        assert env["LANG"] == env["LC_ALL"] == value
+    for value in NOT_LOCALE_NAMES:
+        client = {"LANG": value, "LC_MESSAGES": value, "NO_COLOR": "1"}
+        env = serve.child_environment(client, "xterm", tmp_path, tmp_path)
+        assert "LANG" not in env and "LC_MESSAGES" not in env, value
+        assert env["NO_COLOR"] == "1"
+        assert serve.refused_env(client) == ["LANG", "LC_MESSAGES"]
+
+
+async def test_a_locale_path_never_reaches_the_app(start_server: StartServer) -> None:
+    """glibc loads locale files from a LANG or LC_* value with a slash in it."""
+    server: Server = start_server()
+    client_env = {"LANG": "/tmp/evil", "LC_CTYPE": "en_GB.UTF-8", "LC_ALL": "../x"}
+    async with await _connect(server.port) as conn:
+        proc = await _open_reader(conn, env=client_env)
+        await _read_until(proc, APP_TEXT)
+        (child,) = server.app_children()
+        env = _environ(child)
+        proc.stdin.write(b"q")
+        await _read_all(proc)
+    assert "LANG" not in env and "LC_ALL" not in env
+    assert env["LC_CTYPE"] == "en_GB.UTF-8"
+    server.wait_for(r"refuse .*what=env names=LANG,LC_ALL\b")

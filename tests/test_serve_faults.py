@@ -527,3 +527,266 @@ async def test_half_open_connections_beyond_the_cap_are_refused_quickly(
         for _, writer in held:
             _close(writer)
     await _assert_healthy(server)
+
+
+# --------------------------------------------------------------------------
+# Logged in, no session.
+
+
+async def test_logged_in_connections_without_a_session_are_dropped(
+    servers: list[Server], tmp_path: Path
+) -> None:
+    """Before: asyncssh's login timeout ends at the login, so 14 connections
+    that logged in and opened nothing filled both connection caps for good
+    (the issue's 88 from 9 addresses shut every reader out)."""
+    login_timeout = 2.0
+    server = _start(
+        servers,
+        tmp_path,
+        *("--max-per-address", "2", "--max-sessions", "3"),  # caps: 6 per address, 14 in all
+        *("--login-timeout", f"{login_timeout:g}", "--idle-timeout", "10"),
+    )
+    loop = asyncio.get_running_loop()
+    idle: list[Any] = []
+    try:
+        # A reader who opens a session a second after logging in, and keeps
+        # reading past the login timeout.
+        reading = await _connect(server.port, local_addr=("127.0.0.5", 0))
+        await asyncio.sleep(1)
+        proc = await _open_reader(reading)
+        await _read_until(proc, APP_TEXT)
+        started = loop.time()
+        for n, count in ((1, 6), (2, 6), (3, 1)):
+            for _ in range(count):
+                idle.append(await _connect(server.port, local_addr=(f"127.0.0.{n}", 0)))
+        # Both caps are full now: a fifth address is turned away.
+        with pytest.raises((asyncssh.Error, OSError)):
+            await _connect(server.port, local_addr=("127.0.0.4", 0))
+        await asyncio.wait_for(asyncio.gather(*(conn.wait_closed() for conn in idle)), 10)
+        assert loop.time() - started < login_timeout + 3
+        # The reader carries on past the login timeout...
+        await asyncio.sleep(max(0.0, login_timeout + 0.5 - (loop.time() - started)))
+        proc.stdin.write(b"/")
+        await _read_until(proc, b"Search", timeout=10)
+        proc.stdin.write(b"\x1b")
+        await asyncio.sleep(0.3)
+        proc.stdin.write(b"q")
+        await _read_all(proc)
+        # ...and a connection whose session has ended goes the same way.
+        ended = loop.time()
+        await asyncio.wait_for(reading.wait_closed(), login_timeout + 5)
+        assert login_timeout - 0.5 < loop.time() - ended < login_timeout + 3
+    finally:
+        for conn in idle:
+            conn.close()
+    log = server.log()
+    assert len(re.findall(r" refuse conn=\d+ .*what=no-session", log)) == 13 + 1
+    assert log.count('why="the server has too many connections"') == 1
+    for conn_id in range(2, 15):  # each idle one
+        assert "sessions=0" in _disconnect_line(server, conn_id)
+    assert re.search(r" disconnect conn=1 .*sessions=1", log)
+    await _assert_healthy(server, "127.0.0.4")
+
+
+# --------------------------------------------------------------------------
+# Hostile readers: each reader's resources are its own.
+
+
+def _limits(pid: int) -> dict[str, list[str]]:
+    rows = Path(f"/proc/{pid}/limits").read_text().splitlines()[1:]
+    return {row[:26].strip(): row[26:].split() for row in rows}
+
+
+async def test_each_readers_app_has_a_memory_limit(servers: list[Server], tmp_path: Path) -> None:
+    server = _start(servers, tmp_path)
+    async with await _connect(server.port) as conn:
+        proc = await _open_reader(conn)
+        await _read_until(proc, APP_TEXT)
+        (child,) = _app_pids(server)
+        soft, hard = _limits(child)["Max address space"][:2]
+        # 1 GiB, and the app cannot raise it.
+        assert soft == hard == str(1 << 30)
+        proc.stdin.write(b"q")
+        await _read_all(proc)
+    await _assert_healthy(server)
+
+
+# --------------------------------------------------------------------------
+# The server's stderr stays empty whatever the clients do.
+
+
+async def test_an_early_end_of_input_leaves_no_traceback(
+    servers: list[Server], tmp_path: Path
+) -> None:
+    """Before: after a client's EOF (``ssh -tt host </dev/null``) the server
+    half-closed the channel and every frame the app drew afterwards put a
+    BrokenPipeError traceback on the server's stderr."""
+    import shutil
+    import subprocess
+
+    server = _start(servers, tmp_path)
+    # The asyncssh client: EOF as soon as the first screen shows, then a close
+    # without waiting.
+    async with await _connect(server.port) as conn:
+        proc = await _open_reader(conn)
+        await _read_until(proc, APP_TEXT)
+        proc.stdin.write_eof()
+        await asyncio.sleep(1.5)
+        assert not proc.stdout.at_eof()  # the app's output still comes
+        conn.abort()
+    server.wait_for(r" session-end session=1\.1 .*reason=hangup")
+    # A client that closes the channel while the app draws (keys make it
+    # redraw), and keeps its connection.
+    async with await _connect(server.port) as conn:
+        proc = await _open_reader(conn)
+        await _read_until(proc, APP_TEXT)
+        proc.stdin.write(b"\x1b[B\x1b[A" * 50)
+        proc.close()
+        server.wait_for(r" session-end session=2\.1 .*reason=hangup")
+    # The OpenSSH client with its input at end of file from the start.
+    assert shutil.which("ssh"), "the OpenSSH client is needed (apt-get install openssh-client)"
+    screen = tmp_path / "ssh-out"
+    with open(screen, "wb") as out:
+        ssh = subprocess.Popen(
+            [
+                *("ssh", "-F", "/dev/null", "-p", str(server.port), "-tt"),
+                *("-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"),
+                *("-o", "BatchMode=yes", "-o", "IdentityAgent=none", "-o", "LogLevel=ERROR"),
+                "reader@127.0.0.1",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=out,
+        )
+    try:
+        await asyncio.to_thread(
+            _wait, lambda: APP_TEXT in screen.read_bytes(), 20, "the first screen"
+        )
+        await asyncio.sleep(1.5)
+        assert ssh.poll() is None
+    finally:
+        ssh.terminate()
+        ssh.wait(10)
+    server.wait_for(r" session-end session=3\.1 .*reason=hangup")
+    await _assert_healthy(server)
+    assert server.stderr_path.read_text() == ""
+    assert " error " not in server.log()
+
+
+class _Output:
+    """A channel's output, read in the background: the last MiB, and the
+    lowest row the app moved the cursor to."""
+
+    def __init__(self, proc: Any) -> None:
+        self.proc = proc
+        self.data = bytearray()
+        self.rows = 0
+        self.closed = asyncio.Event()
+        self._task = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        with contextlib.suppress(asyncssh.Error, OSError):
+            while chunk := await self.proc.stdout.read(65536):
+                self.data += chunk
+                del self.data[: max(0, len(self.data) - (1 << 20))]
+                for row in re.findall(rb"\x1b\[(\d+);\d+H", chunk):
+                    self.rows = max(self.rows, int(row))
+        self.closed.set()
+
+    async def wait_for(self, needle: bytes, timeout: float) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while needle not in self.data:
+            assert not self.closed.is_set(), f"closed before {needle!r}"
+            assert loop.time() < deadline, f"no {needle!r}; got {bytes(self.data[-300:])!r}"
+            await asyncio.sleep(0.05)
+
+    async def quit(self) -> None:
+        self.proc.stdin.write(b"\x1b")
+        await asyncio.sleep(0.5)
+        self.proc.stdin.write(b"q")
+        await asyncio.wait_for(self.closed.wait(), 20)
+
+
+def _total_rss_kib(server: Server) -> int:
+    """The server's RSS plus all its children's (0 for one that has gone)."""
+    total = 0
+    for pid in [server.proc.pid, *_children_of(server.proc.pid)]:
+        with contextlib.suppress(OSError, AssertionError):
+            total += _rss_kib(pid)
+    return total
+
+
+def _children_of(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            fields = _stat_fields(int(entry.name))
+            if fields is not None and int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+async def test_a_huge_resize_and_an_endless_paste_spare_the_server_and_other_readers(
+    servers: list[Server], tmp_path: Path
+) -> None:
+    """The issue's two readers at once, next to a normal one: each keeps to
+    its own limits (the resize is clamped, the paste cut and the reader
+    told), the server and everything it started stay under 600 MB in all
+    (before: 3.7 GB in a minute for the resize alone), and the normal reader
+    is answered throughout."""
+    server = _start(servers, tmp_path)
+    most = 0
+    sampling = True
+
+    async def sample() -> None:
+        nonlocal most
+        while sampling:
+            most = max(most, await asyncio.to_thread(_total_rss_kib, server))
+            await asyncio.sleep(0.1)
+
+    sampler = asyncio.create_task(sample())
+    conns = [await _connect(server.port, local_addr=(f"127.0.0.{n}", 0)) for n in (1, 2, 3)]
+    try:
+        normal, resizer, paster = [_Output(await _open_reader(conn)) for conn in conns]
+        for output in (normal, resizer, paster):
+            await output.wait_for(APP_TEXT, 30)
+        resizer.proc.stdin.write(b"\x1b[48;20000;20000;0;0t")
+        paster.proc.stdin.write(b"\x1b[200~")
+        chunk = ("lorem ipsum dolor sit amet € ü " * 2048).encode()
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        sent = 0
+        while sent < 40_000_000:
+            paster.proc.stdin.write(chunk)
+            await asyncio.wait_for(paster.proc.stdin.drain(), 30)
+            sent += len(chunk)
+            if loop.time() - started > 40:
+                raise AssertionError(f"only {sent} bytes of the paste taken in 40 s")
+        await paster.wait_for(b"The paste was longer than", 20)
+        # The normal reader is answered meanwhile.
+        for key in (b"\x1b[B", b"\x1b[A") * 3:
+            before = len(normal.data)
+            normal.proc.stdin.write(key)
+            for _ in range(100):
+                if len(normal.data) != before:
+                    break
+                await asyncio.sleep(0.02)
+            else:
+                raise AssertionError("the normal reader got no answer within 2 s")
+        await asyncio.sleep(2)
+        assert not resizer.closed.is_set() and not paster.closed.is_set()
+        assert 24 < resizer.rows <= 500, resizer.rows  # drawn at the clamped size
+        paster.proc.stdin.write(b"\x1b[201~")  # the paste's own end: keys are keys again
+        for output in (normal, resizer, paster):
+            await output.quit()
+    finally:
+        sampling = False
+        await sampler
+        for conn in conns:
+            conn.close()
+    assert most < 600 * 1024, f"the server and its apps reached {most // 1024} MiB"
+    assert len(re.findall(r" session-end .*status=0 reason=quit", server.log())) == 3
+    assert " crash " not in server.log()
+    await _assert_healthy(server)
+    assert server.stderr_path.read_text() == ""

@@ -27,17 +27,32 @@ DUMB_TERMS = frozenset({"", "dumb", "unknown"})
 _PASSED_ENV = re.compile(r"\A(?:LANG|LC_[A-Z]{1,20}|COLORTERM|NO_COLOR)\Z")
 #: What such a value may look like: short, printable ASCII, no shell-ish surprises.
 _ENV_VALUE = re.compile(r"\A[A-Za-z0-9_.@:+=,/-]{0,64}\Z")
+#: What LANG and LC_* may hold: a locale name (``language[_territory][.codeset]
+#: [@modifier]``, C, POSIX), or nothing.  Anything with a slash would make the C
+#: library load locale files from that path.
+_LOCALE_VALUE = re.compile(
+    r"\A(?:(?:C|POSIX|[A-Za-z]{2,8}(?:_[A-Za-z0-9]{2,8})?)"
+    r"(?:\.[A-Za-z0-9_-]{1,20})?(?:@[A-Za-z0-9_-]{1,20})?)?\Z"
+)
 _TERM_VALUE = re.compile(r"\A[A-Za-z0-9_.+-]{1,64}\Z")
+
+#: One reader's app may map at most this much memory (RLIMIT_AS, set in the
+#: child before anything is imported).  The app maps about 300 MB at the
+#: largest window (1000x500; 45 MB resident at 80x24): whatever a reader makes
+#: it allocate beyond the limit fails, and only that reader's session ends.
+CHILD_MEMORY_LIMIT = 1 << 30
 
 #: The child claims its pseudo-terminal as controlling terminal (it is a session
 #: leader thanks to ``start_new_session``), then runs ``lbn-tui`` exactly as
 #: ``python -m lbn_tui ARGS`` would.  Doing this in the child rather than in a
 #: ``preexec_fn`` keeps the fork in the (threaded) server free of Python code.
 #: A traceback escaping ``main`` goes to $HOME/crash.txt (the session's temp
-#: dir), which the server logs, instead of to the reader's screen.
+#: dir), which the server logs, instead of to the reader's screen.  The app's
+#: address space is capped first (see CHILD_MEMORY_LIMIT).
 CHILD_BOOTSTRAP = """\
-import fcntl, os, sys, termios
+import fcntl, os, resource, sys, termios
 fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
 sys.argv[0] = "lbn-tui"
 try:
     from lbn_tui.cli import main
@@ -50,7 +65,7 @@ except BaseException:
         traceback.print_exc(file=report)
     code = 70
 raise SystemExit(code)
-"""
+""".replace("MEMORY_LIMIT", str(CHILD_MEMORY_LIMIT))
 
 CHILD_PATH = "/usr/local/bin:/usr/bin:/bin"
 
@@ -100,18 +115,22 @@ def child_environment(
         "XDG_DATA_HOME": str(home / "data"),
     }
     for name, value in client_env.items():
-        if _PASSED_ENV.match(name) and _ENV_VALUE.match(value):
+        if _passed(name, value):
             env[name] = value
     return env
 
 
+def _passed(name: str, value: str) -> bool:
+    if not _PASSED_ENV.match(name):
+        return False
+    if name == "LANG" or name.startswith("LC_"):
+        return bool(_LOCALE_VALUE.match(value))
+    return bool(_ENV_VALUE.match(value))
+
+
 def refused_env(client_env: Mapping[str, str]) -> list[str]:
     """Names of the client's variables that are not passed (TERM comes by PTY)."""
-    return sorted(
-        name
-        for name, value in client_env.items()
-        if not (_PASSED_ENV.match(name) and _ENV_VALUE.match(value))
-    )
+    return sorted(name for name, value in client_env.items() if not _passed(name, value))
 
 
 def child_argv(folders: Sequence[Path], with_bundled: bool) -> list[str]:

@@ -112,6 +112,7 @@ class Hub:
         self.max_sessions: int = config.max_sessions
         self.max_per_address: int = config.max_per_address
         self.idle_timeout: float = config.idle_timeout
+        self.login_timeout: float = config.login_timeout
         # Connections (logged in or not) are capped too, more loosely than
         # sessions, so that handshakes cannot pile up.
         self.max_connections = 2 * self.max_sessions + 8
@@ -179,6 +180,11 @@ class Hub:
             self.sessions_by_address[address] -= 1
             if self.sessions_by_address[address] <= 0:
                 del self.sessions_by_address[address]
+            if not self.holds_session(session.owner):
+                session.owner.expect_session()
+
+    def holds_session(self, conn: ReaderConnection) -> bool:
+        return any(session.owner is conn for session in self.sessions)
 
     async def shutdown(self, server: asyncssh.SSHAcceptor) -> None:
         self.shutting_down = True
@@ -212,6 +218,7 @@ class ReaderConnection(asyncssh.SSHServer):
         self.opened = time.monotonic()
         self.session_count = 0
         self.open_channels = 0
+        self._session_timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
         self.conn = conn
@@ -228,6 +235,9 @@ class ReaderConnection(asyncssh.SSHServer):
             )
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self._session_timer is not None:
+            self._session_timer.cancel()
+            self._session_timer = None
         self.hub.forget_connection(self)
         self.hub.log(
             "disconnect",
@@ -242,6 +252,35 @@ class ReaderConnection(asyncssh.SSHServer):
     def hang_up(self) -> None:
         if self.conn is not None:
             self.conn.close()
+
+    def expect_session(self) -> None:
+        """Drop this connection unless it holds a reader within the login
+        timeout (from the login, or from the end of its last session)."""
+        if self._session_timer is not None:
+            self._session_timer.cancel()
+        self._session_timer = asyncio.get_running_loop().call_later(
+            self.hub.login_timeout, self._check_session
+        )
+
+    def _check_session(self) -> None:
+        self._session_timer = None
+        if self.conn is None or self.hub.holds_session(self) or self not in self.hub.connections:
+            return
+        self.hub.log(
+            "refuse",
+            conn=self.id,
+            addr=self.address,
+            user=self.username,
+            what="no-session",
+            seconds=f"{self.hub.login_timeout:g}",
+        )
+        # It no longer counts against the connection caps, whenever it goes.
+        self.hub.forget_connection(self)
+        self.conn.disconnect(
+            asyncssh.DISC_BY_APPLICATION,
+            f"lbn-tui: no terminal session was opened within {_duration(self.hub.login_timeout)}; "
+            "connect with: ssh -t",
+        )
 
     # Authentication.
 
@@ -260,6 +299,9 @@ class ReaderConnection(asyncssh.SSHServer):
         if not self.logged_in:
             self.logged_in = True
             self.hub.log("auth", conn=self.id, addr=self.address, user=self.username)
+        # asyncssh's login timeout ends here: a logged-in connection that opens
+        # no session must not hold its place for ever.
+        self.expect_session()
 
     def password_auth_supported(self) -> bool:
         return False
@@ -413,7 +455,9 @@ class ReaderSession(asyncssh.SSHServerSession[bytes]):
         self._flush_to_child()
 
     def eof_received(self) -> bool:
-        return False
+        # The reader's input has ended (``ssh -tt host </dev/null``): keep the
+        # channel open for the app's output, as sshd does for a terminal.
+        return True
 
     def terminal_size_changed(self, width: int, height: int, pixwidth: int, pixheight: int) -> None:
         self.size = (width, height, pixwidth, pixheight)
@@ -452,7 +496,7 @@ class ReaderSession(asyncssh.SSHServerSession[bytes]):
         self._kill_child()
         self._watch_master()
         if self.channel_open and self.chan is not None:
-            self.chan.write(RESET_TERMINAL)
+            self._send(RESET_TERMINAL)
             self._write_line(message, leading=True)
             self._exit(0)
 
@@ -478,6 +522,13 @@ class ReaderSession(asyncssh.SSHServerSession[bytes]):
         text = (newline if leading else "") + message + newline
         with contextlib.suppress(OSError, asyncssh.Error):
             self.chan.write(text.encode("utf-8"))
+
+    def _send(self, data: bytes) -> None:
+        """To the reader, if the channel still takes data: a client may close it
+        (or its half) at any moment, before the server hears of it."""
+        if self.channel_open and self.chan is not None:
+            with contextlib.suppress(OSError, asyncssh.Error):
+                self.chan.write(data)
 
     def _exit(self, status: int) -> None:
         if self.channel_open and self.chan is not None:
@@ -554,8 +605,8 @@ class ReaderSession(asyncssh.SSHServerSession[bytes]):
             self._master_eof = True
             self._watch_master()
             return
-        if self.channel_open and self.chan is not None and self.ending is None:
-            self.chan.write(data)
+        if self.ending is None:
+            self._send(data)
 
     def _flush_to_child(self) -> None:
         while self._to_child and self.master >= 0:
@@ -634,8 +685,7 @@ class ReaderSession(asyncssh.SSHServerSession[bytes]):
                     break
                 if not data:
                     break
-                if self.channel_open and self.chan is not None:
-                    self.chan.write(data)
+                self._send(data)
         status = self.proc.wait()
         for handle in (self._idle_handle, self._kill_handle):
             if handle is not None:
@@ -648,7 +698,7 @@ class ReaderSession(asyncssh.SSHServerSession[bytes]):
         if crashed:
             self.hub.log("crash", session=self.id, status=status, error=crash or "-")
             if self.channel_open and self.chan is not None:
-                self.chan.write(RESET_TERMINAL)
+                self._send(RESET_TERMINAL)
                 self._write_line(
                     "lbn-tui: sorry, the browser stopped unexpectedly; the problem has been "
                     "logged. Connect again to carry on reading.",
@@ -725,6 +775,15 @@ def serve(config: ServeConfig, log: policy.EventLog) -> int:
 
 async def _serve(config: ServeConfig, log: policy.EventLog, key: asyncssh.SSHKey) -> int:
     loop = asyncio.get_running_loop()
+    # Nothing a client does may put a traceback on the server's stderr: an
+    # error escaping a callback is one line in the log, and the server carries on.
+    loop.set_exception_handler(
+        lambda _loop, context: log(
+            "error",
+            what="internal",
+            error=repr(context.get("exception") or context.get("message", "?"))[:300],
+        )
+    )
     hub = Hub(config, log)
     options: dict[str, Any] = {}
     if config.authorized_keys is not None:

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path, PurePath
 from typing import ClassVar, cast
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -14,7 +15,7 @@ from lbn_tui import paths
 from lbn_tui.corpus import model
 from lbn_tui.search.lazy import LazyIndex
 from lbn_tui.state import StarStore
-from lbn_tui.tui import compat
+from lbn_tui.tui import compat, input_limits
 from lbn_tui.tui.browser.screen import BrowserScreen
 from lbn_tui.tui.themes import CALM, DEFAULT_THEME, PAPER
 
@@ -92,6 +93,10 @@ class LbnApp(App[int]):
             self.notify(notice, severity="warning", timeout=8, markup=False)
 
     # -- safety --------------------------------------------------------------
+
+    async def _on_resize(self, event: events.Resize) -> None:
+        # Runs before App._on_resize: no size beyond the limits, whoever sent it.
+        input_limits.clamp_resize(event)
 
     def _fatal_error(self) -> None:
         # Textual would print a traceback with local variables to the
@@ -195,6 +200,7 @@ def run_app(
 ) -> int:
     """Run the browser until the reader quits; returns the exit code."""
     app = LbnApp(corpus, open_ref=open_ref, star_store=star_store, served=served, notices=notices)
+    input_limits.install(app)
     result = app.run()
     if app.crash_report is not None and served:
         # Served: the reader saw one line; the server logs the traceback.

@@ -14,15 +14,26 @@ if TYPE_CHECKING:
     from textual.app import App
     from textual.widgets import Footer
 
-#: The private names used below (checked by tests/test_textual_compat.py).
+#: The private names used below and by tui/input_limits.py (checked by
+#: tests/test_architecture.py).
 PRIVATE_NAMES = {
     "App": (
         "_validate_theme",
         "_refresh_truecolor_filter",
         "_exit_renderables",
         "_close_messages_no_wait",
+        # tui/input_limits.py: the app's backlog, and resizes before Textual's handler.
+        "_registry",
+        "_running",
+        "_on_resize",
     ),
     "Footer": ("_bindings_ready",),
+    "MessagePump": ("_message_queue",),  # tui/input_limits.py
+}
+#: Module attributes replaced at run time (tui/input_limits.py).
+PRIVATE_MODULE_NAMES = {
+    "textual.drivers.linux_driver": ("XTermParser",),
+    "textual.drivers.linux_inline_driver": ("XTermParser",),
 }
 
 
