@@ -21,6 +21,7 @@ from lbn_tui.tui.themes import CALM, DEFAULT_THEME, PAPER
 _HERE = Path(__file__).parent
 
 PALETTE_PLACEHOLDER = "Jump to an entry, or run a command…"
+QUIT_KEYS = "q"
 
 
 class LbnApp(App[int]):
@@ -37,7 +38,7 @@ class LbnApp(App[int]):
     ENABLE_COMMAND_PALETTE = True
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding(QUIT_KEYS, "quit", "Quit", id="app.quit"),
         Binding("question_mark,f1", "help", "Help", key_display="?", id="app.help"),
     ]
 
@@ -91,6 +92,14 @@ class LbnApp(App[int]):
         for notice in self.notices:
             self.notify(notice, severity="warning", timeout=8, markup=False)
 
+    def action_help_quit(self) -> None:
+        """ctrl+c: Textual's notice names only ctrl+q; name our own key first."""
+        keys = QUIT_KEYS.split(",")
+        shown = " or ".join(self.get_key_display(Binding(key, "")) for key in keys)
+        self.notify(
+            f"Press {shown} (or ctrl+q) to quit", title="Do you want to quit?", markup=False
+        )
+
     # -- safety --------------------------------------------------------------
 
     def _fatal_error(self) -> None:
@@ -132,13 +141,19 @@ class LbnApp(App[int]):
 
     def action_command_palette(self) -> None:
         """The palette, with a placeholder that says it finds entries too."""
-        from textual.command import CommandPalette
+        from lbn_tui.tui.dialogs.palette import Palette
 
         app = cast("App[object]", self)  # is_open is typed for App[object]
-        if self.use_command_palette and not CommandPalette.is_open(app):
-            self.push_screen(
-                CommandPalette(id="--command-palette", placeholder=PALETTE_PLACEHOLDER)
-            )
+        if self.use_command_palette and not Palette.is_open(app):
+            self.push_screen(Palette(id="--command-palette", placeholder=PALETTE_PLACEHOLDER))
+
+    def search_themes(self) -> None:
+        """The palette's theme list, with the palette's footer."""
+        from textual.theme import ThemeProvider
+
+        from lbn_tui.tui.dialogs.palette import Palette
+
+        self.push_screen(Palette(providers=[ThemeProvider], placeholder="Search for themes…"))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         hidden = {"Screenshot", "Suspend"} if self.served else set()
