@@ -1,5 +1,5 @@
 """The command line into a terminal and into a pipe: exit codes, wrapping,
-highlights, suggestions, widths."""
+highlights, suggestions, widths, and `lbn-tui config`."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ def env(tmp_path: Path) -> dict[str, str]:
         if k not in (cli.ENV_BRIEFINGS, "COLUMNS", "LINES", "NO_COLOR", "LBN_TUI_SERVED")
     }
     out["XDG_STATE_HOME"] = str(tmp_path / "state")
+    out["XDG_CONFIG_HOME"] = str(tmp_path / "config")
     out["PYTHONIOENCODING"] = "utf-8"
     out["TERM"] = "xterm-256color"
     return out
@@ -212,3 +213,63 @@ def test_truncate_counts_cells() -> None:
     assert truncate("short", 10) == "short"
     assert truncate("a long title here", 8) == "a long…"
     assert cells(truncate("漢字漢字漢字", 7)) <= 7
+
+
+# -- config ------------------------------------------------------------------------
+
+
+def test_config_path_and_the_defaults(env: dict[str, str], tmp_path: Path) -> None:
+    where = run("config", "--path", env=env)
+    assert where.returncode == 0
+    assert where.stdout.strip() == str(tmp_path / "config" / "lbn-tui" / "config.toml")
+    shown = run("config", env=env)
+    assert shown.returncode == 0
+    assert "no such file" in shown.stdout
+    assert 'theme = "lbn-calm"' in shown.stdout
+    assert '# "browser.search" = "slash"' in shown.stdout
+
+
+def test_config_shows_the_file_and_reads_back(env: dict[str, str], tmp_path: Path) -> None:
+    path = tmp_path / "config" / "lbn-tui" / "config.toml"
+    path.parent.mkdir(parents=True)
+    path.write_text('theme = "lbn-paper"\n[keys]\n"browser.search" = "ctrl+f"\n')
+    shown = run("config", env=env)
+    assert shown.returncode == 0, shown.stderr
+    assert 'theme = "lbn-paper"' in shown.stdout
+    assert '\n"browser.search" = "ctrl+f"' in shown.stdout
+    path.write_text(shown.stdout)  # what it prints is a valid settings file
+    assert run("config", env=env).stdout == shown.stdout
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('theme = "lbn-paper\n', ":1:"),
+        ("colour = 3\n", ":1: unknown setting 'colour'"),
+        ('reopen_last = "yes"\n', ":1: reopen_last must be true or false"),
+        ('theme = "neon"\n', ":1: unknown theme 'neon'"),
+        ('\n[keys]\n"browser.serch" = "x"\n', ":3: no key binding has the id 'browser.serch'"),
+    ],
+)
+def test_config_with_a_problem_exits_1_with_one_line(
+    env: dict[str, str], tmp_path: Path, text: str, message: str
+) -> None:
+    path = tmp_path / "config" / "lbn-tui" / "config.toml"
+    path.parent.mkdir(parents=True)
+    path.write_text(text)
+    result = run("config", env=env)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr == result.stderr.strip() + "\n"  # one line
+    assert result.stderr.startswith(f"{path}:")
+    assert message in result.stderr
+
+
+def test_config_served_shows_the_defaults(env: dict[str, str], tmp_path: Path) -> None:
+    path = tmp_path / "config" / "lbn-tui" / "config.toml"
+    path.parent.mkdir(parents=True)
+    path.write_text('theme = "neon"\n')
+    env["LBN_TUI_SERVED"] = "1"
+    result = run("config", env=env)
+    assert result.returncode == 0
+    assert "served" in result.stdout and 'theme = "lbn-calm"' in result.stdout

@@ -37,8 +37,10 @@ briefing folders: the bundled set, unless --briefings DIR (repeatable) or
 ${ENV_BRIEFINGS} (colon-separated folders) names others; --with-bundled adds
 the bundled set back.
 
-exit codes: 0 success, 1 a problem with the input or the briefings (search: 1 also
-when nothing matches), 2 bad usage"""
+settings: $XDG_CONFIG_HOME/lbn-tui/config.toml (lbn-tui config --path); see lbn-tui config
+
+exit codes: 0 success, 1 a problem with the input, the briefings or the settings
+(search: 1 also when nothing matches), 2 bad usage"""
 
 
 def _no_arguments() -> argparse.Namespace:
@@ -197,6 +199,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--output", "-o", type=Path, metavar="FILE", help="write to FILE instead of stdout"
     )
+
+    p = sub.add_parser(
+        "config",
+        help="the settings in effect, or where the settings file is",
+        description="Print the settings in effect (as TOML, every key binding id listed), "
+        "or with --path where the settings file is.  Exit 1 if the file has a problem.",
+    )
+    p.add_argument("--path", action="store_true", help="print the settings file's path only")
 
     add_serve_parser(sub, [common])
     return parser
@@ -436,6 +446,42 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_config(args: argparse.Namespace) -> int:
+    from lbn_tui import settings as prefs
+
+    if args.path:
+        print(prefs.config_path())
+        return 0
+    from lbn_tui.tui.app import LbnApp
+    from lbn_tui.tui.preferences import config_text
+
+    if folders.is_served():
+        _write(config_text(prefs.Settings(), LbnApp.BINDINGS, served=True))
+        return 0
+    try:
+        settings = prefs.load()
+        config_text(settings, LbnApp.BINDINGS)  # checks the theme and the binding ids
+    except prefs.SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    _write(config_text(settings, LbnApp.BINDINGS))
+    return 0
+
+
+def _app_settings(served: bool) -> tuple[Any, tuple[str, ...]]:
+    """The settings for the app and a notice of their problem: the defaults
+    when served (a reader's session reads and saves nothing) or when the file
+    has a problem (the app starts anyway and shows it)."""
+    from lbn_tui import settings as prefs
+
+    if served:
+        return prefs.Settings(), ()
+    try:
+        return prefs.load(), ()
+    except prefs.SettingsError as exc:
+        return prefs.Settings(), (f"{exc} (using the default settings)",)
+
+
 def cmd_app(args: argparse.Namespace, open_ref: str | None = None) -> int:
     from lbn_tui.corpus import cache as corpus_cache
 
@@ -458,12 +504,14 @@ def cmd_app(args: argparse.Namespace, open_ref: str | None = None) -> int:
     # Set by `lbn-tui serve` (and the OpenSSH wrapper) for every reader's
     # session: turns off whatever would act on the machine running the app.
     served = folders.is_served()
+    settings, problems = _app_settings(served)
     return run_app(
         corpus,
         open_ref=open_ref,
         star_store=store,
         served=served,
-        notices=(notice,) if notice else (),
+        notices=((notice,) if notice else ()) + problems,
+        settings=settings,
     )
 
 
@@ -479,6 +527,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "list": cmd_list,
         "check": cmd_check,
         "export": cmd_export,
+        "config": cmd_config,
     }
     try:
         if args.command is None:

@@ -11,10 +11,11 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from lbn_tui import paths
+from lbn_tui import settings as prefs
 from lbn_tui.corpus import model
 from lbn_tui.search.lazy import LazyIndex
 from lbn_tui.state import StarStore
-from lbn_tui.tui import compat
+from lbn_tui.tui import compat, preferences
 from lbn_tui.tui.browser.screen import BrowserScreen
 from lbn_tui.tui.themes import CALM, DEFAULT_THEME, PAPER
 
@@ -51,6 +52,7 @@ class LbnApp(App[int]):
         served: bool = False,
         notices: Sequence[str] = (),
         theme: str | None = None,
+        settings: prefs.Settings | None = None,
     ) -> None:
         super().__init__()
         self.corpus = corpus
@@ -63,7 +65,18 @@ class LbnApp(App[int]):
         """The traceback of an internal error that stopped the app, if any."""
         self.register_theme(CALM)
         self.register_theme(PAPER)
-        self._set_initial_theme(theme or DEFAULT_THEME)
+        # Settings (cli.py reads them; served readers get the defaults): a
+        # theme or binding id the app does not know means the defaults and a notice.
+        self.settings, problem = preferences.checked(
+            settings or prefs.Settings(), self.available_themes, self.BINDINGS
+        )
+        self.notices += (problem,) if problem else ()
+        self._settings_broken = problem is not None
+        if self.settings.keys:
+            self.set_keymap(self.settings.keys)
+        if open_ref is None and self.settings.reopen_last and not served:
+            self.open_ref = preferences.last_place(corpus)
+        self._set_initial_theme(theme or self.settings.theme or DEFAULT_THEME)
 
     def _set_initial_theme(self, name: str) -> None:
         """What setting ``self.theme`` does, less its CSS refresh.
@@ -91,10 +104,44 @@ class LbnApp(App[int]):
     def on_mount(self) -> None:
         for notice in self.notices:
             self.notify(notice, severity="warning", timeout=8, markup=False)
+        self.theme_changed_signal.subscribe(self, self._save_theme)
+
+    # -- settings ------------------------------------------------------------
+
+    def _save_theme(self, theme: object) -> None:
+        """A theme chosen in the palette is kept in the settings file."""
+        if self.served or self.theme == self.settings.theme:
+            return
+        if self._settings_broken:  # rewriting it would lose what the reader wrote
+            self.notify(
+                f"Theme not saved: {self.settings.path or prefs.config_path()} has a problem",
+                severity="warning",
+                markup=False,
+            )
+            return
+        from dataclasses import replace
+
+        settings = replace(self.settings, theme=self.theme)
+        try:
+            prefs.save(settings)
+        except OSError as exc:
+            self.notify(f"Could not save the theme: {exc.strerror or exc}", severity="error")
+            return
+        self.settings = settings
+
+    async def action_quit(self) -> None:
+        if self.settings.reopen_last and not self.served:
+            place = preferences.current_place(self.screen_stack)
+            if place is not None:
+                import contextlib
+
+                with contextlib.suppress(OSError):
+                    prefs.write_last_place(place)
+        await super().action_quit()
 
     def action_help_quit(self) -> None:
         """ctrl+c: Textual's notice names only ctrl+q; name our own key first."""
-        keys = QUIT_KEYS.split(",")
+        keys = self.settings.keys.get("app.quit", QUIT_KEYS).split(",")
         shown = " or ".join(self.get_key_display(Binding(key, "")) for key in keys)
         self.notify(
             f"Press {shown} (or ctrl+q) to quit", title="Do you want to quit?", markup=False
@@ -207,9 +254,17 @@ def run_app(
     star_store: StarStore | None = None,
     served: bool = False,
     notices: Sequence[str] = (),
+    settings: prefs.Settings | None = None,
 ) -> int:
     """Run the browser until the reader quits; returns the exit code."""
-    app = LbnApp(corpus, open_ref=open_ref, star_store=star_store, served=served, notices=notices)
+    app = LbnApp(
+        corpus,
+        open_ref=open_ref,
+        star_store=star_store,
+        served=served,
+        notices=notices,
+        settings=settings,
+    )
     result = app.run()
     if app.crash_report is not None and served:
         # Served: the reader saw one line; the server logs the traceback.
