@@ -78,3 +78,20 @@ def test_footer(snap_compare: Any, bundled_corpus: Corpus, tmp_path: Path, size:
     """Help and quit first, then as many whole keys as fit (none cut mid-word)."""
     app = make(bundled_corpus, tmp_path, open_ref=QUOTE)
     assert snap_compare(app, terminal_size=size, run_before=settle)
+
+
+@pytest.mark.parametrize("size", SMALL)
+def test_too_long_to_copy(
+    snap_compare: Any, bundled_corpus: Corpus, tmp_path: Path, size: Any
+) -> None:
+    """Above OSC 52's size the text is shown to select and copy in parts."""
+
+    async def copy_too_much(pilot: Any) -> None:
+        await settle(pilot)
+        pilot.app.copy_to_clipboard("All work and no play makes Jack a dull boy.\n" * 2_000)
+        await settle(pilot)
+        pilot.app.clear_notifications()
+        await pilot.pause()
+
+    app = make(bundled_corpus, tmp_path)
+    assert snap_compare(app, terminal_size=size, run_before=copy_too_much)

@@ -15,7 +15,7 @@ from lbn_tui import settings as prefs
 from lbn_tui.corpus import model
 from lbn_tui.search.lazy import LazyIndex
 from lbn_tui.state import StarStore
-from lbn_tui.tui import compat, preferences
+from lbn_tui.tui import clipboard, compat, preferences
 from lbn_tui.tui.browser.screen import BrowserScreen
 from lbn_tui.tui.themes import CALM, DEFAULT_THEME, PAPER
 
@@ -76,6 +76,7 @@ class LbnApp(App[int]):
             self.set_keymap(self.settings.keys)
         if open_ref is None and self.settings.reopen_last and not served:
             self.open_ref = preferences.last_place(corpus)
+        self.tmux = clipboard.TmuxClipboard()
         self._set_initial_theme(theme or self.settings.theme or DEFAULT_THEME)
 
     def _set_initial_theme(self, name: str) -> None:
@@ -146,6 +147,53 @@ class LbnApp(App[int]):
         self.notify(
             f"Press {shown} (or ctrl+q) to quit", title="Do you want to quit?", markup=False
         )
+
+    # -- the clipboard -------------------------------------------------------
+
+    def copy_to_clipboard(self, text: str) -> None:
+        """Copy through OSC 52 (every copy comes here) and say when that cannot
+        work: too long for a terminal (then shown to select in parts), or tmux
+        not passing it on."""
+        if not clipboard.fits_osc52(text):
+            self.call_after_refresh(self._too_long_to_copy, text)
+            return
+        super().copy_to_clipboard(text)
+        if self.served or not clipboard.inside_tmux():
+            return
+        if self.tmux.known:  # after the caller's own "Copied" notice
+            self.call_after_refresh(self._tmux_notice)
+        else:  # tmux is asked once, off the UI thread
+            self.run_worker(self._ask_tmux, thread=True, group="tmux", exit_on_error=False)
+
+    def _ask_tmux(self) -> None:
+        self.tmux.blocks_copies()
+        self.call_from_thread(self._tmux_notice)
+
+    def _tmux_notice(self) -> None:
+        if self.tmux.blocks_copies():  # asked already: returns at once
+            self.notify(clipboard.TMUX_NOTICE, severity="warning", timeout=10, markup=False)
+
+    def _too_long_to_copy(self, text: str) -> None:
+        from lbn_tui.tui.dialogs.copy_text import CopyTextScreen
+
+        self.clear_notifications()  # the caller's "Copied" notice
+        size = clipboard.osc52_size(text)
+        limit = clipboard.OSC52_MAX_BYTES
+        if isinstance(self.screen, CopyTextScreen):  # a selection in it, still too long
+            self.notify(
+                f"Still too long ({size:,} bytes; at most {limit:,}): select less",
+                severity="warning",
+                markup=False,
+            )
+            return
+        self.notify(
+            f"Too long for the terminal's clipboard ({size:,} bytes; at most {limit:,}): "
+            "select it here instead",
+            severity="warning",
+            timeout=6,
+            markup=False,
+        )
+        self.push_screen(CopyTextScreen(text, size, limit))
 
     # -- safety --------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from lbn_tui.tui.browser.screen import BrowserScreen
 
 def screen_bindings() -> list[tuple[str, Sequence[BindingType]]]:
     """Every screen's and widget's bindings, by where they work (not the app's)."""
+    from lbn_tui.tui.dialogs.copy_text import CopyTextScreen
     from lbn_tui.tui.dialogs.export import ExportScreen
     from lbn_tui.tui.dialogs.help import HelpScreen
     from lbn_tui.tui.dialogs.palette import Palette
@@ -35,6 +36,7 @@ def screen_bindings() -> list[tuple[str, Sequence[BindingType]]]:
         ("contents tree", Navigator.BINDINGS),
         ("help", HelpScreen.BINDINGS),
         ("export", ExportScreen.BINDINGS),
+        ("copy", CopyTextScreen.BINDINGS),
         ("palette", Palette.BINDINGS),
     ]
 

@@ -36,6 +36,7 @@ PRIORITY: tuple[str, ...] = (
     "palette.close",
     "help.close",
     "copy-text.close",
+    "copy-text.copy",
     "copy-text.select-all",
     "export.close",
     "export.copy",
