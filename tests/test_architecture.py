@@ -111,6 +111,16 @@ def test_every_private_textual_name_used_still_exists() -> None:
             assert hasattr(module, name), (module_name, name)
 
 
+def test_every_name_imported_from_a_private_textual_module_still_exists() -> None:
+    import importlib
+
+    from lbn_tui.tui import compat
+
+    for module, names in compat.PRIVATE_MODULE_NAMES.items():
+        for name in names:
+            assert hasattr(importlib.import_module(module), name), (module, name)
+
+
 def _instance_attributes(cls: type) -> set[str]:
     """Attributes set on ``self`` in the class's ``__init__`` chain (read from the source)."""
     import inspect

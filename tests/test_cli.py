@@ -214,11 +214,11 @@ def test_search_text_output(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_search_without_matches(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = main(capsys, "search", "xyzzyq", "--briefings", VALID)
-    assert code == 0
+    assert code == 1  # like grep: nothing found
     assert out == ""
     assert "no matches" in err
     code, out, _ = main(capsys, "search", "xyzzyq", "--briefings", VALID, "--json")
-    assert code == 0
+    assert code == 1
     assert json.loads(out) == []
 
 

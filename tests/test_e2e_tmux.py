@@ -138,3 +138,23 @@ def test_search_open_copy_quit_in_a_real_terminal(terminal: Terminal) -> None:
     after = terminal.wait_for("lbn-tui exited 0")
     assert terminal.tmux("display-message", "-p", "-t", "reader", "#{alternate_on}").strip() == "0"
     assert "Quit" not in after and "Jim Burt" not in after
+
+
+def test_a_copy_in_tmux_without_set_clipboard_says_how_to_fix_it(tmp_path: Path) -> None:
+    assert shutil.which("tmux"), "tmux is needed for the end-to-end tests (apt-get install tmux)"
+    term = Terminal.start(f"lbn-e2e-clip-{os.getpid()}", tmp_path, tmp_path / "state")
+    try:
+        term.tmux("set-option", "-g", "set-clipboard", "off")
+        term.wait_for("Briefing pack")
+        assert "set-clipboard" not in term.screen()  # tmux is not asked at start-up
+        term.keys("Down")
+        term.keys("c")
+        term.wait_for("Copied")
+        screen = term.wait_for("set-clipboard")
+        flat = " ".join(screen.split())
+        assert "set -g" in flat and "set-clipboard on" in flat, screen
+        assert term.tmux("list-buffers").strip() == ""  # tmux did not take the copy
+        term.keys("q")
+        term.wait_for("lbn-tui exited 0")
+    finally:
+        term.tmux("kill-server")

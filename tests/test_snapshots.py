@@ -1,4 +1,5 @@
-"""SVG snapshots of what a reader sees, at 80×24 and 120×40.
+"""SVG snapshots of what a reader sees, at 80×24 and 120×40 (the footer and
+the dialogs also at 60×20).
 
 Uses the bundled briefings.  After the content changes on purpose, look at
 the report and run ``pytest tests/test_snapshots.py --snapshot-update``.
@@ -16,6 +17,7 @@ from lbn_tui.state import StarStore
 from lbn_tui.tui.app import LbnApp
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
+SMALL = [pytest.param((80, 24), id="80x24"), pytest.param((60, 20), id="60x20")]
 QUOTE = "quote-jim-burt-community-hubs"
 READING_LIST = "list:reading:evidence-session-1"
 
@@ -69,3 +71,27 @@ def test_help(snap_compare: Any, bundled_corpus: Corpus, tmp_path: Path, size: A
 
     app = make(bundled_corpus, tmp_path)
     assert snap_compare(app, terminal_size=size, run_before=help_screen)
+
+
+@pytest.mark.parametrize("size", SMALL)
+def test_footer(snap_compare: Any, bundled_corpus: Corpus, tmp_path: Path, size: Any) -> None:
+    """Help and quit first, then as many whole keys as fit (none cut mid-word)."""
+    app = make(bundled_corpus, tmp_path, open_ref=QUOTE)
+    assert snap_compare(app, terminal_size=size, run_before=settle)
+
+
+@pytest.mark.parametrize("size", SMALL)
+def test_too_long_to_copy(
+    snap_compare: Any, bundled_corpus: Corpus, tmp_path: Path, size: Any
+) -> None:
+    """Above OSC 52's size the text is shown to select and copy in parts."""
+
+    async def copy_too_much(pilot: Any) -> None:
+        await settle(pilot)
+        pilot.app.copy_to_clipboard("All work and no play makes Jack a dull boy.\n" * 2_000)
+        await settle(pilot)
+        pilot.app.clear_notifications()
+        await pilot.pause()
+
+    app = make(bundled_corpus, tmp_path)
+    assert snap_compare(app, terminal_size=size, run_before=copy_too_much)

@@ -37,7 +37,10 @@ briefing folders: the bundled set, unless --briefings DIR (repeatable) or
 ${ENV_BRIEFINGS} (colon-separated folders) names others; --with-bundled adds
 the bundled set back.
 
-exit codes: 0 success, 1 a problem with the input or the briefings, 2 bad usage"""
+settings: $XDG_CONFIG_HOME/lbn-tui/config.toml (lbn-tui config --path); see lbn-tui config
+
+exit codes: 0 success, 1 a problem with the input, the briefings or the settings
+(search: 1 also when nothing matches), 2 bad usage"""
 
 
 def _no_arguments() -> argparse.Namespace:
@@ -197,6 +200,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--output", "-o", type=Path, metavar="FILE", help="write to FILE instead of stdout"
     )
 
+    p = sub.add_parser(
+        "config",
+        help="the settings in effect, or where the settings file is",
+        description="Print the settings in effect (as TOML, every key binding id listed), "
+        "or with --path where the settings file is.  Exit 1 if the file has a problem.",
+    )
+    p.add_argument("--path", action="store_true", help="print the settings file's path only")
+
     add_serve_parser(sub, [common])
     return parser
 
@@ -223,18 +234,6 @@ def _write(text: str) -> None:
     sys.stdout.write(text)
     if not text.endswith("\n"):
         sys.stdout.write("\n")
-
-
-def _snippet(text: str, spans: Sequence[tuple[int, int]], width: int = 150) -> str:
-    flat = " ".join(text.split())
-    if len(text) <= width:
-        return flat
-    start = spans[0][0] if spans else 0
-    lo = max(0, start - width // 3)
-    while lo > 0 and not text[lo - 1].isspace():
-        lo -= 1
-    piece = " ".join(text[lo : lo + width].split())
-    return ("…" if lo else "") + piece + ("…" if lo + width < len(text) else "")
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -268,17 +267,32 @@ def cmd_search(args: argparse.Namespace) -> int:
         import json
 
         _write(json.dumps(out, ensure_ascii=False, indent=2))
-        return 0
+        return 0 if hits else 1
     if not hits:
         print(f"no matches for {args.query!r}", file=sys.stderr)
-        return 0
+        return 1
+    from lbn_tui import clitext
+
+    # Into a terminal: wrapped to its width, matches highlighted; into a pipe
+    # or a file: one line per field, plain.
+    terminal = clitext.is_terminal(sys.stdout)
+    highlight = clitext.can_highlight(sys.stdout)
+    width = clitext.terminal_width() if terminal else 0
+
+    def say(text: str, spans: clitext.Spans = (), first: str = "    ") -> None:
+        if not width:
+            print(first + text)
+            return
+        for line, line_spans in clitext.wrap(text, spans, width, "    ", first):
+            print(clitext.marked(line, line_spans, highlight))
+
     for rank, hit in enumerate(hits, 1):
         entry = corpus.by_id[hit.passage.entry_id]
         ref = model.passage_ref(hit.passage, entry)
-        print(f"{rank:2}. [{entry.kind}] {entry.title}  ({ref}, score {hit.score:.0f})")
+        say(f"[{entry.kind}] {entry.title}  ({ref}, score {hit.score:.0f})", first=f"{rank:2}. ")
         if entry.kind == "quote":
-            print(f"    — {entry.speaker_line}")
-        print(f"    {_snippet(hit.passage.text, hit.spans)}")
+            say(f"— {entry.speaker_line}")
+        say(*clitext.snippet(hit.passage.text, hit.spans))
     return 0
 
 
@@ -333,6 +347,11 @@ def _resolve(corpus: model.Corpus, ref: str) -> tuple[model.Entry, model.Passage
         if entry_id in corpus.by_id:
             count = len(corpus.by_id[entry_id].passages())
             _fail(f"'{ref}': entry '{entry_id}' has passages #1 to #{count}")
+        from lbn_tui.clitext import one_of, suggestions
+
+        near = suggestions(entry_id, corpus.by_id)
+        if near:
+            _fail(f"no entry has id '{entry_id}'; did you mean {one_of(near)}?")
         _fail(f"no entry has id '{ref}' (try: lbn-tui list, or lbn-tui search)")
     return found
 
@@ -364,10 +383,22 @@ def cmd_list(args: argparse.Namespace) -> int:
 
         _write(json.dumps(rows, ensure_ascii=False, indent=2))
         return 0
-    id_width = max((len(e.id) for e in entries), default=0)
+    from lbn_tui.clitext import terminal_width, truncate
+
+    # One line per entry, within the terminal's width (80 columns into a
+    # pipe): ids whole (an id longer than the column pushes its line right),
+    # titles cut with … (--json has them whole).
+    width = terminal_width()
+    id_width = min(max((len(e.id) for e in entries), default=0), LIST_ID_COLUMN)
+    kind_width = max((len(e.kind) for e in entries), default=0)
     for e in entries:
-        print(f"{e.id:<{id_width}}  {e.kind:<14}  {e.title}")
+        start = f"{e.id:<{id_width}}  {e.kind:<{kind_width}}  "
+        print(start + truncate(e.title, max(1, width - len(start))))
     return 0
+
+
+LIST_ID_COLUMN = 32
+"""`list`'s id column, in cells: longer ids push their line's kind and title right."""
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -415,6 +446,42 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_config(args: argparse.Namespace) -> int:
+    from lbn_tui import settings as prefs
+
+    if args.path:
+        print(prefs.config_path())
+        return 0
+    from lbn_tui.tui.app import LbnApp
+    from lbn_tui.tui.preferences import config_text
+
+    if folders.is_served():
+        _write(config_text(prefs.Settings(), LbnApp.BINDINGS, served=True))
+        return 0
+    try:
+        settings = prefs.load()
+        config_text(settings, LbnApp.BINDINGS)  # checks the theme and the binding ids
+    except prefs.SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    _write(config_text(settings, LbnApp.BINDINGS))
+    return 0
+
+
+def _app_settings(served: bool) -> tuple[Any, tuple[str, ...]]:
+    """The settings for the app and a notice of their problem: the defaults
+    when served (a reader's session reads and saves nothing) or when the file
+    has a problem (the app starts anyway and shows it)."""
+    from lbn_tui import settings as prefs
+
+    if served:
+        return prefs.Settings(), ()
+    try:
+        return prefs.load(), ()
+    except prefs.SettingsError as exc:
+        return prefs.Settings(), (f"{exc} (using the default settings)",)
+
+
 def cmd_app(args: argparse.Namespace, open_ref: str | None = None) -> int:
     from lbn_tui.corpus import cache as corpus_cache
 
@@ -437,12 +504,14 @@ def cmd_app(args: argparse.Namespace, open_ref: str | None = None) -> int:
     # Set by `lbn-tui serve` (and the OpenSSH wrapper) for every reader's
     # session: turns off whatever would act on the machine running the app.
     served = folders.is_served()
+    settings, problems = _app_settings(served)
     return run_app(
         corpus,
         open_ref=open_ref,
         star_store=store,
         served=served,
-        notices=(notice,) if notice else (),
+        notices=((notice,) if notice else ()) + problems,
+        settings=settings,
     )
 
 
@@ -458,6 +527,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "list": cmd_list,
         "check": cmd_check,
         "export": cmd_export,
+        "config": cmd_config,
     }
     try:
         if args.command is None:

@@ -12,16 +12,18 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from lbn_tui import paths
+from lbn_tui import settings as prefs
 from lbn_tui.corpus import model
 from lbn_tui.search.lazy import LazyIndex
 from lbn_tui.state import StarStore
-from lbn_tui.tui import compat, input_limits
+from lbn_tui.tui import clipboard, compat, input_limits, preferences
 from lbn_tui.tui.browser.screen import BrowserScreen
 from lbn_tui.tui.themes import CALM, DEFAULT_THEME, PAPER
 
 _HERE = Path(__file__).parent
 
 PALETTE_PLACEHOLDER = "Jump to an entry, or run a command…"
+QUIT_KEYS = "q"
 
 
 class LbnApp(App[int]):
@@ -38,7 +40,7 @@ class LbnApp(App[int]):
     ENABLE_COMMAND_PALETTE = True
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding(QUIT_KEYS, "quit", "Quit", id="app.quit"),
         Binding("question_mark,f1", "help", "Help", key_display="?", id="app.help"),
     ]
 
@@ -51,6 +53,7 @@ class LbnApp(App[int]):
         served: bool = False,
         notices: Sequence[str] = (),
         theme: str | None = None,
+        settings: prefs.Settings | None = None,
     ) -> None:
         super().__init__()
         self.corpus = corpus
@@ -63,7 +66,19 @@ class LbnApp(App[int]):
         """The traceback of an internal error that stopped the app, if any."""
         self.register_theme(CALM)
         self.register_theme(PAPER)
-        self._set_initial_theme(theme or DEFAULT_THEME)
+        # Settings (cli.py reads them; served readers get the defaults): a
+        # theme or binding id the app does not know means the defaults and a notice.
+        self.settings, problem = preferences.checked(
+            settings or prefs.Settings(), self.available_themes, self.BINDINGS
+        )
+        self.notices += (problem,) if problem else ()
+        self._settings_broken = problem is not None
+        if self.settings.keys:
+            self.set_keymap(self.settings.keys)
+        if open_ref is None and self.settings.reopen_last and not served:
+            self.open_ref = preferences.last_place(corpus)
+        self.tmux = clipboard.TmuxClipboard()
+        self._set_initial_theme(theme or self.settings.theme or DEFAULT_THEME)
 
     def _set_initial_theme(self, name: str) -> None:
         """What setting ``self.theme`` does, less its CSS refresh.
@@ -91,6 +106,95 @@ class LbnApp(App[int]):
     def on_mount(self) -> None:
         for notice in self.notices:
             self.notify(notice, severity="warning", timeout=8, markup=False)
+        self.theme_changed_signal.subscribe(self, self._save_theme)
+
+    # -- settings ------------------------------------------------------------
+
+    def _save_theme(self, theme: object) -> None:
+        """A theme chosen in the palette is kept in the settings file."""
+        if self.served or self.theme == self.settings.theme:
+            return
+        if self._settings_broken:  # rewriting it would lose what the reader wrote
+            self.notify(
+                f"Theme not saved: {self.settings.path or prefs.config_path()} has a problem",
+                severity="warning",
+                markup=False,
+            )
+            return
+        from dataclasses import replace
+
+        settings = replace(self.settings, theme=self.theme)
+        try:
+            prefs.save(settings)
+        except OSError as exc:
+            self.notify(f"Could not save the theme: {exc.strerror or exc}", severity="error")
+            return
+        self.settings = settings
+
+    async def action_quit(self) -> None:
+        if self.settings.reopen_last and not self.served:
+            place = preferences.current_place(self.screen_stack)
+            if place is not None:
+                import contextlib
+
+                with contextlib.suppress(OSError):
+                    prefs.write_last_place(place)
+        await super().action_quit()
+
+    def action_help_quit(self) -> None:
+        """ctrl+c: Textual's notice names only ctrl+q; name our own key first."""
+        keys = self.settings.keys.get("app.quit", QUIT_KEYS).split(",")
+        shown = " or ".join(self.get_key_display(Binding(key, "")) for key in keys)
+        self.notify(
+            f"Press {shown} (or ctrl+q) to quit", title="Do you want to quit?", markup=False
+        )
+
+    # -- the clipboard -------------------------------------------------------
+
+    def copy_to_clipboard(self, text: str) -> None:
+        """Copy through OSC 52 (every copy comes here) and say when that cannot
+        work: too long for a terminal (then shown to select in parts), or tmux
+        not passing it on."""
+        if not clipboard.fits_osc52(text):
+            self.call_after_refresh(self._too_long_to_copy, text)
+            return
+        super().copy_to_clipboard(text)
+        if self.served or not clipboard.inside_tmux():
+            return
+        if self.tmux.known:  # after the caller's own "Copied" notice
+            self.call_after_refresh(self._tmux_notice)
+        else:  # tmux is asked once, off the UI thread
+            self.run_worker(self._ask_tmux, thread=True, group="tmux", exit_on_error=False)
+
+    def _ask_tmux(self) -> None:
+        self.tmux.blocks_copies()
+        self.call_from_thread(self._tmux_notice)
+
+    def _tmux_notice(self) -> None:
+        if self.tmux.blocks_copies():  # asked already: returns at once
+            self.notify(clipboard.TMUX_NOTICE, severity="warning", timeout=10, markup=False)
+
+    def _too_long_to_copy(self, text: str) -> None:
+        from lbn_tui.tui.dialogs.copy_text import CopyTextScreen
+
+        self.clear_notifications()  # the caller's "Copied" notice
+        size = clipboard.osc52_size(text)
+        limit = clipboard.OSC52_MAX_BYTES
+        if isinstance(self.screen, CopyTextScreen):  # a selection in it, still too long
+            self.notify(
+                f"Still too long ({size:,} bytes; at most {limit:,}): select less",
+                severity="warning",
+                markup=False,
+            )
+            return
+        self.notify(
+            f"Too long for the terminal's clipboard ({size:,} bytes; at most {limit:,}): "
+            "select it here instead",
+            severity="warning",
+            timeout=6,
+            markup=False,
+        )
+        self.push_screen(CopyTextScreen(text, size, limit))
 
     # -- safety --------------------------------------------------------------
 
@@ -137,13 +241,19 @@ class LbnApp(App[int]):
 
     def action_command_palette(self) -> None:
         """The palette, with a placeholder that says it finds entries too."""
-        from textual.command import CommandPalette
+        from lbn_tui.tui.dialogs.palette import Palette
 
         app = cast("App[object]", self)  # is_open is typed for App[object]
-        if self.use_command_palette and not CommandPalette.is_open(app):
-            self.push_screen(
-                CommandPalette(id="--command-palette", placeholder=PALETTE_PLACEHOLDER)
-            )
+        if self.use_command_palette and not Palette.is_open(app):
+            self.push_screen(Palette(id="--command-palette", placeholder=PALETTE_PLACEHOLDER))
+
+    def search_themes(self) -> None:
+        """The palette's theme list, with the palette's footer."""
+        from textual.theme import ThemeProvider
+
+        from lbn_tui.tui.dialogs.palette import Palette
+
+        self.push_screen(Palette(providers=[ThemeProvider], placeholder="Search for themes…"))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         hidden = {"Screenshot", "Suspend"} if self.served else set()
@@ -197,9 +307,17 @@ def run_app(
     star_store: StarStore | None = None,
     served: bool = False,
     notices: Sequence[str] = (),
+    settings: prefs.Settings | None = None,
 ) -> int:
     """Run the browser until the reader quits; returns the exit code."""
-    app = LbnApp(corpus, open_ref=open_ref, star_store=star_store, served=served, notices=notices)
+    app = LbnApp(
+        corpus,
+        open_ref=open_ref,
+        star_store=star_store,
+        served=served,
+        notices=notices,
+        settings=settings,
+    )
     input_limits.install(app)
     result = app.run()
     if app.crash_report is not None and served:

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from rich.console import RenderableType
     from textual.app import App
     from textual.widgets import Footer
+    from textual.widgets._footer import FooterKey
 
 #: The private names used below and by tui/input_limits.py (checked by
 #: tests/test_architecture.py).
@@ -35,6 +36,9 @@ PRIVATE_MODULE_NAMES = {
     "textual.drivers.linux_driver": ("XTermParser",),
     "textual.drivers.linux_inline_driver": ("XTermParser",),
 }
+
+#: Names imported from Textual's private modules (checked by the same test).
+PRIVATE_MODULE_NAMES = {"textual.widgets._footer": ("FooterKey",)}
 
 
 def set_theme_before_run(app: App[Any], name: str) -> None:
@@ -69,3 +73,15 @@ def exit_with_message(app: App[Any], message: RenderableType) -> None:
 def mark_footer_bindings_ready(footer: Footer) -> None:
     """What `Footer.bindings_changed` sets before it recomposes (``_bindings_ready``)."""
     footer._bindings_ready = True
+
+
+def footer_bindings_ready(footer: Footer) -> bool:
+    """Whether `Footer.compose` would show keys yet (``_bindings_ready``)."""
+    return bool(footer._bindings_ready)
+
+
+def footer_key_class() -> type[FooterKey]:
+    """`FooterKey`, the widget `Footer.compose` yields per key (``textual.widgets._footer``)."""
+    from textual.widgets._footer import FooterKey
+
+    return FooterKey

@@ -19,6 +19,8 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, TextArea
 
+from lbn_tui.tui.widgets.footer import LeanFooter
+
 DEFAULT_NAME = "lbn-starred.md"
 
 
@@ -66,6 +68,7 @@ class ExportScreen(ModalScreen[Path | None]):
                     yield Button("Save", id="save", variant="primary")
                 yield Button("Copy all", id="copy")
                 yield Button("Close", id="close")
+        yield LeanFooter()  # this dialog's keys, over the browser's
 
     def on_mount(self) -> None:
         if self.served:

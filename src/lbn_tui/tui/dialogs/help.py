@@ -16,6 +16,8 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from lbn_tui.tui.widgets.footer import LeanFooter
+
 Rows = list[tuple[str, str]]
 
 KEYS_WIDTH = 13
@@ -98,6 +100,7 @@ class HelpScreen(ModalScreen[None]):
                                 description,
                             ]
                     yield Static(Content.assemble(*parts), classes="help-group", markup=False)
+        yield LeanFooter()  # this screen's keys, over the browser's
 
 
 def prefix_rows(room: int = 22) -> Rows:
