@@ -596,3 +596,19 @@ def test_an_empty_folder_name_is_bad_usage(capsys: pytest.CaptureFixture[str]) -
             cli.main(list(args))
         assert exit_info.value.code == 2
         assert "a folder name is needed" in capsys.readouterr().err
+
+
+def test_kind_takes_the_apps_search_prefixes_too(capsys: pytest.CaptureFixture[str]) -> None:
+    """One table of kind names: what the app's q:/recs:/read: prefixes mean, --kind means."""
+    from lbn_tui.search.filters import FILTERS, kinds_named
+
+    for kind_filter in FILTERS:
+        for prefix in kind_filter.prefixes:
+            named = kinds_named(prefix)
+            assert named is not None, prefix
+            if prefix not in model.KINDS and kind_filter.kinds is not None:
+                assert named == kind_filter.kinds, prefix
+    assert kinds_named("reading") == {"reading"}  # a kind's own name is just that kind
+    code, out, _ = main(capsys, "list", "--kind", "quotes", "--json")
+    assert code == 0
+    assert {row["kind"] for row in json.loads(out)} == {"quote"}

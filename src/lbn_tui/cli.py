@@ -62,18 +62,24 @@ def _fail(message: str) -> NoReturn:
 # Argument parsing.
 
 
-def _kind(value: str) -> str:
+def _kind(value: str) -> frozenset[str]:
     import argparse
 
-    from lbn_tui.search.filters import KIND_ALIASES, kind_named
+    from lbn_tui.search.filters import KIND_ALIASES, kinds_named
 
-    kind = kind_named(value)
-    if kind is None:
+    kinds = kinds_named(value)
+    if kinds is None:
         shown = KIND_ALIASES.get(value.lower(), value.lower())
         raise argparse.ArgumentTypeError(
-            f"unknown kind '{shown}' (choose from {', '.join(model.KINDS)})"
+            f"unknown kind '{shown}' (choose from {', '.join(model.KINDS)}, "
+            "or a search prefix such as quotes, q, recs; see --help)"
         )
-    return kind
+    return kinds
+
+
+def _kinds(chosen: Sequence[frozenset[str]] | None) -> set[str] | None:
+    """The union of the ``--kind`` options, or None when none was given."""
+    return set().union(*chosen) if chosen else None
 
 
 def _folder(value: str) -> Path:
@@ -109,12 +115,14 @@ def _add_folder_options(parser: argparse.ArgumentParser, suppress: bool) -> None
 def build_parser() -> argparse.ArgumentParser:
     import argparse
 
+    from lbn_tui.search.filters import kind_names_help
     from lbn_tui.serve.options import add_serve_parser, positive_int  # no asyncssh here
 
     parser = argparse.ArgumentParser(
         prog="lbn-tui",
         description=DESCRIPTION,
-        epilog=EPILOG,
+        epilog=f"{EPILOG}\n\n--kind also takes the app's search prefixes (q: in the search box):\n"
+        + kind_names_help(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"lbn-tui {__version__}")
@@ -243,7 +251,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         _fail('the query is empty: say what to look for, e.g. lbn-tui search "social prescribing"')
     corpus = _load(args)
     index = SearchIndex(corpus.passages)
-    hits = index.search(args.query, kinds=set(args.kind) if args.kind else None, limit=args.limit)
+    hits = index.search(args.query, kinds=_kinds(args.kind), limit=args.limit)
     if args.json:
         out = []
         for hit in hits:
@@ -376,7 +384,8 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     corpus = _load(args)
-    entries = [e for e in corpus if not args.kind or e.kind in args.kind]
+    chosen = _kinds(args.kind)
+    entries = [e for e in corpus if chosen is None or e.kind in chosen]
     if args.json:
         rows = [{"id": e.id, "kind": e.kind, "title": e.title} for e in entries]
         import json

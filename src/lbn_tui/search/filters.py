@@ -15,9 +15,23 @@ KIND_ALIASES = {"case": "case-study", "casestudy": "case-study", "case_study": "
 
 
 def kind_named(value: str) -> str | None:
-    """The kind ``--kind VALUE`` means, or None when it names none."""
+    """The one kind ``VALUE`` names (a kind or one of `KIND_ALIASES`), or None."""
     value = KIND_ALIASES.get(value.lower(), value.lower())
     return value if value in KINDS else None
+
+
+def kinds_named(value: str) -> frozenset[str] | None:
+    """The kinds ``--kind VALUE`` means: a kind's own name (or alias) is that
+    kind; a search-panel filter's label or prefix (``quotes``, ``q``,
+    ``recs``, ``read``…) is that filter's kinds, as in the app.  None: no
+    such name."""
+    kind = kind_named(value)
+    if kind is not None:
+        return frozenset({kind})
+    found = _BY_NAME.get(value.strip().casefold())
+    if found is None:
+        return None
+    return found.kinds if found.kinds is not None else frozenset(KINDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,3 +66,19 @@ def parse_query(query: str, chosen: KindFilter) -> tuple[str, KindFilter]:
     if colon and head.strip().casefold() in _BY_PREFIX:
         return rest.strip(), _BY_PREFIX[head.strip().casefold()]
     return query.strip(), chosen
+
+
+_BY_NAME = {**_BY_PREFIX, **{f.label.casefold(): f for f in FILTERS}}
+
+
+def kind_names_help() -> str:
+    """One line per filter for ``--help``: the names ``--kind`` and the app's prefixes share."""
+    lines = []
+    for f in FILTERS:
+        if f.kinds is None:
+            continue
+        # A kind's own name means just that kind (``reading``): not listed here.
+        names = [n for n in dict.fromkeys((f.label.casefold(), *f.prefixes)) if n not in KINDS]
+        if names:
+            lines.append(f"  {', '.join(names)}: {', '.join(sorted(f.kinds))}")
+    return "\n".join(lines)
