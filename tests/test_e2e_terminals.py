@@ -39,8 +39,8 @@ def test_browser_works_at_60x20_in_each_terminal(
     term = start(tmp_path, CASES[name], (60, 20), name)
     cleanup.append(term)
     term.wait_for("Briefing pack")
-    screen = term.wait_for("? Help")  # the whole footer fits in 60 columns
-    assert screen.splitlines()[-1].startswith("/ Search")
+    screen = term.wait_for("t Contents")  # the whole footer fits in 60 columns
+    assert screen.splitlines()[-1].startswith("? Help q Quit / Search")
     term.keys("/")
     term.type("socal prescribing")
     term.wait_for("/ socal prescribing")  # the whole query has arrived
