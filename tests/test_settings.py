@@ -307,3 +307,20 @@ async def test_ctrl_c_names_the_reader_s_own_quit_key(
         await pilot.press("ctrl+c")
         await settle(pilot)
         assert "Press x (or ctrl+q) to quit" in messages(app)
+
+
+async def test_help_shows_the_reader_s_keys(
+    mini_corpus: Corpus, tmp_path: Path, config: Path
+) -> None:
+    from lbn_tui.tui.dialogs.help import HelpScreen
+
+    write(config, '[keys]\n"browser.search" = "ctrl+f"\n"reader.next" = ["n", "down"]\n')
+    app = make_app(mini_corpus, tmp_path, settings=settings.load())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        rows = {desc: keys for _, group in app.screen.groups for keys, desc in group}
+        assert rows["Search"] == "ctrl+f"
+        assert rows["Next / previous"].startswith("n ")

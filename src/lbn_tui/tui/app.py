@@ -293,7 +293,8 @@ class LbnApp(App[int]):
         if isinstance(self.screen, HelpScreen):
             return
         everywhere = [*self.BINDINGS, *BrowserScreen.BINDINGS]
-        self.push_screen(HelpScreen(help_columns(everywhere, self.get_key_display)))
+        columns = help_columns(everywhere, self.get_key_display, self.settings.keys)
+        self.push_screen(HelpScreen(columns))
 
 
 class AppCrashed(Exception):

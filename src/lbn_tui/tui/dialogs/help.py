@@ -6,7 +6,8 @@ row), so it cannot fall out of date; two columns, so that it fits 80×24.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -35,17 +36,26 @@ def _key_names(binding: Binding, display: KeyDisplay, limit: int) -> list[str]:
     return names[:limit]
 
 
+def _remapped(binding: BindingType, keymap: Mapping[str, str]) -> BindingType:
+    if isinstance(binding, Binding) and binding.id and binding.id in keymap:
+        return replace(binding, key=keymap[binding.id])
+    return binding
+
+
 def binding_rows(
     bindings: Iterable[BindingType],
     display: KeyDisplay,
     pairs: Sequence[tuple[str, str, str, int]] = (),
     skip: Iterable[str] = (),
+    keymap: Mapping[str, str] | None = None,
 ) -> Rows:
     """One row per binding, its keys shown by ``display``.
 
     ``pairs`` of binding ids share a row: ``(first id, second id, description,
-    keys of each)``, the keys interleaved (``j k ↓ ↑``); ``skip`` leaves ids out.
+    keys of each)``, the keys interleaved (``j k ↓ ↑``); ``skip`` leaves ids out;
+    ``keymap`` (binding id -> keys, the reader's settings) replaces keys.
     """
+    bindings = [_remapped(b, keymap or {}) for b in bindings]
     by_id = {b.id: b for b in bindings if isinstance(b, Binding) and b.id}
     partner = {first: (second, text, count) for first, second, text, count in pairs}
     merged = {second for _, second, _, _ in pairs}
@@ -121,11 +131,13 @@ def prefix_rows(room: int = 22) -> Rows:
 
 
 def help_columns(
-    everywhere_bindings: Sequence[BindingType], display: KeyDisplay
+    everywhere_bindings: Sequence[BindingType],
+    display: KeyDisplay,
+    keymap: Mapping[str, str] | None = None,
 ) -> list[list[tuple[str, Rows]]]:
     """The help screen's two columns, from the bindings of the app, the browser
-    and each widget (their ids and descriptions, keys shown by ``display``),
-    plus the keys that Textual's own widgets and app handle."""
+    and each widget (their ids and descriptions, keys shown by ``display``,
+    changed by ``keymap``), plus the keys that Textual's own widgets and app handle."""
     from lbn_tui.tui.widgets.navigator import Navigator
     from lbn_tui.tui.widgets.reader import Reader
     from lbn_tui.tui.widgets.search_panel import SearchPanel
@@ -133,6 +145,7 @@ def help_columns(
     everywhere = binding_rows(
         everywhere_bindings,
         display,
+        keymap=keymap,
         pairs=[("browser.back", "browser.forward", "Back / Forward", 1)],
         skip=["browser.leave-hit", "browser.close-contents"],
     )
@@ -150,6 +163,7 @@ def help_columns(
     reader = binding_rows(
         Reader.BINDINGS,
         display,
+        keymap=keymap,
         pairs=[
             ("reader.next", "reader.previous", "Next / previous", 2),
             ("reader.first", "reader.last", "First / last", 1),
@@ -157,10 +171,14 @@ def help_columns(
             ("reader.half-down", "reader.half-up", "Half page down / up", 1),
         ],
     )
-    reader.append(("esc", "Back from a search hit"))
+    leave_hit = (keymap or {}).get("browser.leave-hit", "escape").split(",")
+    reader.append(
+        (" ".join(display(Binding(k.strip(), "")) for k in leave_hit[:2]), "Back from a search hit")
+    )
     search = binding_rows(
         SearchPanel.BINDINGS,
         display,
+        keymap=keymap,
         pairs=[
             ("search.filter", "search.filter-back", "Kind filter, next/prev", 1),
             ("search.down", "search.up", "Next / previous hit", 1),
@@ -174,6 +192,7 @@ def help_columns(
         *binding_rows(
             Navigator.BINDINGS,
             display,
+            keymap=keymap,
             pairs=[("nav.expand", "nav.collapse", "Expand / collapse", 2)],
         ),
         *binding_rows(
