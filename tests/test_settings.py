@@ -57,12 +57,16 @@ def test_reading_every_key(config: Path) -> None:
     write(
         config,
         '# mine\ntheme = "lbn-paper"\nreopen_last = true\n\n[keys]\n'
-        '"browser.search" = "ctrl+f"\n"app.quit" = ["q", "ctrl+d"]\n',
+        '"browser.search" = "ctrl+f"\n"app.quit" = ["q", "ctrl+d"]\n"app.help" = "?"\n',
     )
     loaded = settings.load()
     assert loaded.theme == "lbn-paper"
     assert loaded.reopen_last is True
-    assert dict(loaded.keys) == {"browser.search": "ctrl+f", "app.quit": "q,ctrl+d"}
+    assert dict(loaded.keys) == {
+        "browser.search": "ctrl+f",
+        "app.quit": "q,ctrl+d",
+        "app.help": "?",
+    }
     assert loaded.path == config
 
 

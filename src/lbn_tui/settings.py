@@ -21,7 +21,6 @@ The file is read only when it exists; nothing here imports Textual.  With
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
@@ -129,7 +128,7 @@ def parse(text: str, path: Path) -> Settings:
         if (
             not isinstance(names, list)
             or not names
-            or not all(isinstance(n, str) and _KEY_RE.fullmatch(n.strip()) for n in names)
+            or not all(isinstance(n, str) and re.fullmatch(_KEY, n.strip()) for n in names)
         ):
             raise settings.problem(
                 where,
@@ -140,8 +139,9 @@ def parse(text: str, path: Path) -> Settings:
     return replace(settings, theme=theme, reopen_last=reopen, keys=keys)
 
 
-_KEY_RE = re.compile(r"[A-Za-z0-9_+\-]+")
-"""A Textual key name: ``q``, ``ctrl+f``, ``slash``, ``shift+tab``, ``f1``."""
+_KEY = r"[A-Za-z0-9_+\-]+|[^\s,]"
+"""A Textual key name (``q``, ``ctrl+f``, ``slash``, ``shift+tab``, ``f1``) or one
+character (``?``, ``/``).  Patterns are compiled on first use (start-up time)."""
 
 
 def check(
@@ -182,8 +182,8 @@ def _toml_message(exc: Exception) -> str:
     return message[:1].lower() + message[1:]
 
 
-_TABLE_RE = re.compile(r"\s*\[\s*([^\]]+?)\s*\]\s*(#.*)?$")
-_ASSIGN_RE = re.compile(r"""\s*("(?:[^"\\]|\\.)*"|'[^']*'|[A-Za-z0-9_.\-]+)\s*=""")
+_TABLE = r"\s*\[\s*([^\]]+?)\s*\]\s*(#.*)?$"
+_ASSIGN = r"""\s*("(?:[^"\\]|\\.)*"|'[^']*'|[A-Za-z0-9_.\-]+)\s*="""
 
 
 def _key_lines(text: str) -> dict[str, int]:
@@ -195,12 +195,12 @@ def _key_lines(text: str) -> dict[str, int]:
     lines: dict[str, int] = {}
     table = ""
     for number, line in enumerate(text.splitlines(), 1):
-        header = _TABLE_RE.match(line)
+        header = re.match(_TABLE, line)
         if header:
             table = header.group(1).strip().strip("\"'")
             lines.setdefault(table, number)
             continue
-        assign = _ASSIGN_RE.match(line)
+        assign = re.match(_ASSIGN, line)
         if assign:
             key = assign.group(1).strip("\"'")
             full = f"{table}.{key}" if table else key
@@ -236,6 +236,8 @@ def dump(settings: Settings, *, comment: str = "") -> str:
 
 
 def _toml_string(value: str) -> str:
+    import json
+
     return json.dumps(value, ensure_ascii=False)  # a JSON string is a TOML basic string
 
 
@@ -256,6 +258,8 @@ def save(settings: Settings, path: Path | None = None) -> None:
 
 def read_last_place(path: Path | None = None) -> str | None:
     """The place saved when the app last quit (an id, ``ID#N`` or a ``list:`` key)."""
+    import json
+
     try:
         data = json.loads(read_bounded(path or last_place_path(), 4096))
     except (OSError, ValueError):
@@ -268,5 +272,7 @@ def read_last_place(path: Path | None = None) -> str | None:
 
 def write_last_place(place: str, path: Path | None = None) -> None:
     """Remember ``place`` for the next start (atomically).  Raises `OSError`."""
+    import json
+
     payload = json.dumps({"place": place}, ensure_ascii=False).encode("utf-8")
     write_atomic(path or last_place_path(), lambda handle: handle.write(payload))
