@@ -594,3 +594,23 @@ def test_an_empty_folder_name_is_bad_usage(capsys: pytest.CaptureFixture[str]) -
             cli.main(list(args))
         assert exit_info.value.code == 2
         assert "a folder name is needed" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------
+# Hostile input, round two: odd passage numbers, export's output file, refs
+# in the stars file.
+
+
+@pytest.mark.parametrize("command", ["show", "open"])
+@pytest.mark.parametrize(
+    "ref", ["vision#²", "vision#٣", "vision#" + "9" * 5000, "vision#+1", "vision#-1", "vision# 1"]
+)
+def test_an_odd_passage_number_is_a_one_line_error(
+    command: str, ref: str, env: dict[str, str]
+) -> None:
+    result = run(command, ref, "--briefings", VALID, env=env)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1
+    assert "entry 'vision' has passages #1 to #3" in result.stderr
+    assert len(result.stderr) < 200

@@ -258,6 +258,41 @@ CASES: dict[str, Case] = {
         _symlink("gone.yaml", "nowhere.yaml"),
         [("gone.yaml", 1, 1, "cannot read file: No such file or directory")],
     ),
+    # Values that passed `check` and crashed `show` and the app (round two).
+    "hex-number": Case(
+        _write(
+            "f.yaml",
+            HEAD + "  - id: s\n    kind: session\n    title: S\n    series: evidence\n"
+            "    number: 0x" + "f" * 4000 + "\n",
+        ),
+        [("f.yaml", 9, 13, "number must be a whole number in decimal digits (at most 9), not '0x")],
+    ),
+    "long-decimal-number": Case(
+        _write(
+            "f.yaml",
+            HEAD + "  - id: r\n    kind: recommendation\n    group: building-blocks\n"
+            "    text: t\n    number: " + "9" * 5000 + "\n",
+        ),
+        [("f.yaml", 9, 13, "number must be a whole number in decimal digits (at most 9)")],
+    ),
+    "faq-answer-only-a-heading": Case(
+        _write(
+            "f.yaml",
+            HEAD + "  - id: f\n    kind: faq\n    question: q\n    answer:\n"
+            "      - heading: Only a heading\n",
+        ),
+        [("f.yaml", 9, 7, "entry 'f' has no text: its 'answer' needs at least one paragraph")],
+    ),
+    "embedded-article-only-a-heading": Case(
+        _write(
+            "f.yaml",
+            HEAD + "  - id: host\n    kind: article\n    title: Host\n    paragraphs:\n"
+            "      - text: hello\n        embed: [inner]\n"
+            "  - id: inner\n    kind: article\n    title: Inner\n    paragraphs:\n"
+            "      - heading: Only a heading\n",
+        ),
+        [("f.yaml", 15, 7, "entry 'inner' has no text: its 'paragraphs' needs at least one")],
+    ),
     "control-characters-in-file-name": Case(
         _write("\x1b]0;pwned\x07.yaml", ""),
         [("\\x1b]0;pwned\\x07.yaml", 1, 1, "the file is empty")],
@@ -449,7 +484,9 @@ def test_running_out_of_memory_while_loading_is_a_problem(
     def exhausted(*_args: object, **_kw: object) -> None:
         raise MemoryError
 
-    monkeypatch.setattr(loader.yaml, "compose", exhausted)
+    # The loader parses each file once, building the nodes from the parser's
+    # events (it no longer calls yaml.compose): exhaust memory in the parser.
+    monkeypatch.setattr(loader.yaml, "parse", exhausted)
     problems = check([tmp_path])
     assert [(p.line, p.column, p.message) for p in problems] == [
         (1, 1, "the file is too complex to load (out of memory)")

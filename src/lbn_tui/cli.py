@@ -272,7 +272,7 @@ def cmd_search(args: argparse.Namespace) -> int:
             entry = corpus.by_id[hit.passage.entry_id]
             item: dict[str, Any] = {
                 "id": entry.id,
-                "ref": model.passage_ref(hit.passage, entry),
+                "ref": model.passage_ref(hit.passage, entry, corpus),
                 "kind": entry.kind,
                 "title": entry.title,
                 "text": hit.passage.text,
@@ -295,7 +295,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         return 0
     for rank, hit in enumerate(hits, 1):
         entry = corpus.by_id[hit.passage.entry_id]
-        ref = model.passage_ref(hit.passage, entry)
+        ref = model.passage_ref(hit.passage, entry, corpus)
         print(f"{rank:2}. [{entry.kind}] {entry.title}  ({ref}, score {hit.score:.0f})")
         if entry.kind == "quote":
             print(f"    — {entry.speaker_line}")
@@ -323,13 +323,13 @@ def _entry_json(corpus: model.Corpus, entry: model.Entry) -> dict[str, Any]:
         data["attribution"] = entry.attribution
     data["source"] = {"title": entry.source.title, "url": entry.source.url}
     data["passages"] = [
-        {"ref": model.passage_ref(p, entry), "heading": p.heading, "text": p.text}
-        for p in entry.passages()
+        {"ref": model.passage_ref(p, entry, corpus), "heading": p.heading, "text": p.text}
+        for p in corpus.passages_of(entry.id)
     ]
     if isinstance(entry, model.Reference):
         data["cited_by"] = [
             model.passage_ref(
-                corpus.by_id[c.entry_id].passages()[c.passage_index], corpus.by_id[c.entry_id]
+                corpus.passages_of(c.entry_id)[c.passage_index], corpus.by_id[c.entry_id], corpus
             )
             for c in corpus.citing_passages(entry.id)
         ]
@@ -351,10 +351,12 @@ def _resolve(corpus: model.Corpus, ref: str) -> tuple[model.Entry, model.Passage
     found = model.resolve_ref(corpus, ref)
     if found is None:
         entry_id = ref.partition("#")[0]
+        # The ref as typed, cut short: "ID#" and 5,000 nines is still one line.
+        shown = ref if len(ref) <= 80 else ref[:79] + "…"
         if entry_id in corpus.by_id:
-            count = len(corpus.by_id[entry_id].passages())
-            _fail(f"'{ref}': entry '{entry_id}' has passages #1 to #{count}")
-        _fail(f"no entry has id '{ref}' (try: lbn-tui list, or lbn-tui search)")
+            count = len(corpus.passages_of(entry_id))
+            _fail(f"'{shown}': entry '{entry_id}' has passages #1 to #{count}")
+        _fail(f"no entry has id '{shown}' (try: lbn-tui list, or lbn-tui search)")
     return found
 
 
@@ -393,17 +395,17 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     folders = list(args.dirs) or briefing_folders(args)
-    from lbn_tui.loader import check, load_corpus
+    from lbn_tui.loader import check_and_load
 
-    problems = check(folders)
-    if problems:
+    # Each file is read and parsed once (not once to check, again to count).
+    problems, corpus = check_and_load(folders)
+    if problems or corpus is None:
         for problem in problems:
             print(problem)
         files = len({p.path for p in problems})
         noun = "problem" if len(problems) == 1 else "problems"
         print(f"{len(problems)} {noun} in {files} file(s)", file=sys.stderr)
         return 1
-    corpus = load_corpus(folders)
     from lbn_tui.sanitize import visible
 
     shown = ", ".join(visible(str(f)) for f in folders)

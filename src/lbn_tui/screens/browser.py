@@ -551,7 +551,7 @@ class BrowserScreen(Screen[None]):
         if current is not None and not current.is_list:
             entry = self.corpus.get(current.key)
             if entry is not None:
-                return entry.passages()[0]
+                return self.corpus.passages_of(entry.id)[0]
         return None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -599,7 +599,9 @@ class BrowserScreen(Screen[None]):
         if self.store is None:
             return False
         entry = self.corpus.by_id.get(passage.entry_id)
-        return entry is not None and self.store.is_starred(model.passage_ref(passage, entry))
+        return entry is not None and self.store.is_starred(
+            model.passage_ref(passage, entry, self.corpus)
+        )
 
     def _starred_refs(self) -> tuple[str, ...]:
         return self.store.refs if self.store is not None else ()
@@ -626,7 +628,7 @@ class BrowserScreen(Screen[None]):
             self.notify("Starring is unavailable in this session", severity="warning")
             return
         entry = self.corpus.by_id[passage.entry_id]
-        ref = model.passage_ref(passage, entry)
+        ref = model.passage_ref(passage, entry, self.corpus)
         try:
             now = self.store.toggle(ref)
         except StateError as exc:

@@ -173,7 +173,7 @@ def _embed_blocks(corpus: model.Corpus, entry_id: str, is_starred: IsStarred) ->
     entry = corpus.get(entry_id)
     if entry is None:
         return [Block(Content(f"(missing: {entry_id})"), "note")]
-    passage = entry.passages()[0]
+    passage = corpus.passages_of(entry.id)[0]
     mark = star_mark(is_starred(passage))
     if isinstance(entry, model.Quote):
         body = Content.assemble(
@@ -200,7 +200,7 @@ def _paragraph_blocks(
     place: Place,
     is_starred: IsStarred,
 ) -> list[Block]:
-    passages = entry.passages()
+    passages = corpus.passages_of(entry.id)
     blocks: list[Block] = []
     index = 0
     for para in paragraphs:
@@ -228,7 +228,7 @@ def _item_block(
     passage: model.Passage | None = None,
     badges: bool = True,
 ) -> Block:
-    passages = entry.passages()
+    passages = corpus.passages_of(entry.id)
     shown = passage or passages[0]
     head: list[Content | str | tuple[str, str]] = []
     if number is not None:
@@ -263,7 +263,7 @@ def _item_block(
         Content.assemble(*lines),
         "item",
         passage=shown,
-        target=model.passage_ref(shown, entry) if passage is not None else entry.id,
+        target=model.passage_ref(shown, entry, corpus) if passage is not None else entry.id,
     )
 
 
@@ -308,7 +308,7 @@ def entry_view(
     for line in _meta(entry):
         if line:
             blocks.append(Block(Content.styled(line, MUTED), "meta"))
-    passages = entry.passages()
+    passages = corpus.passages_of(entry.id)
     if isinstance(entry, model.Session):
         blocks += _paragraph_blocks(corpus, entry, entry.summary, place, is_starred)
         for ids, heading in (
@@ -354,7 +354,7 @@ def entry_view(
         )
         for citation in citing:
             source_entry = corpus.by_id[citation.entry_id]
-            source_passages = source_entry.passages()
+            source_passages = corpus.passages_of(source_entry.id)
             if citation.passage_index < len(source_passages):
                 cited = source_passages[citation.passage_index]
                 blocks.append(_item_block(corpus, source_entry, None, is_starred, cited))
