@@ -293,6 +293,18 @@ CASES: dict[str, Case] = {
         ),
         [("f.yaml", 15, 7, "entry 'inner' has no text: its 'paragraphs' needs at least one")],
     ),
+    "bidi-controls-in-file-name": Case(
+        _write("\u2066x\u202elmay.y\u2069.yaml", ""),
+        [("\\u2066x\\u202elmay.y\\u2069.yaml", 1, 1, "the file is empty")],
+    ),
+    "utf-16-without-bom": Case(
+        _write("f.yaml", GOOD.encode("utf-16-le")),
+        [("f.yaml", 1, 2, "not UTF-8: byte 0x00 (a NUL; is the file UTF-16 or UTF-32?)")],
+    ),
+    "utf-32-without-bom": Case(
+        _write("f.yaml", ("# x\n" + GOOD).encode("utf-32-le")),
+        [("f.yaml", 1, 2, "not UTF-8: byte 0x00")],
+    ),
     "control-characters-in-file-name": Case(
         _write("\x1b]0;pwned\x07.yaml", ""),
         [("\\x1b]0;pwned\\x07.yaml", 1, 1, "the file is empty")],
@@ -398,6 +410,31 @@ def test_unreadable_file_is_a_located_problem(tmp_path: Path, env: dict[str, str
         assert app.stderr.splitlines()[0] == checked.stdout.splitlines()[0]
     finally:
         locked.chmod(0o600)
+
+
+def test_unreadable_subfolder_is_a_located_problem(tmp_path: Path, env: dict[str, str]) -> None:
+    folder = tmp_path / "pack"
+    folder.mkdir()
+    (folder / "good.yaml").write_text(GOOD, encoding="utf-8")
+    locked = folder / "more"
+    locked.mkdir()
+    (locked / "hidden.yaml").write_text("not: [valid", encoding="utf-8")
+    locked.chmod(0)
+    try:
+        try:
+            checked = lbn("check", folder, env=env, preexec=_without_read_override)
+        except subprocess.SubprocessError as exc:
+            pytest.skip(f"cannot drop the capability to read anything: {exc}")
+        assert checked.returncode == 1, checked.stdout
+        assert checked.stdout.splitlines() == [
+            f"{locked}:1:1: cannot read folder: Permission denied; "
+            "its briefing files are not checked"
+        ]
+        app = lbn("--briefings", folder, env=env, preexec=_without_read_override)
+        assert app.returncode == 1
+        assert app.stderr.splitlines()[0] == checked.stdout.splitlines()[0]
+    finally:
+        locked.chmod(0o700)
 
 
 # --------------------------------------------------------------------------

@@ -209,6 +209,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--output", "-o", type=Path, metavar="FILE", help="write to FILE instead of stdout"
     )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="with -o: replace FILE if it exists (else: asked on a terminal, refused otherwise)",
+    )
 
     add_serve_parser(sub, [common])
     return parser
@@ -430,12 +435,88 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.output is None:
         _write(text)
         return 0
-    try:
-        args.output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        _fail(f"cannot write {args.output}: {exc.strerror or exc}")
+    _write_file_atomically(args.output, text, args.force, own=store.path.parent)
     print(f"wrote {len(store.refs)} starred passage(s) to {args.output}", file=sys.stderr)
     return 0
+
+
+def _write_file_atomically(path: Path, text: str, force: bool, own: Path) -> None:
+    """Write ``text`` to ``path`` as a whole or not at all.
+
+    A temporary file in the same folder is written, flushed (``fsync``) and
+    renamed into place: a failed write (full disk, size limit) leaves the old
+    file as it was.  Refuses lbn-tui's own state folder (``own``: the stars
+    file, its backups) and anything but a regular file (a named pipe would
+    hang the write); replaces an existing file only with ``force`` or when
+    the reader says yes on a terminal.  A symbolic link is kept: its target
+    is replaced.
+    """
+    import stat
+    import tempfile
+
+    target = Path(os.path.realpath(path))
+    if target.parent == Path(os.path.realpath(own)) or target == Path(os.path.realpath(own)):
+        _fail(f"will not write over lbn-tui's own state files: {path}")
+    try:
+        info: os.stat_result | None = os.stat(target)
+    except FileNotFoundError:
+        info = None
+    except OSError as exc:
+        _fail(f"cannot write {path}: {exc.strerror or exc}")
+    if info is not None:
+        if not stat.S_ISREG(info.st_mode):
+            what = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+            _fail(f"cannot write {path}: it is {what}")
+        if not force and not _confirm(f"{path} exists; replace it? [y/N] "):
+            _fail(f"{path} exists; use --force to replace it")
+    mode = stat.S_IMODE(info.st_mode) if info is not None else 0o666 & ~_umask()
+    tmp_name = ""
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fchmod(handle.fileno(), mode)
+            os.fsync(handle.fileno())
+        if info is None:
+            # Not over a file that appeared meanwhile: a link fails if it exists.
+            os.link(tmp_name, target)
+            os.unlink(tmp_name)
+        else:
+            os.replace(tmp_name, target)
+        tmp_name = ""
+        with contextlib.suppress(OSError):
+            folder_fd = os.open(target.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+            try:
+                os.fsync(folder_fd)
+            finally:
+                os.close(folder_fd)
+    except FileExistsError:
+        _fail(f"{path} exists; use --force to replace it")
+    except OSError as exc:
+        _fail(f"cannot write {path}: {exc.strerror or exc}")
+    finally:
+        if tmp_name:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp_name)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _confirm(question: str) -> bool:
+    """Ask on the terminal; False when there is none to ask on."""
+    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+        return False
+    print(question, end="", file=sys.stderr, flush=True)
+    try:
+        answer = sys.stdin.readline()
+    except (OSError, UnicodeDecodeError):
+        return False
+    return answer.strip().lower() in ("y", "yes")
 
 
 def cmd_app(args: argparse.Namespace, open_ref: str | None = None) -> int:

@@ -11,6 +11,7 @@ import textwrap
 from collections.abc import Iterable
 
 from lbn_tui import model
+from lbn_tui.sanitize import visible
 
 
 def attribution_of(corpus: model.Corpus, passage: model.Passage) -> str:
@@ -236,6 +237,7 @@ def export_starred(corpus: model.Corpus, refs: Iterable[str], fmt: str = "markdo
     head = "# Starred passages\n\n" if fmt == "markdown" else ""
     text = head + "\n\n".join(blocks)
     if missing:
-        note = ", ".join(missing)
+        # Refs come from the stars file, which anything may have written.
+        note = ", ".join(visible(ref) for ref in missing)
         text += f"\n\n(Not found in the loaded briefings: {note})"
     return text.rstrip() + "\n"

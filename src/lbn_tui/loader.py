@@ -523,7 +523,15 @@ class _FileReader:
             # Non-blocking, so that opening a FIFO does not wait for a writer.
             fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
         except OSError as exc:
-            self.problem(None, f"cannot read file: {exc.strerror or exc}")
+            if os.path.isdir(self.path) and not os.path.islink(self.path):
+                # A subfolder that cannot be listed (briefing_files names it).
+                self.problem(
+                    None,
+                    f"cannot read folder: {exc.strerror or exc}; "
+                    "its briefing files are not checked",
+                )
+            else:
+                self.problem(None, f"cannot read file: {exc.strerror or exc}")
             return None
         try:
             info = os.fstat(fd)
@@ -552,6 +560,20 @@ class _FileReader:
             return None
         if data.startswith(b"\xef\xbb\xbf"):
             data = data[3:]
+        nul = data.find(b"\x00")
+        if nul >= 0:
+            # Valid UTF-8, but no YAML text holds a NUL: UTF-16 or UTF-32
+            # without a byte-order mark is full of them.
+            before = data[:nul]
+            self.problems.append(
+                Problem(
+                    self.shown,
+                    before.count(b"\n") + 1,
+                    nul - (before.rfind(b"\n") + 1) + 1,
+                    "not UTF-8: byte 0x00 (a NUL; is the file UTF-16 or UTF-32?)",
+                )
+            )
+            return None
         try:
             return data.decode("utf-8")
         except UnicodeDecodeError as exc:
