@@ -692,3 +692,22 @@ def test_an_escape_in_the_stars_file_never_reaches_the_terminal(
     assert result.returncode == 0, result.stderr
     assert "\x1b" not in result.stdout and "\x07" not in result.stdout
     assert "(Not found in the loaded briefings: gone\\x1b]0;pwned\\x07, vision#²)" in result.stdout
+
+
+def test_check_parses_each_file_once(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lbn_tui import loader
+
+    parsed: list[str] = []
+    for name in ("parse", "compose"):
+        real = getattr(loader.yaml, name)
+
+        def spy(stream: str, *args: Any, _real: Any = real, _name: str = name, **kw: Any) -> Any:
+            parsed.append(_name)
+            return _real(stream, *args, **kw)
+
+        monkeypatch.setattr(loader.yaml, name, spy)
+    code, out, _ = main(capsys, "check", VALID)
+    assert code == 0, out
+    assert len(parsed) == len(loader.briefing_files(VALID)), parsed
