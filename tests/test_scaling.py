@@ -163,3 +163,48 @@ def test_linked_from_is_linear_in_the_linking_entries(tmp_path: Path) -> None:
         assert corpus.session_of("q1") is None
 
     assert_linear(session_corpus, run, "'Linked from' of a session (show, app)")
+
+
+def test_a_view_shows_at_most_max_shown_links_and_says_how_many_more(tmp_path: Path) -> None:
+    from lbn_tui.screens.views import MAX_SHOWN
+
+    corpus = session_corpus(MAX_SHOWN + 250)
+    screen = _browser_stand_in(corpus, tmp_path)
+
+    def is_starred(passage: model.Passage) -> bool:
+        return BrowserScreen._is_starred(screen, passage)  # type: ignore[arg-type]
+
+    view = build_view(corpus, Place("s"), is_starred)
+    assert view is not None
+    links = [b for b in view.blocks if b.role == "link"]
+    assert len(links) == MAX_SHOWN
+    notes = [b.content.plain for b in view.blocks if b.role == "note"]
+    assert "… and 250 more (lbn-tui show s lists them all)" in notes
+    # The CLI lists every one.
+    assert export.entry_plain_text(corpus, corpus.by_id["s"]).count("[quote: q") == MAX_SHOWN + 250
+
+
+async def test_the_navigator_holds_at_most_max_children_per_branch(tmp_path: Path) -> None:
+    from lbn_tui.app import LbnApp
+    from lbn_tui.widgets.navigator import MAX_CHILDREN, Navigator
+
+    quotes = tuple(
+        model.Quote(
+            id=f"q{i}", title=f"Q{i}", source=SOURCE, location=HERE, text="t", speaker=f"S{i}"
+        )
+        for i in range(MAX_CHILDREN + 50)
+    )
+    store = StarStore(tmp_path / "stars.json")
+    store.load()
+    app = LbnApp(model.Corpus(quotes), star_store=store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        for _ in range(200):
+            await pilot.pause(0.02)
+            if app.screen.query(Navigator):
+                break
+        navigator = app.screen.query_one(Navigator)
+        branch = navigator.find("list:quotes")
+        assert branch is not None
+        assert len(branch.children) == MAX_CHILDREN + 1
+        more = branch.children[-1]
+        assert str(more.label).startswith("… 50 more") and more.data == "list:quotes"
