@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import resource
 import subprocess
 import sys
 from pathlib import Path
@@ -612,3 +613,119 @@ def test_kind_takes_the_apps_search_prefixes_too(capsys: pytest.CaptureFixture[s
     code, out, _ = main(capsys, "list", "--kind", "quotes", "--json")
     assert code == 0
     assert {row["kind"] for row in json.loads(out)} == {"quote"}
+
+
+# --------------------------------------------------------------------------
+# Hostile input, round two: odd passage numbers, export's output file, refs
+# in the stars file.
+
+
+@pytest.mark.parametrize("command", ["show", "open"])
+@pytest.mark.parametrize(
+    "ref", ["vision#²", "vision#٣", "vision#" + "9" * 5000, "vision#+1", "vision#-1", "vision# 1"]
+)
+def test_an_odd_passage_number_is_a_one_line_error(
+    command: str, ref: str, env: dict[str, str]
+) -> None:
+    result = run(command, ref, "--briefings", VALID, env=env)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1
+    assert "entry 'vision' has passages #1 to #3" in result.stderr
+    assert len(result.stderr) < 200
+
+
+def test_export_does_not_replace_a_file_without_force(tmp_path: Path, env: dict[str, str]) -> None:
+    write_stars(tmp_path, ["quote-burt"])
+    target = tmp_path / "out.md"
+    target.write_text("my notes\n", encoding="utf-8")
+    refused = run("export", "--starred", "-o", target, "--briefings", VALID, env=env)
+    assert refused.returncode == 1
+    assert refused.stderr == f"lbn-tui: {target} exists; use --force to replace it\n"
+    assert target.read_text(encoding="utf-8") == "my notes\n"
+    forced = run("export", "--starred", "-o", target, "--force", "--briefings", VALID, env=env)
+    assert forced.returncode == 0, forced.stderr
+    assert "Social prescribing only works" in target.read_text(encoding="utf-8")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.md", "state"]
+
+
+def _tiny_file_size_limit() -> None:
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1000, 1000))
+
+
+def test_a_failed_export_leaves_the_old_file_whole(tmp_path: Path, env: dict[str, str]) -> None:
+    write_stars(tmp_path, ["quote-burt", "vision#1", "vision#2", "vision#3", "session-one"])
+    target = tmp_path / "out.md"
+    old = "x" * 900 + "\n"
+    target.write_text(old, encoding="utf-8")
+    command = ["export", "--starred", "-o", str(target), "--force", "--briefings", str(VALID)]
+    result = subprocess.run(
+        [sys.executable, "-m", "lbn_tui", *command],
+        capture_output=True,
+        text=True,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+        preexec_fn=_tiny_file_size_limit,  # like prlimit --fsize=1000
+    )
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith(f"lbn-tui: cannot write {target}: File too large")
+    assert result.stderr.count("\n") == 1
+    assert target.read_text(encoding="utf-8") == old
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.md", "state"]
+
+
+def test_export_refuses_its_own_stars_file(tmp_path: Path, env: dict[str, str]) -> None:
+    stars = write_stars(tmp_path, ["quote-burt"])
+    before = stars.read_bytes()
+    for target in (stars, stars.parent / "elsewhere.md"):
+        result = run("export", "--starred", "-o", target, "--force", "--briefings", VALID, env=env)
+        assert result.returncode == 1
+        assert (
+            result.stderr == f"lbn-tui: will not write over lbn-tui's own state files: {target}\n"
+        )
+    link = tmp_path / "innocent.md"
+    link.symlink_to(stars)
+    result = run("export", "--starred", "-o", link, "--force", "--briefings", VALID, env=env)
+    assert result.returncode == 1
+    assert "own state files" in result.stderr
+    assert stars.read_bytes() == before
+
+
+def test_export_refuses_a_named_pipe(tmp_path: Path, env: dict[str, str]) -> None:
+    write_stars(tmp_path, ["quote-burt"])
+    pipe = tmp_path / "pipe.md"
+    os.mkfifo(pipe)
+    result = run("export", "--starred", "-o", pipe, "--force", "--briefings", VALID, env=env)
+    assert result.returncode == 1
+    assert result.stderr == f"lbn-tui: cannot write {pipe}: it is not a regular file\n"
+
+
+def test_an_escape_in_the_stars_file_never_reaches_the_terminal(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    write_stars(tmp_path, ["quote-burt", "gone\x1b]0;pwned\x07", "vision#²"])
+    result = run("export", "--starred", "--briefings", VALID, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout
+    assert "(Not found in the loaded briefings: gone\\x1b]0;pwned\\x07, vision#²)" in result.stdout
+
+
+def test_check_parses_each_file_once(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lbn_tui.corpus import loader
+
+    parsed: list[str] = []
+    for name in ("parse", "compose"):
+        real = getattr(loader.yaml, name)
+
+        def spy(stream: str, *args: Any, _real: Any = real, _name: str = name, **kw: Any) -> Any:
+            parsed.append(_name)
+            return _real(stream, *args, **kw)
+
+        monkeypatch.setattr(loader.yaml, name, spy)
+    code, out, _ = main(capsys, "check", VALID)
+    assert code == 0, out
+    assert len(parsed) == len(loader.briefing_files(VALID)), parsed

@@ -258,6 +258,53 @@ CASES: dict[str, Case] = {
         _symlink("gone.yaml", "nowhere.yaml"),
         [("gone.yaml", 1, 1, "cannot read file: No such file or directory")],
     ),
+    # Values that passed `check` and crashed `show` and the app (round two).
+    "hex-number": Case(
+        _write(
+            "f.yaml",
+            HEAD + "  - id: s\n    kind: session\n    title: S\n    series: evidence\n"
+            "    number: 0x" + "f" * 4000 + "\n",
+        ),
+        [("f.yaml", 9, 13, "number must be a whole number in decimal digits (at most 9), not '0x")],
+    ),
+    "long-decimal-number": Case(
+        _write(
+            "f.yaml",
+            HEAD + "  - id: r\n    kind: recommendation\n    group: building-blocks\n"
+            "    text: t\n    number: " + "9" * 5000 + "\n",
+        ),
+        [("f.yaml", 9, 13, "number must be a whole number in decimal digits (at most 9)")],
+    ),
+    "faq-answer-only-a-heading": Case(
+        _write(
+            "f.yaml",
+            HEAD + "  - id: f\n    kind: faq\n    question: q\n    answer:\n"
+            "      - heading: Only a heading\n",
+        ),
+        [("f.yaml", 9, 7, "entry 'f' has no text: its 'answer' needs at least one paragraph")],
+    ),
+    "embedded-article-only-a-heading": Case(
+        _write(
+            "f.yaml",
+            HEAD + "  - id: host\n    kind: article\n    title: Host\n    paragraphs:\n"
+            "      - text: hello\n        embed: [inner]\n"
+            "  - id: inner\n    kind: article\n    title: Inner\n    paragraphs:\n"
+            "      - heading: Only a heading\n",
+        ),
+        [("f.yaml", 15, 7, "entry 'inner' has no text: its 'paragraphs' needs at least one")],
+    ),
+    "bidi-controls-in-file-name": Case(
+        _write("\u2066x\u202elmay.y\u2069.yaml", ""),
+        [("\\u2066x\\u202elmay.y\\u2069.yaml", 1, 1, "the file is empty")],
+    ),
+    "utf-16-without-bom": Case(
+        _write("f.yaml", GOOD.encode("utf-16-le")),
+        [("f.yaml", 1, 2, "not UTF-8: byte 0x00 (a NUL; is the file UTF-16 or UTF-32?)")],
+    ),
+    "utf-32-without-bom": Case(
+        _write("f.yaml", ("# x\n" + GOOD).encode("utf-32-le")),
+        [("f.yaml", 1, 2, "not UTF-8: byte 0x00")],
+    ),
     "control-characters-in-file-name": Case(
         _write("\x1b]0;pwned\x07.yaml", ""),
         [("\\x1b]0;pwned\\x07.yaml", 1, 1, "the file is empty")],
@@ -365,6 +412,31 @@ def test_unreadable_file_is_a_located_problem(tmp_path: Path, env: dict[str, str
         locked.chmod(0o600)
 
 
+def test_unreadable_subfolder_is_a_located_problem(tmp_path: Path, env: dict[str, str]) -> None:
+    folder = tmp_path / "pack"
+    folder.mkdir()
+    (folder / "good.yaml").write_text(GOOD, encoding="utf-8")
+    locked = folder / "more"
+    locked.mkdir()
+    (locked / "hidden.yaml").write_text("not: [valid", encoding="utf-8")
+    locked.chmod(0)
+    try:
+        try:
+            checked = lbn("check", folder, env=env, preexec=_without_read_override)
+        except subprocess.SubprocessError as exc:
+            pytest.skip(f"cannot drop the capability to read anything: {exc}")
+        assert checked.returncode == 1, checked.stdout
+        assert checked.stdout.splitlines() == [
+            f"{locked}:1:1: cannot read folder: Permission denied; "
+            "its briefing files are not checked"
+        ]
+        app = lbn("--briefings", folder, env=env, preexec=_without_read_override)
+        assert app.returncode == 1
+        assert app.stderr.splitlines()[0] == checked.stdout.splitlines()[0]
+    finally:
+        locked.chmod(0o700)
+
+
 # --------------------------------------------------------------------------
 # What is accepted.
 
@@ -449,7 +521,9 @@ def test_running_out_of_memory_while_loading_is_a_problem(
     def exhausted(*_args: object, **_kw: object) -> None:
         raise MemoryError
 
-    monkeypatch.setattr(loader.yaml, "compose", exhausted)
+    # The loader parses each file once, building the nodes from the parser's
+    # events (it no longer calls yaml.compose): exhaust memory in the parser.
+    monkeypatch.setattr(loader.yaml, "parse", exhausted)
     problems = check([tmp_path])
     assert [(p.line, p.column, p.message) for p in problems] == [
         (1, 1, "the file is too complex to load (out of memory)")

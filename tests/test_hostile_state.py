@@ -14,6 +14,7 @@ import random
 import resource
 import select
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -348,3 +349,112 @@ def test_read_only_state_folder_by_permissions(tmp_path: Path) -> None:
         assert path.read_bytes() == before
     finally:
         folder.chmod(0o700)
+
+
+# --------------------------------------------------------------------------
+# A broken stars file is set aside, never fatal, never lost (round two).
+
+LOADER = """
+import sys
+from pathlib import Path
+from lbn_tui.state import StarStore
+store = StarStore(Path(sys.argv[1]))
+print(store.load())
+store.toggle("after")
+print(store.refs)
+"""
+
+
+def _memory_limit() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (512 << 20, 512 << 20))
+
+
+def load_in_a_process(path: Path) -> list[str]:
+    """StarStore.load() then a star, in a subprocess with a hang guard and a
+    512 MiB address-space limit; its two printed lines."""
+    result = subprocess.run(
+        [sys.executable, "-c", LOADER, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=20,
+        stdin=subprocess.DEVNULL,
+        preexec_fn=_memory_limit,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    return result.stdout.splitlines()
+
+
+def set_aside(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.name.startswith(f"{STATE_FILE_NAME}.corrupt-"))
+
+
+def _assert_set_aside_then_usable(path: Path, lines: list[str]) -> Path:
+    notice, refs = lines
+    assert "moved to" in notice, notice
+    (aside,) = set_aside(path.parent)
+    assert aside.name in notice
+    assert refs == "('after',)"
+    assert saved(path) == ["after"]
+    return aside
+
+
+def test_a_named_pipe_as_the_stars_file_is_set_aside_not_waited_on(tmp_path: Path) -> None:
+    path = tmp_path / STATE_FILE_NAME
+    os.mkfifo(path)
+    aside = _assert_set_aside_then_usable(path, load_in_a_process(path))
+    assert stat.S_ISFIFO(os.lstat(aside).st_mode)
+
+
+def test_a_gigabyte_stars_file_is_set_aside_unread(tmp_path: Path) -> None:
+    path = tmp_path / STATE_FILE_NAME
+    with path.open("wb") as handle:
+        handle.write(b'{"version": 1, "starred": ["' + b"x" * 1000)
+        handle.truncate(1 << 30)  # sparse: 1 GiB without the disk space
+    aside = _assert_set_aside_then_usable(path, load_in_a_process(path))
+    assert aside.stat().st_size == 1 << 30
+    # The next start finds the new file (and unstars "after"), not the old one.
+    assert load_in_a_process(path) == ["None", "()"]
+    assert set_aside(tmp_path) == [aside]
+
+
+def test_json_nested_100000_deep_is_set_aside(tmp_path: Path) -> None:
+    path = tmp_path / STATE_FILE_NAME
+    content = b'{"version": 1, "starred": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    path.write_bytes(content)
+    aside = _assert_set_aside_then_usable(path, load_in_a_process(path))
+    assert aside.read_bytes() == content
+
+
+def test_a_ref_with_a_lone_surrogate_is_set_aside(tmp_path: Path) -> None:
+    path = tmp_path / STATE_FILE_NAME
+    content = b'{"version": 1, "starred": ["quote-a", "quote-b\\ud800"]}'
+    path.write_bytes(content)
+    aside = _assert_set_aside_then_usable(path, load_in_a_process(path))
+    assert aside.read_bytes() == content
+
+
+def test_two_corrupt_files_in_one_second_keep_two_backups(tmp_path: Path) -> None:
+    path = tmp_path / STATE_FILE_NAME
+    contents = [b"{first", b"{second", b"{third"]
+    notices = []
+    for content in contents:
+        path.write_bytes(content)
+        notice = StarStore(path).load()
+        assert notice is not None and "moved to" in notice
+        notices.append(notice)
+    backups = set_aside(tmp_path)
+    assert sorted(p.read_bytes() for p in backups) == sorted(contents)
+    assert all(any(p.name in n for p in backups) for n in notices)
+
+
+def test_a_file_broken_after_loading_is_set_aside_by_the_next_save(tmp_path: Path) -> None:
+    path = tmp_path / STATE_FILE_NAME
+    store = StarStore(path)
+    store.load()
+    store.add("first")
+    path.write_bytes(b"{written by something else")
+    store.add("second")
+    assert saved(path) == ["first", "second"]
+    (aside,) = set_aside(tmp_path)
+    assert aside.read_bytes() == b"{written by something else"

@@ -207,6 +207,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--output", "-o", type=Path, metavar="FILE", help="write to FILE instead of stdout"
     )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="with -o: replace FILE if it exists (else: asked on a terminal, refused otherwise)",
+    )
 
     p = sub.add_parser(
         "config",
@@ -258,7 +263,7 @@ def cmd_search(args: argparse.Namespace) -> int:
             entry = corpus.by_id[hit.passage.entry_id]
             item: dict[str, Any] = {
                 "id": entry.id,
-                "ref": model.passage_ref(hit.passage, entry),
+                "ref": model.passage_ref(hit.passage, entry, corpus),
                 "kind": entry.kind,
                 "title": entry.title,
                 "text": hit.passage.text,
@@ -296,7 +301,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
     for rank, hit in enumerate(hits, 1):
         entry = corpus.by_id[hit.passage.entry_id]
-        ref = model.passage_ref(hit.passage, entry)
+        ref = model.passage_ref(hit.passage, entry, corpus)
         say(f"[{entry.kind}] {entry.title}  ({ref}, score {hit.score:.0f})", first=f"{rank:2}. ")
         if entry.kind == "quote":
             say(f"— {entry.speaker_line}")
@@ -324,13 +329,13 @@ def _entry_json(corpus: model.Corpus, entry: model.Entry) -> dict[str, Any]:
         data["attribution"] = entry.attribution
     data["source"] = {"title": entry.source.title, "url": entry.source.url}
     data["passages"] = [
-        {"ref": model.passage_ref(p, entry), "heading": p.heading, "text": p.text}
-        for p in entry.passages()
+        {"ref": model.passage_ref(p, entry, corpus), "heading": p.heading, "text": p.text}
+        for p in corpus.passages_of(entry.id)
     ]
     if isinstance(entry, model.Reference):
         data["cited_by"] = [
             model.passage_ref(
-                corpus.by_id[c.entry_id].passages()[c.passage_index], corpus.by_id[c.entry_id]
+                corpus.passages_of(c.entry_id)[c.passage_index], corpus.by_id[c.entry_id], corpus
             )
             for c in corpus.citing_passages(entry.id)
         ]
@@ -352,15 +357,17 @@ def _resolve(corpus: model.Corpus, ref: str) -> tuple[model.Entry, model.Passage
     found = model.resolve_ref(corpus, ref)
     if found is None:
         entry_id = ref.partition("#")[0]
+        # The ref as typed, cut short: "ID#" and 5,000 nines is still one line.
+        shown = ref if len(ref) <= 80 else ref[:79] + "…"
         if entry_id in corpus.by_id:
-            count = len(corpus.by_id[entry_id].passages())
-            _fail(f"'{ref}': entry '{entry_id}' has passages #1 to #{count}")
+            count = len(corpus.passages_of(entry_id))
+            _fail(f"'{shown}': entry '{entry_id}' has passages #1 to #{count}")
         from lbn_tui.clitext import one_of, suggestions
 
         near = suggestions(entry_id, corpus.by_id)
         if near:
-            _fail(f"no entry has id '{entry_id}'; did you mean {one_of(near)}?")
-        _fail(f"no entry has id '{ref}' (try: lbn-tui list, or lbn-tui search)")
+            _fail(f"no entry has id '{shown.partition('#')[0]}'; did you mean {one_of(near)}?")
+        _fail(f"no entry has id '{shown}' (try: lbn-tui list, or lbn-tui search)")
     return found
 
 
@@ -412,17 +419,17 @@ LIST_ID_COLUMN = 32
 
 def cmd_check(args: argparse.Namespace) -> int:
     checked = list(args.dirs) or briefing_folders(args)
-    from lbn_tui.corpus.loader import check, load_corpus
+    from lbn_tui.corpus.loader import check_and_load
 
-    problems = check(checked)
-    if problems:
+    # Each file is read and parsed once (not once to check, again to count).
+    problems, corpus = check_and_load(checked)
+    if problems or corpus is None:
         for problem in problems:
             print(problem)
         files = len({p.path for p in problems})
         noun = "problem" if len(problems) == 1 else "problems"
         print(f"{len(problems)} {noun} in {files} file(s)", file=sys.stderr)
         return 1
-    corpus = load_corpus(checked)
     from lbn_tui.sanitize import visible
 
     shown = ", ".join(visible(str(f)) for f in checked)
@@ -447,10 +454,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.output is None:
         _write(text)
         return 0
-    try:
-        args.output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        _fail(f"cannot write {args.output}: {exc.strerror or exc}")
+    _write_file_atomically(args.output, text, args.force, own=store.path.parent)
     print(f"wrote {len(store.refs)} starred passage(s) to {args.output}", file=sys.stderr)
     return 0
 
@@ -489,6 +493,85 @@ def _app_settings(served: bool) -> tuple[Any, tuple[str, ...]]:
         return prefs.load(), ()
     except prefs.SettingsError as exc:
         return prefs.Settings(), (f"{exc} (using the default settings)",)
+
+
+def _write_file_atomically(path: Path, text: str, force: bool, own: Path) -> None:
+    """Write ``text`` to ``path`` as a whole or not at all.
+
+    A temporary file in the same folder is written, flushed (``fsync``) and
+    renamed into place: a failed write (full disk, size limit) leaves the old
+    file as it was.  Refuses lbn-tui's own state folder (``own``: the stars
+    file, its backups) and anything but a regular file (a named pipe would
+    hang the write); replaces an existing file only with ``force`` or when
+    the reader says yes on a terminal.  A symbolic link is kept: its target
+    is replaced.
+    """
+    import stat
+    import tempfile
+
+    target = Path(os.path.realpath(path))
+    if target.parent == Path(os.path.realpath(own)) or target == Path(os.path.realpath(own)):
+        _fail(f"will not write over lbn-tui's own state files: {path}")
+    try:
+        info: os.stat_result | None = os.stat(target)
+    except FileNotFoundError:
+        info = None
+    except OSError as exc:
+        _fail(f"cannot write {path}: {exc.strerror or exc}")
+    if info is not None:
+        if not stat.S_ISREG(info.st_mode):
+            what = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+            _fail(f"cannot write {path}: it is {what}")
+        if not force and not _confirm(f"{path} exists; replace it? [y/N] "):
+            _fail(f"{path} exists; use --force to replace it")
+    mode = stat.S_IMODE(info.st_mode) if info is not None else 0o666 & ~_umask()
+    tmp_name = ""
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fchmod(handle.fileno(), mode)
+            os.fsync(handle.fileno())
+        if info is None:
+            # Not over a file that appeared meanwhile: a link fails if it exists.
+            os.link(tmp_name, target)
+            os.unlink(tmp_name)
+        else:
+            os.replace(tmp_name, target)
+        tmp_name = ""
+        with contextlib.suppress(OSError):
+            folder_fd = os.open(target.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+            try:
+                os.fsync(folder_fd)
+            finally:
+                os.close(folder_fd)
+    except FileExistsError:
+        _fail(f"{path} exists; use --force to replace it")
+    except OSError as exc:
+        _fail(f"cannot write {path}: {exc.strerror or exc}")
+    finally:
+        if tmp_name:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp_name)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _confirm(question: str) -> bool:
+    """Ask on the terminal; False when there is none to ask on."""
+    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+        return False
+    print(question, end="", file=sys.stderr, flush=True)
+    try:
+        answer = sys.stdin.readline()
+    except (OSError, UnicodeDecodeError):
+        return False
+    return answer.strip().lower() in ("y", "yes")
 
 
 def cmd_app(args: argparse.Namespace, open_ref: str | None = None) -> int:

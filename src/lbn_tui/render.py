@@ -11,6 +11,7 @@ import textwrap
 from collections.abc import Iterable
 
 from lbn_tui.corpus import model
+from lbn_tui.sanitize import visible
 
 
 def attribution_of(corpus: model.Corpus, passage: model.Passage) -> str:
@@ -186,8 +187,9 @@ def entry_plain_text(corpus: model.Corpus, entry: model.Entry, width: int = 78) 
             lines += ["", "Cited in:"]
             for citation in citing:
                 cited_in = corpus.by_id[citation.entry_id]
-                text = cited_in.passages()[citation.passage_index].text
-                ref = model.passage_ref(cited_in.passages()[citation.passage_index], cited_in)
+                cited = corpus.passages_of(cited_in.id)[citation.passage_index]
+                text = cited.text
+                ref = model.passage_ref(cited, cited_in, corpus)
                 lines += _bullet(f"{cited_in.title} [{ref}] — {model._shorten(text, 14)}", width)
 
     related: list[str] = []
@@ -220,7 +222,7 @@ def export_starred(corpus: model.Corpus, refs: Iterable[str], fmt: str = "markdo
             missing.append(ref)
             continue
         entry, passage = found
-        passages = (passage,) if passage is not None else entry.passages()
+        passages = (passage,) if passage is not None else corpus.passages_of(entry.id)
         body = "\n\n".join(p.text for p in passages)
         if fmt == "markdown":
             quoted = "\n".join(f"> {line}" if line else ">" for line in body.splitlines())
@@ -235,6 +237,7 @@ def export_starred(corpus: model.Corpus, refs: Iterable[str], fmt: str = "markdo
     head = "# Starred passages\n\n" if fmt == "markdown" else ""
     text = head + "\n\n".join(blocks)
     if missing:
-        note = ", ".join(missing)
+        # Refs come from the stars file, which anything may have written.
+        note = ", ".join(visible(ref) for ref in missing)
         text += f"\n\n(Not found in the loaded briefings: {note})"
     return text.rstrip() + "\n"

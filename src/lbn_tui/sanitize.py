@@ -46,8 +46,12 @@ def clean_text(text: str) -> str:
 
 
 # Characters that would act on a terminal or break a one-line message: C0
-# (tab and newline too), DEL, C1, and the Unicode line separators.
-_UNSAFE_IN_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# (tab and newline too), DEL, C1, the Unicode line separators, the bidi
+# controls (U+202E would show a file name backwards) and lone surrogates
+# (undecodable bytes of a file name, which cannot be printed).
+_UNSAFE_IN_LINE = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]"
+)
 
 
 def visible(text: str) -> str:

@@ -10,8 +10,12 @@ other's stars; read, merge and rename happen under an exclusive lock on the
 state folder (``flock``), so two saves at the same moment cannot lose one
 another's update either.  Temporary files left by a process killed mid-save
 are removed at the next start.  A file that cannot be understood is renamed
-aside (``starred.json.corrupt-<time>``) and reported, never silently
-overwritten.
+aside (``starred.json.corrupt-<time>``, then ``-2``, ``-3``... : an existing
+name is never reused) and reported, never silently overwritten.  The file is
+opened non-blocking (a named pipe cannot hang the app), read up to
+`MAX_STATE_BYTES` (a bigger one is set aside unread), and a JSON nesting too
+deep for the parser, a ref with a lone surrogate and anything but a regular
+file are set aside too.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import errno
 import fcntl
 import json
 import os
+import stat
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,20 +35,79 @@ from lbn_tui import files, paths
 STATE_FILE_NAME = "starred.json"
 _FORMAT_VERSION = 1
 LOCK_TIMEOUT = 2.0  # seconds to wait for another instance's save
+#: A stars file is a list of short refs: 8 MiB is over 100 000 stars.
+MAX_STATE_BYTES = 8 * 1024 * 1024
 
 
 class StateError(Exception):
     """A state file could not be saved; the message is one line for the reader."""
 
 
+class _Unusable(ValueError):
+    """The stars file is no stars file (wrong type, too large): set it aside."""
+
+
 def _parse(data: bytes) -> list[str]:
-    value = json.loads(data.decode("utf-8"))
+    try:
+        value = json.loads(data.decode("utf-8"))
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
     if not isinstance(value, dict) or not isinstance(value.get("starred"), list):
         raise ValueError("expected an object with a 'starred' list")
     refs = value["starred"]
     if not all(isinstance(r, str) for r in refs):
         raise ValueError("'starred' must hold strings")
+    for ref in refs:
+        # A lone surrogate ("\ud800" in the JSON) cannot be written anywhere.
+        ref.encode("utf-8")
     return list(dict.fromkeys(refs))
+
+
+def _read_state(path: Path) -> bytes:
+    """The file's bytes: opened non-blocking (a named pipe does not hang),
+    refused unless a regular file (`_Unusable`; a folder is an `OSError`),
+    never read past `MAX_STATE_BYTES`."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
+        if not stat.S_ISREG(info.st_mode):
+            raise _Unusable("not a regular file")
+        if info.st_size > MAX_STATE_BYTES:
+            raise _Unusable(f"larger than {MAX_STATE_BYTES // (1024 * 1024)} MiB")
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            data = handle.read(MAX_STATE_BYTES + 1)
+    finally:
+        os.close(fd)
+    if len(data) > MAX_STATE_BYTES:
+        raise _Unusable(f"larger than {MAX_STATE_BYTES // (1024 * 1024)} MiB")
+    return data
+
+
+def _set_aside(path: Path) -> Path:
+    """Rename ``path`` to ``<name>.corrupt-<time>`` (``-2``, ``-3``... when
+    taken); never over an existing file.  Raises OSError when it cannot."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for n in range(1, 1000):
+        aside = path.with_name(f"{path.name}.corrupt-{stamp}" + (f"-{n}" if n > 1 else ""))
+        try:
+            # A hard link fails if the name exists: no backup is overwritten.
+            os.link(path, aside, follow_symlinks=False)
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            if exc.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK):
+                raise
+            # No hard links here: rename, having checked the name is free.
+            if os.path.lexists(aside):
+                continue
+            os.rename(path, aside)
+            return aside
+        os.unlink(path)
+        return aside
+    raise OSError(errno.EEXIST, "no free name to set the file aside")
 
 
 class StarStore:
@@ -52,6 +116,9 @@ class StarStore:
     def __init__(self, path: Path | None = None) -> None:
         self.path = path if path is not None else paths.state_dir() / STATE_FILE_NAME
         self._refs: list[str] = []
+        # (the list it was made from, its set): _refs is only ever replaced,
+        # never changed in place, so the set is rebuilt once per change.
+        self._lookup: tuple[list[str], frozenset[str]] = (self._refs, frozenset())
         self.available = True
 
     @property
@@ -59,12 +126,15 @@ class StarStore:
         return tuple(self._refs)
 
     def is_starred(self, ref: str) -> bool:
-        return ref in self._refs
+        if self._lookup[0] is not self._refs:
+            self._lookup = (self._refs, frozenset(self._refs))
+        return ref in self._lookup[1]
 
     def load(self) -> str | None:
         """Read the file; returns a one-line notice when something was wrong."""
         try:
-            data = self.path.read_bytes()
+            data = _read_state(self.path)
+            self._refs = _parse(data)
         except FileNotFoundError:
             self._refs = []
             self._remove_stale_temporaries()
@@ -72,15 +142,12 @@ class StarStore:
         except OSError as exc:
             self.available = False
             return f"Starring is unavailable: cannot read {self.path}: {exc.strerror or exc}"
-        try:
-            self._refs = _parse(data)
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, MemoryError) as exc:
+            # ValueError covers bad JSON, UTF-8 and refs; MemoryError a file
+            # within the size limit that still cannot be held.
             self._refs = []
-            aside = self.path.with_name(
-                f"{self.path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}"
-            )
             try:
-                os.replace(self.path, aside)
+                aside = _set_aside(self.path)
             except OSError:
                 self.available = False
                 return f"{self.path} is not a valid stars file ({exc}); starring is off"
@@ -110,11 +177,12 @@ class StarStore:
                 # Merge with what another instance may have saved meanwhile.
                 current = list(self._refs)
                 try:
-                    current = list(dict.fromkeys([*_parse(self.path.read_bytes()), *self._refs]))
+                    current = list(dict.fromkeys([*_parse(_read_state(self.path)), *self._refs]))
                 except FileNotFoundError:
                     pass
-                except (OSError, ValueError, UnicodeDecodeError):
-                    pass  # keep our own view; the save below replaces the bad file
+                except (ValueError, MemoryError):
+                    # Broken since it was loaded: keep it, aside, then save ours.
+                    _set_aside(self.path)
                 for ref in add:
                     if ref not in current:
                         current.append(ref)

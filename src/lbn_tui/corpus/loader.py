@@ -22,12 +22,14 @@ node costs a few hundred bytes of memory).
 
 from __future__ import annotations
 
+import gc
 import os
+import re
 import stat
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
@@ -38,7 +40,14 @@ from lbn_tui.corpus.problems import MAX_MESSAGE_CHARS, BriefingsError, Problem
 from lbn_tui.corpus.sources import briefing_files
 from lbn_tui.sanitize import clean_text
 
-__all__ = ["MAX_MESSAGE_CHARS", "BriefingsError", "Problem", "check", "load_corpus"]
+__all__ = [
+    "MAX_MESSAGE_CHARS",
+    "BriefingsError",
+    "Problem",
+    "check",
+    "check_and_load",
+    "load_corpus",
+]
 
 try:
     from yaml import CSafeLoader as _SafeLoader
@@ -50,6 +59,12 @@ MAX_TOTAL_BYTES = 64 * 1024 * 1024
 MAX_DEPTH = 64
 MAX_NODES = 250_000
 MAX_ALIAS_PROBLEMS = 10
+#: Whole numbers (a session's or a recommendation's number): decimal digits
+#: only, no leading zero (YAML 1.1 reads 012 as octal), at most 9 digits.
+#: Hex, octal, binary, 1_000 and sexagesimal forms are refused: an unbounded
+#: 0x... converts without Python's digit limit and then cannot be printed.
+MAX_INT_DIGITS = 9
+INT_PATTERN = re.compile(rf"[-+]?(?:0|[1-9][0-9]{{0,{MAX_INT_DIGITS - 1}}})")
 
 _STR = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"
@@ -150,6 +165,7 @@ _SCHEMA: dict[str, tuple[_Field, ...]] = {
         _f("note"),
     ),
 }
+_FIELDS = {kind: {f.key: f for f in specs} for kind, specs in _SCHEMA.items()}
 # Single-id fields: written as one id, not a list.
 _SINGLE_ID = {("quote", "session"), ("figure", "found_in")}
 _PARAGRAPH_KEYS = ("text", "heading", "cites", "embed")
@@ -191,6 +207,9 @@ class _FileReader:
         self.entries: list[model.Entry] = []
         self.declared: list[tuple[str, model.Location]] = []
         self._seen_nodes: set[int] = set()
+        # Set by `_prescan`, which builds the node tree from the same events.
+        self._root: yaml.Node | None = None
+        self._compose_error: yaml.YAMLError | None = None
 
     # -- reporting ---------------------------------------------------------
 
@@ -208,6 +227,11 @@ class _FileReader:
     # -- reading -----------------------------------------------------------
 
     def read(self) -> None:
+        # The node tree holds no reference cycles; without the cyclic
+        # collector walking it again and again while it grows, a large file
+        # loads in less than half the time.
+        collecting = gc.isenabled()
+        gc.disable()
         try:
             self._read()
         except MemoryError:
@@ -216,6 +240,10 @@ class _FileReader:
             )
         except RecursionError:
             self.problems.append(Problem(self.shown, 1, 1, "invalid YAML: nested too deeply"))
+        finally:
+            self._root = None
+            if collecting:
+                gc.enable()
 
     def _read(self) -> None:
         text = self._read_text()
@@ -227,7 +255,10 @@ class _FileReader:
         if not self._prescan(text):
             return
         try:
-            root = yaml.compose(text, Loader=_SafeLoader)
+            # The file is parsed once: `_prescan` composed the tree as it went.
+            if self._compose_error is not None:
+                raise self._compose_error
+            root = self._root
         except yaml.MarkedYAMLError as exc:
             self._yaml_problem(exc)
             return
@@ -272,22 +303,78 @@ class _FileReader:
         self.problems.append(Problem(self.shown, line, col, " ".join(message.split())))
 
     def _prescan(self, text: str) -> bool:
-        """One pass over the parser's events, before any node is built.
+        """The one pass over the parser's events: checks, then the node tree.
 
         Reports every alias (at the alias itself), nesting deeper than
-        `MAX_DEPTH` and more than `MAX_NODES` values; True when the file may
-        be composed.  The composer sees the same events in the same order, so
-        a syntax error found here is reported by `yaml.compose` instead, and
-        the composer never gets deeper than the depth checked here.
+        `MAX_DEPTH` and more than `MAX_NODES` values, each as soon as its
+        event is seen, so that no more than `MAX_NODES` nodes and
+        `MAX_DEPTH` levels are ever built; True when the file may be walked.
+        Builds the nodes as `yaml.compose` does (same tags, marks and
+        errors), without recursion, into `_root`; a syntax error is left in
+        `_compose_error` for `_read` to report, unless an alias or a limit
+        was reported.  The file is parsed once.
         """
         aliases = 0
         hidden: yaml.Event | None = None
         depth = 0
         nodes = 0
+        resolver = yaml.resolver.Resolver()
+        resolve = cast("Callable[[type[yaml.Node], str | None, Any], str]", resolver.resolve)
+        # Plain scalars whose first character no implicit tag starts with are
+        # strings; only the others go through the resolver's patterns.
+        implicit = resolver.yaml_implicit_resolvers
+        may_resolve = set(implicit) if None not in implicit else None
+        stack: list[yaml.CollectionNode] = []
+        pending_key: list[yaml.Node | None] = []
+        anchors: dict[str, yaml.Node] = {}
+        documents = 0
+        building = True
+        self._root = None
+        self._compose_error = None
+
+        def attach(node: yaml.Node, anchor: str | None) -> None:
+            nonlocal building
+            if anchor is not None:
+                if anchor in anchors:
+                    building = False
+                    self._compose_error = yaml.composer.ComposerError(
+                        "found duplicate anchor; first occurrence",
+                        anchors[anchor].start_mark,
+                        "second occurrence",
+                        node.start_mark,
+                    )
+                    return
+                anchors[anchor] = node
+            if not stack:
+                self._root = node
+                return
+            parent = stack[-1]
+            if isinstance(parent, yaml.SequenceNode):
+                parent.value.append(node)
+            elif pending_key[-1] is None:
+                pending_key[-1] = node
+            else:
+                parent.value.append((pending_key[-1], node))
+                pending_key[-1] = None
+
         try:
             for event in yaml.parse(text, Loader=_SafeLoader):
-                if isinstance(event, yaml.ScalarEvent):
+                if type(event) is yaml.ScalarEvent:
                     nodes += 1
+                    if building:
+                        tag = event.tag
+                        if tag is None or tag == "!":
+                            if may_resolve is not None and (
+                                not event.implicit[0] or event.value[:1] not in may_resolve
+                            ):
+                                tag = _STR
+                            else:
+                                tag = resolve(yaml.ScalarNode, event.value, event.implicit)
+                        marked: Any = event  # the C parser's marks are typed apart
+                        scalar = yaml.ScalarNode(
+                            tag, event.value, marked.start_mark, marked.end_mark, style=event.style
+                        )
+                        attach(scalar, event.anchor)
                 elif isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
                     nodes += 1
                     depth += 1
@@ -296,11 +383,28 @@ class _FileReader:
                             event, f"nested too deeply (more than {MAX_DEPTH} levels)"
                         )
                         return False
+                    if building:
+                        sequence = isinstance(event, yaml.SequenceStartEvent)
+                        kind = yaml.SequenceNode if sequence else yaml.MappingNode
+                        tag = event.tag
+                        if tag is None or tag == "!":
+                            tag = resolve(kind, None, event.implicit)
+                        marked = event
+                        collection = kind(
+                            tag, [], marked.start_mark, None, flow_style=event.flow_style
+                        )
+                        attach(collection, event.anchor)
+                        stack.append(collection)
+                        pending_key.append(None)
                 elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
                     depth -= 1
+                    if building:
+                        stack.pop().end_mark = event.end_mark
+                        pending_key.pop()
                 elif isinstance(event, yaml.AliasEvent):
                     nodes += 1
                     aliases += 1
+                    building = False  # the tree is never used
                     if aliases <= MAX_ALIAS_PROBLEMS:
                         self._event_problem(
                             event,
@@ -308,6 +412,17 @@ class _FileReader:
                         )
                     elif hidden is None:
                         hidden = event
+                elif isinstance(event, yaml.DocumentStartEvent):
+                    documents += 1
+                    if documents > 1 and building:
+                        building = False
+                        marked = event
+                        self._compose_error = yaml.composer.ComposerError(
+                            "expected a single document in the stream",
+                            self._root.start_mark if self._root is not None else None,
+                            "but found another document",
+                            marked.start_mark,
+                        )
                 if nodes > MAX_NODES:
                     self._event_problem(
                         event,
@@ -316,15 +431,19 @@ class _FileReader:
                     return False
         except yaml.MarkedYAMLError as exc:
             if "nesting depth" not in (exc.problem or ""):
-                pass  # compose reports the syntax error with its position
+                # Reported by `_read`, as `yaml.compose` would have raised it
+                # (unless the composer had already stopped at a second document).
+                if building:
+                    self._compose_error = exc
             else:
                 # PyYAML 6.0.4 and later refuse 1,000 levels in the scanner,
                 # which reads flow brackets ahead of the events seen here, so
                 # the error comes before our own limit is reached.
                 self._too_deep(text, exc.problem_mark)
                 return False
-        except yaml.YAMLError:
-            pass  # compose reports the syntax error with its position
+        except yaml.YAMLError as exc:
+            if building:
+                self._compose_error = exc
         if hidden is not None:
             more = aliases - MAX_ALIAS_PROBLEMS
             self._event_problem(hidden, f"this and {more - 1} more YAML aliases (not shown)")
@@ -375,11 +494,33 @@ class _FileReader:
             self.problem(None, _too_large(exc.size))
             return None
         except OSError as exc:
-            self.problem(None, f"cannot read file: {exc.strerror or exc}")
+            if os.path.isdir(self.path) and not os.path.islink(self.path):
+                # A subfolder that cannot be listed (briefing_files names it).
+                self.problem(
+                    None,
+                    f"cannot read folder: {exc.strerror or exc}; "
+                    "its briefing files are not checked",
+                )
+            else:
+                self.problem(None, f"cannot read file: {exc.strerror or exc}")
             return None
         self.size = len(data)
         if data.startswith(b"\xef\xbb\xbf"):
             data = data[3:]
+        nul = data.find(b"\x00")
+        if nul >= 0:
+            # Valid UTF-8, but no YAML text holds a NUL: UTF-16 or UTF-32
+            # without a byte-order mark is full of them.
+            before = data[:nul]
+            self.problems.append(
+                Problem(
+                    self.shown,
+                    before.count(b"\n") + 1,
+                    nul - (before.rfind(b"\n") + 1) + 1,
+                    "not UTF-8: byte 0x00 (a NUL; is the file UTF-16 or UTF-32?)",
+                )
+            )
+            return None
         try:
             return data.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -449,10 +590,16 @@ class _FileReader:
         if not self._first_visit(node):
             return None
         if isinstance(node, yaml.ScalarNode) and node.tag == _INT:
-            try:
-                return int(str(node.value).replace("_", ""), 0)
-            except ValueError:
-                pass
+            written = str(node.value)
+            if INT_PATTERN.fullmatch(written):
+                return int(written)
+            shown = written if len(written) <= 24 else written[:24] + "…"
+            self.problem(
+                node,
+                f"{what} must be a whole number in decimal digits (at most "
+                f"{MAX_INT_DIGITS}), not '{shown}'",
+            )
+            return None
         self.problem(node, f"{what} must be a whole number, not {_describe(node)}")
         return None
 
@@ -620,7 +767,7 @@ class _FileReader:
                 kind_node, f"unknown kind '{kind}' (expected one of: {', '.join(model.KINDS)})"
             )
             return
-        fields = {f.key: f for f in _SCHEMA[kind]}
+        fields = _FIELDS[kind]
         values: dict[str, Any] = {}
         ok = entry_id is not None
         for key, (key_node, value_node) in keys.items():
@@ -653,7 +800,17 @@ class _FileReader:
         if not values.get("title"):
             values["title"] = _derived_title(kind, values)
         cls = model.ENTRY_CLASSES[kind]
-        self.entries.append(cls(id=entry_id, source=source, location=self.at(node), **values))
+        entry = cls(id=entry_id, source=source, location=self.at(node), **values)
+        if next(iter(entry.passage_texts()), None) is None:
+            # Only paragraphs can hold no text (headings or embeds alone);
+            # every entry needs a passage to show, star and find.
+            key = "answer" if kind == "faq" else "paragraphs"
+            self.problem(
+                keys[key][1] if key in keys else node,
+                f"{named} has no text: its '{key}' needs at least one paragraph with 'text'",
+            )
+            return
+        self.entries.append(entry)
 
     def _value(self, spec: _Field, kind: str, node: yaml.Node) -> Any:
         what = spec.key
@@ -795,6 +952,13 @@ def _read_folders(folders: Iterable[Path]) -> tuple[list[model.Entry], list[Prob
 def check(folders: Iterable[Path]) -> list[Problem]:
     """Every problem in the briefing files of these folders (empty: all good)."""
     return _read_folders(folders)[1]
+
+
+def check_and_load(folders: Iterable[Path]) -> tuple[list[Problem], model.Corpus | None]:
+    """`check` and `load_corpus` in one reading of the files: the problems,
+    and the corpus when there are none."""
+    entries, problems = _read_folders(folders)
+    return problems, (None if problems else model.Corpus(tuple(entries)))
 
 
 def load_corpus(folders: Iterable[Path]) -> model.Corpus:

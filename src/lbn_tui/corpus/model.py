@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import ClassVar
 
 #: What an entry id looks like: lower-case words joined by hyphens.
@@ -409,23 +410,31 @@ class Citation:
 class Corpus:
     """Every entry loaded, in file order, with lookups and back-links."""
 
-    __slots__ = ("_cited_by", "_linked_from", "_passages", "by_id", "entries")
+    __slots__ = (
+        "_citations",
+        "_cited_by",
+        "_entry_passages",
+        "_linked_from",
+        "_passages",
+        "by_id",
+        "entries",
+    )
 
     def __init__(self, entries: tuple[Entry, ...]) -> None:
         self.entries = entries
         self.by_id: dict[str, Entry] = {e.id: e for e in entries}
         self._passages: tuple[Passage, ...] | None = None
-        cited_by: dict[str, list[str]] = {}
-        linked_from: dict[str, list[str]] = {}
+        # Built once, on first use: each entry's passages, each reference's
+        # citing passages.  Dicts (not lists) keep every lookup linear overall.
+        self._entry_passages: dict[str, tuple[Passage, ...]] = {}
+        self._citations: dict[str, tuple[Citation, ...]] | None = None
+        cited_by: dict[str, dict[str, None]] = {}
+        linked_from: dict[str, dict[str, None]] = {}
         for entry in entries:
             for ref in entry.cites():
-                bucket = cited_by.setdefault(ref, [])
-                if entry.id not in bucket:
-                    bucket.append(entry.id)
+                cited_by.setdefault(ref, {})[entry.id] = None
             for target in entry.links():
-                bucket = linked_from.setdefault(target, [])
-                if entry.id not in bucket:
-                    bucket.append(entry.id)
+                linked_from.setdefault(target, {})[entry.id] = None
         self._cited_by = {k: tuple(v) for k, v in cited_by.items()}
         self._linked_from = {k: tuple(v) for k, v in linked_from.items()}
 
@@ -444,8 +453,16 @@ class Corpus:
     @property
     def passages(self) -> tuple[Passage, ...]:
         if self._passages is None:
-            self._passages = tuple(p for e in self.entries for p in e.passages())
+            self._passages = tuple(p for e in self.entries for p in self.passages_of(e.id))
         return self._passages
+
+    def passages_of(self, entry_id: str) -> tuple[Passage, ...]:
+        """The passages of an entry (``Entry.passages``), built once per entry."""
+        found = self._entry_passages.get(entry_id)
+        if found is None:
+            found = self.by_id[entry_id].passages()
+            self._entry_passages[entry_id] = found
+        return found
 
     def cited_by(self, reference_id: str) -> tuple[str, ...]:
         """Ids of the entries whose text cites this reference."""
@@ -453,26 +470,29 @@ class Corpus:
 
     def citing_passages(self, reference_id: str) -> tuple[Citation, ...]:
         """Each paragraph (entry id, passage index) that cites the reference."""
-        out: list[Citation] = []
-        for entry_id in self.cited_by(reference_id):
-            entry = self.by_id[entry_id]
-            paragraphs: tuple[Paragraph, ...] = ()
-            if isinstance(entry, Article):
-                paragraphs = entry.paragraphs
-            elif isinstance(entry, (Faq,)):
-                paragraphs = entry.answer
-            elif isinstance(entry, Session):
-                paragraphs = entry.summary
-            if not paragraphs:
-                out.append(Citation(entry_id, 0))
-                continue
-            index = 0
-            for para in paragraphs:
-                if para.text:
-                    if reference_id in para.cites:
-                        out.append(Citation(entry_id, index))
-                    index += 1
-        return tuple(out)
+        if self._citations is None:
+            # One pass over every entry, for every reference at once.
+            found: dict[str, dict[Citation, None]] = {}
+            for entry in self.entries:
+                paragraphs: tuple[Paragraph, ...] = ()
+                if isinstance(entry, Article):
+                    paragraphs = entry.paragraphs
+                elif isinstance(entry, (Faq,)):
+                    paragraphs = entry.answer
+                elif isinstance(entry, Session):
+                    paragraphs = entry.summary
+                if not paragraphs:
+                    for ref in entry.cites():
+                        found.setdefault(ref, {})[Citation(entry.id, 0)] = None
+                    continue
+                index = 0
+                for para in paragraphs:
+                    if para.text:
+                        for ref in para.cites:
+                            found.setdefault(ref, {})[Citation(entry.id, index)] = None
+                        index += 1
+            self._citations = {k: tuple(v) for k, v in found.items()}
+        return self._citations.get(reference_id, ())
 
     def linked_from(self, entry_id: str) -> tuple[str, ...]:
         """Ids of the entries that link to or embed this one."""
@@ -489,12 +509,26 @@ class Corpus:
         return None
 
 
-def passage_ref(passage: Passage, entry: Entry) -> str:
+def passage_ref(passage: Passage, entry: Entry, corpus: Corpus | None = None) -> str:
     """A stable, readable name for a passage: ``entry-id``, or ``entry-id#N``
-    (N counted from 1) when the entry has more than one passage."""
-    if len(entry.passages()) == 1:
-        return entry.id
-    return f"{entry.id}#{passage.index + 1}"
+    (N counted from 1) when the entry has more than one passage.
+
+    Costs no more than reading the entry up to its second passage (nothing
+    with ``corpus``, which keeps each entry's passages), so naming every
+    passage of an entry is linear in its size."""
+    if passage.index > 0:
+        return f"{entry.id}#{passage.index + 1}"
+    if corpus is not None and corpus.get(entry.id) is entry:
+        single = len(corpus.passages_of(entry.id)) == 1
+    else:
+        single = len(tuple(islice(entry.passage_texts(), 2))) == 1
+    return entry.id if single else f"{entry.id}#1"
+
+
+#: Passage numbers in a ref have at most this many digits (no entry has a
+#: billion passages); longer ones, and any digit that is not 0-9 (``²``,
+#: ``٣``), name nothing.
+MAX_REF_DIGITS = 9
 
 
 def resolve_ref(corpus: Corpus, ref: str) -> tuple[Entry, Passage | None] | None:
@@ -504,11 +538,11 @@ def resolve_ref(corpus: Corpus, ref: str) -> tuple[Entry, Passage | None] | None
     if entry is None:
         return None
     if not number:
-        passages = entry.passages()
+        passages = corpus.passages_of(entry.id)
         return entry, (passages[0] if len(passages) == 1 else None)
-    if not number.isdigit():
+    if not (number.isascii() and number.isdigit()) or len(number) > MAX_REF_DIGITS:
         return None
-    passages = entry.passages()
+    passages = corpus.passages_of(entry.id)
     index = int(number) - 1
     if not 0 <= index < len(passages):
         return None

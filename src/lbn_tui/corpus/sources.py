@@ -27,10 +27,16 @@ def briefing_files(folder: Path) -> list[Path]:
 
     Symbolic links to folders are not followed.  Anything named like a
     briefing file is listed even when it is not a file (a folder, a link to
-    a folder, a pipe), so that reading it reports the problem.
+    a folder, a pipe), so that reading it reports the problem; so is a
+    (sub)folder that cannot be listed, whatever its name.
     """
     found: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(folder):
+
+    def unlisted(error: OSError) -> None:
+        if error.filename is not None:
+            found.append(Path(error.filename))
+
+    for dirpath, dirnames, filenames in os.walk(folder, onerror=unlisted):
         named = sorted(d for d in dirnames if d.endswith(FILE_SUFFIXES) and not d.startswith("."))
         dirnames[:] = sorted(
             d for d in dirnames if not d.startswith(".") and not d.endswith(FILE_SUFFIXES)

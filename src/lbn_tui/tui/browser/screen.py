@@ -529,7 +529,9 @@ class BrowserScreen(Screen[None]):
             if found is None:
                 return None
             row_entry, row_passage = found
-            return row_passage if row_passage is not None else row_entry.passages()[0]
+            return (
+                row_passage if row_passage is not None else self.corpus.passages_of(row_entry.id)[0]
+            )
         # Only what the reader can see: never a passage scrolled off screen.
         if not self.reader.cursor_visible:
             return None
@@ -589,7 +591,9 @@ class BrowserScreen(Screen[None]):
         if self.store is None:
             return False
         entry = self.corpus.by_id.get(passage.entry_id)
-        return entry is not None and self.store.is_starred(model.passage_ref(passage, entry))
+        return entry is not None and self.store.is_starred(
+            model.passage_ref(passage, entry, self.corpus)
+        )
 
     def _starred_refs(self) -> tuple[str, ...]:
         return self.store.refs if self.store is not None else ()
@@ -614,7 +618,7 @@ class BrowserScreen(Screen[None]):
             self.notify("Starring is unavailable in this session", severity="warning")
             return
         entry = self.corpus.by_id[passage.entry_id]
-        ref = model.passage_ref(passage, entry)
+        ref = model.passage_ref(passage, entry, self.corpus)
         try:
             # Saving waits for a file lock (up to 2 s) and fsyncs: off the UI
             # thread, one save at a time, in the order the keys were pressed.

@@ -27,6 +27,18 @@ LINK = "underline $text-primary"
 
 IsStarred = Callable[[model.Passage], bool]
 
+#: At most this many links, citing passages or list items in one view: a
+#: hostile pack may link 100 000 entries to one, and laying out each block
+#: costs the reader time (the CLI's `show` lists them all).
+MAX_SHOWN = 1000
+
+
+def _more(shown: int, total: int, where: str) -> list[Block]:
+    """A note for what a long section leaves out, if anything."""
+    if total <= shown:
+        return []
+    return [Block(Content.styled(f"… and {total - shown:,} more ({where})", MUTED), "note")]
+
 
 def badge(kind: str) -> Content:
     return Content.styled(model.KIND_LABELS.get(kind, kind), BADGE)
@@ -79,7 +91,7 @@ def _embed_blocks(corpus: model.Corpus, entry_id: str, is_starred: IsStarred) ->
     entry = corpus.get(entry_id)
     if entry is None:
         return [Block(Content(f"(missing: {entry_id})"), "note")]
-    passage = entry.passages()[0]
+    passage = corpus.passages_of(entry.id)[0]
     mark = star_mark(is_starred(passage))
     if isinstance(entry, model.Quote):
         body = Content.assemble(
@@ -106,7 +118,7 @@ def _paragraph_blocks(
     place: Place,
     is_starred: IsStarred,
 ) -> list[Block]:
-    passages = entry.passages()
+    passages = corpus.passages_of(entry.id)
     blocks: list[Block] = []
     index = 0
     for para in paragraphs:
@@ -134,7 +146,7 @@ def _item_block(
     passage: model.Passage | None = None,
     badges: bool = True,
 ) -> Block:
-    passages = entry.passages()
+    passages = corpus.passages_of(entry.id)
     shown = passage or passages[0]
     head: list[Content | str | tuple[str, str]] = []
     if number is not None:
@@ -169,7 +181,7 @@ def _item_block(
         Content.assemble(*lines),
         "item",
         passage=shown,
-        target=model.passage_ref(shown, entry) if passage is not None else entry.id,
+        target=model.passage_ref(shown, entry, corpus) if passage is not None else entry.id,
     )
 
 
@@ -214,7 +226,7 @@ def entry_view(
     for line in _meta(entry):
         if line:
             blocks.append(Block(Content.styled(line, MUTED), "meta"))
-    passages = entry.passages()
+    passages = corpus.passages_of(entry.id)
     if isinstance(entry, model.Session):
         blocks += _paragraph_blocks(corpus, entry, entry.summary, place, is_starred)
         for ids, heading in (
@@ -258,12 +270,13 @@ def entry_view(
         blocks.append(
             Block(Content.styled(f"Cited in ({len(citing)})", "bold $text-primary"), "heading")
         )
-        for citation in citing:
+        for citation in citing[:MAX_SHOWN]:
             source_entry = corpus.by_id[citation.entry_id]
-            source_passages = source_entry.passages()
+            source_passages = corpus.passages_of(source_entry.id)
             if citation.passage_index < len(source_passages):
                 cited = source_passages[citation.passage_index]
                 blocks.append(_item_block(corpus, source_entry, None, is_starred, cited))
+        blocks += _more(MAX_SHOWN, len(citing), f"lbn-tui show {entry.id} lists them all")
     blocks += _links_blocks(corpus, entry)
     blocks.append(_source_block(entry))
     cursor = place.block if place.block is not None and place.block < len(blocks) else None
@@ -295,7 +308,8 @@ def _links_blocks(corpus: model.Corpus, entry: model.Entry) -> list[Block]:
     if not targets:
         return []
     blocks = [Block(Content.styled(f"Links ({len(targets)})", "bold $text-primary"), "heading")]
-    blocks += [_link(corpus, t) for t in targets]
+    blocks += [_link(corpus, t) for t in list(targets)[:MAX_SHOWN]]
+    blocks += _more(MAX_SHOWN, len(targets), f"lbn-tui show {entry.id} lists them all")
     return blocks
 
 
@@ -316,12 +330,13 @@ def list_view(
             else "Nothing here."
         )
         blocks.append(Block(Content.styled(hint, MUTED), "note"))
-    for n, (entry, passage) in enumerate(items, 1):
+    for n, (entry, passage) in enumerate(items[:MAX_SHOWN], 1):
         blocks.append(
             _item_block(
                 corpus, entry, n if numbered else None, is_starred, passage, name == "starred"
             )
         )
+    blocks += _more(MAX_SHOWN, len(items), "lbn-tui list shows them all")
     cursor = place.block if place.block is not None and place.block < len(blocks) else None
     return View(place.key, Content(title), tuple(blocks), cursor)
 

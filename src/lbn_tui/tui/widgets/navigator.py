@@ -18,6 +18,10 @@ from textual.widgets.tree import TreeNode
 
 from lbn_tui.corpus.outline import OutlineNode
 
+#: At most this many children under one node; the rest are one "… N more"
+#: leaf that opens the node's own list.
+MAX_CHILDREN = 200
+
 
 class Navigator(Tree[str]):
     """A tree of `OutlineNode`s.  Labels are plain text, never markup."""
@@ -79,7 +83,13 @@ class Navigator(Tree[str]):
         return text
 
     def _add_items(self, parent: TreeNode[str], items: Sequence[OutlineNode]) -> None:
-        for item in items:
+        for n, item in enumerate(items):
+            if n == MAX_CHILDREN and parent is not self.root and parent.data is not None:
+                # A huge pack (100 000 speakers): the rest are in the list
+                # this branch opens, not 100 000 tree nodes.
+                more = OutlineNode(f"… {len(items) - n:,} more", parent.data)
+                parent.add_leaf(self._label(more), data=parent.data)
+                break
             self._names[item.key] = item.label
             if item.children:
                 node = parent.add(self._label(item), data=item.key, expand=item.expanded)
