@@ -237,7 +237,8 @@ def _limited_parser(base: Any) -> Any:
     from textual.notifications import Notification, Notify
 
     class LimitedXTermParser(base):  # type: ignore[misc]
-        """Textual's parser with an :class:`InputLimiter` in front."""
+        """Textual's parser with an :class:`InputLimiter` in front, which
+        survives its own errors."""
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             self.limiter = InputLimiter()
@@ -250,15 +251,26 @@ def _limited_parser(base: Any) -> Any:
                 if not data:
                     yield from self._notices()
                     return
-            yield from super().feed(data)
+            yield from self._guarded(super().feed, data)
             yield from self._notices()
 
         def tick(self) -> Iterable[Message]:
             injected = self.limiter.tick()
             if injected:
-                yield from super().feed(injected)
-            yield from super().tick()
+                yield from self._guarded(super().feed, injected)
+            yield from self._guarded(lambda _: super(LimitedXTermParser, self).tick(), "")
             yield from self._notices()
+
+        def _guarded(self, step: Any, data: str) -> Iterable[Message]:
+            """Textual's parser fails on some input (a kitty key beyond
+            U+10FFFF, a mouse report after an in-band resize of 0 pixels), and
+            an error in the input thread ends the app with a traceback on the
+            reader's screen: the rest of that read is dropped instead, and the
+            parser starts afresh."""
+            try:
+                yield from step(data)
+            except Exception:
+                base.__init__(self)
 
         def _notices(self) -> Iterable[Message]:
             while self.limiter.notices:
