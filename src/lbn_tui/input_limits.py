@@ -26,6 +26,10 @@ key presses grew a served app by 12 MB a second.  While the app has more than
 :data:`MAX_BACKLOG` messages waiting, the input thread stops reading, so the
 terminal (or the SSH channel) holds the rest.
 
+And some input makes Textual's parser raise, in its input thread, which ends
+the app with a traceback on the reader's screen: the parser installed here
+drops the rest of that read and starts afresh instead.
+
 The limiter itself is plain string handling; :func:`install` puts it in front
 of the parser of Textual's Linux drivers, once per process.
 """
