@@ -239,3 +239,24 @@ def test_keys_faster_than_the_app_handles_them_wait_in_the_terminal(app: PtyApp)
         most = max(most, app.rss_mib())
     assert most - before < 40, f"grew from {before:.0f} to {most:.0f} MiB"
     assert app.quit(timeout=40) == 0
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [
+        pytest.param(b"\x1b[1114112u", id="kitty-key-beyond-unicode"),
+        pytest.param(b"\x1b[48;24;80;0;0t\x1b[<35;10;10M", id="mouse-after-0-pixel-resize"),
+    ],
+)
+def test_input_that_breaks_textuals_parser_shows_no_traceback(app: PtyApp, keys: bytes) -> None:
+    """Before: Textual's input thread raised (ValueError, ZeroDivisionError)
+    and the app ended, status 0, with a traceback on the reader's screen."""
+    app.wait_for("behind")
+    app.pump(0.5)
+    app.send(keys)
+    app.pump(2)
+    assert app.proc.poll() is None
+    app.send(b"\x1b[B")  # the parser still works
+    app.pump(0.5)
+    assert app.quit() == 0
+    assert "Traceback" not in app.text() and "Error" not in app.text()

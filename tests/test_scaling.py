@@ -188,7 +188,6 @@ def test_a_view_shows_at_most_max_shown_links_and_says_how_many_more(tmp_path: P
 
 async def test_the_navigator_holds_at_most_max_children_per_branch(tmp_path: Path) -> None:
     from lbn_tui.tui.app import LbnApp
-
     from lbn_tui.tui.widgets.navigator import MAX_CHILDREN, Navigator
 
     quotes = tuple(

@@ -26,6 +26,10 @@ key presses grew a served app by 12 MB a second.  While the app has more than
 :data:`MAX_BACKLOG` messages waiting, the input thread stops reading, so the
 terminal (or the SSH channel) holds the rest.
 
+And some input makes Textual's parser raise, in its input thread, which ends
+the app with a traceback on the reader's screen: the parser installed here
+drops the rest of that read and starts afresh instead.
+
 The limiter itself is plain string handling; :func:`install` puts it in front
 of the parser of Textual's Linux drivers, once per process.
 """
@@ -237,7 +241,8 @@ def _limited_parser(base: Any) -> Any:
     from textual.notifications import Notification, Notify
 
     class LimitedXTermParser(base):  # type: ignore[misc]
-        """Textual's parser with an :class:`InputLimiter` in front."""
+        """Textual's parser with an :class:`InputLimiter` in front, which
+        survives its own errors."""
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             self.limiter = InputLimiter()
@@ -250,15 +255,26 @@ def _limited_parser(base: Any) -> Any:
                 if not data:
                     yield from self._notices()
                     return
-            yield from super().feed(data)
+            yield from self._guarded(super().feed, data)
             yield from self._notices()
 
         def tick(self) -> Iterable[Message]:
             injected = self.limiter.tick()
             if injected:
-                yield from super().feed(injected)
-            yield from super().tick()
+                yield from self._guarded(super().feed, injected)
+            yield from self._guarded(lambda _: super(LimitedXTermParser, self).tick(), "")
             yield from self._notices()
+
+        def _guarded(self, step: Any, data: str) -> Iterable[Message]:
+            """Textual's parser fails on some input (a kitty key beyond
+            U+10FFFF, a mouse report after an in-band resize of 0 pixels), and
+            an error in the input thread ends the app with a traceback on the
+            reader's screen: the rest of that read is dropped instead, and the
+            parser starts afresh."""
+            try:
+                yield from step(data)
+            except Exception:
+                base.__init__(self)
 
         def _notices(self) -> Iterable[Message]:
             while self.limiter.notices:
