@@ -186,6 +186,13 @@ class SearchPanel(Vertical):
 
     def __init__(self, title_of: Callable[[str], str], *, id: str | None = None) -> None:
         super().__init__(id=id)
+        self._input = Input(
+            placeholder="Search quotes, recommendations, reading…",
+            id="search-input",
+            compact=True,
+        )
+        self._count = Label(Content(""), id="search-count", markup=False)
+        self._filter_bar = FilterBar(id="search-filters")
         self._title_of = title_of
         self._filter = FILTERS[0]
         self._generation = 0
@@ -195,13 +202,9 @@ class SearchPanel(Vertical):
     def compose(self) -> ComposeResult:
         with Horizontal(id="search-line"):
             yield Label(Content.styled("/", "bold $text-accent"), id="search-slash")
-            yield Input(
-                placeholder="Search quotes, recommendations, reading…",
-                id="search-input",
-                compact=True,
-            )
-            yield Label(Content(""), id="search-count", markup=False)
-        yield FilterBar(id="search-filters")
+            yield self._input
+            yield self._count
+        yield self._filter_bar
         yield HitList(id="search-hits")
 
     def on_mount(self) -> None:
@@ -210,7 +213,10 @@ class SearchPanel(Vertical):
 
     @property
     def input(self) -> Input:
-        return self.query_one("#search-input", Input)
+        # Made with the panel, not found by a query: the screen focuses it
+        # right after mounting the panel, and keys may arrive before the
+        # panel's children are composed.
+        return self._input
 
     @property
     def active_filter(self) -> KindFilter:
@@ -218,7 +224,7 @@ class SearchPanel(Vertical):
 
     @property
     def filter_bar(self) -> FilterBar:
-        return self.query_one("#search-filters", FilterBar)
+        return self._filter_bar
 
     def _show_filters(self, active: KindFilter) -> None:
         self.filter_bar.active = active
@@ -249,7 +255,7 @@ class SearchPanel(Vertical):
             return  # a newer query is on its way
         self.hits = hits
         count = f"{len(hits)}{'+' if more else ''} hit{'' if len(hits) == 1 else 's'}"
-        self.query_one("#search-count", Label).update(Content(count if hits else ""))
+        self._count.update(Content(count if hits else ""))
         options = self.query_one(OptionList)
         options.clear_options()
         if not hits:
