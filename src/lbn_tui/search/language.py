@@ -216,31 +216,37 @@ def _scaled(word: str) -> tuple[str, str] | None:
     return m.group(1), _SCALES[m.group(2)]
 
 
-# A number followed by "%" or "per cent", or "per cent" alone; a scaled number.
-_ALIAS_RE = re.compile(
-    r"(?<![\w.,])(\d+(?:[.,]\d+)*)(\s?%|\s+per\s+cent\b|\s+percent\b)"
-    r"|\bper\s+cent\b"
-    r"|(?<![\w.,])\d+(?:[.,]\d+)*(?:m|mn|bn|b|k)\b"
-)
+# A number; what may follow it: a scale ("3.2m") or a percent sign or word.
+_NUMBER_RE = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)*")
+_SCALE_AFTER = re.compile(r"(?:m|mn|bn|b|k)\b")
+_PERCENT_AFTER = re.compile(r"\s?%|\s+per\s+cent\b|\s+percent\b")
+_PER_CENT = re.compile(r"\bper\s+cent\b")
 
 
 def alias_spans(norm: str) -> list[tuple[int, int, str]]:
     """Extra index words of a normalised text, each with its span there:
     ``percent`` for ``20%``/``20 per cent``/``per cent``, and the number and
     its scale for ``£3.2m`` (``3.2`` and ``million``)."""
-    if "%" not in norm and "cent" not in norm and not any(c.isdigit() for c in norm):
-        return []
     out: list[tuple[int, int, str]] = []
-    for m in _ALIAS_RE.finditer(norm):
-        text = m.group()
-        if m.group(1) is not None or text.startswith("per"):
-            out.append((m.start(), m.end(), PERCENT))
-        else:
-            scaled = _scaled(text)
-            if scaled is not None:
-                out.append((m.start(), m.end(), scaled[0]))
-                out.append((m.start(), m.end(), scaled[1]))
+    if "cent" in norm:
+        out += [(m.start(), m.end(), PERCENT) for m in _PER_CENT.finditer(norm)]
+    if not _DIGIT.search(norm):
+        return out
+    for m in _NUMBER_RE.finditer(norm):
+        end = m.end()
+        after = _PERCENT_AFTER.match(norm, end)
+        if after is not None:
+            out.append((m.start(), after.end(), PERCENT))
+            continue
+        after = _SCALE_AFTER.match(norm, end)
+        if after is not None:
+            scale = _SCALES[after.group()]
+            out.append((m.start(), after.end(), m.group()))
+            out.append((m.start(), after.end(), scale))
     return out
+
+
+_DIGIT = re.compile(r"[0-9]")
 
 
 def query_words(words: tuple[str, ...], norm: str) -> tuple[str, ...]:
