@@ -158,7 +158,7 @@ FIGURE_BOOST = 10.0
 DEFINITION_BOOST = 6.0
 #: Added to a passage giving the count a how-many question asks for
 #: ("how many neighbourhoods" -> "225 neighbourhoods").
-COUNT_BOOST = 5.0
+COUNT_BOOST = 10.0
 #: The definition and count checks look at this many of the best hits.
 RERANK_DEPTH = 40
 
@@ -322,9 +322,11 @@ class _Query:
     # Phrases whose defining sentence is an answer, with the boost it gets.
     focus: tuple[tuple[tuple[str, ...], float], ...] = ()
     # For "how many X": X, whose count ("225 neighbourhoods") is the answer.
-    counted: str = ""
-    # The share of the phrase score that the query as typed gets.
-    typed_share: float = 1.0
+    counted: tuple[str, ...] = ()
+    # A question's content ("what is X" -> "X"): a text's phrase is matched
+    # against it in full, and against the question as typed for a share; a
+    # title's (an FAQ's question) the other way round.
+    question: str = ""
     # Words for the trigram candidate index (with the other forms found).
     index_words: tuple[str, ...] = ()
     # Vocabulary words that are a real match (of a significant term).
@@ -709,12 +711,14 @@ class SearchIndex:
             return None
         short = len(norm) < MIN_PREFIX_LEN
         words = typed if short else language.query_words(typed, norm)
-        counted = ""
-        typed_share = 1.0
+        counted: tuple[str, ...] = ()
+        question = ""
         intent, scaffold = (None, frozenset[str]()) if short else language.question(words)
+        # In a question, stopwords ("are there", "in") are scaffolding too.
+        low = scaffold | _STOPWORDS.intersection(words) if scaffold else scaffold
         terms: list[_Term] = []
         for word in dict.fromkeys(words):
-            terms.append(self._term(word, short, word in scaffold))
+            terms.append(self._term(word, short, word in low))
             if len(terms) >= MAX_QUERY_WORDS:
                 break
         if not any(t.significant for t in terms):
@@ -728,16 +732,24 @@ class SearchIndex:
             spelled = " ".join(
                 t.forms[0] if t.forms and t.word not in t.matches else t.word for t in content
             )
-            if spelled and spelled != " ".join(typed):
-                # A question's content is what to find: the question as typed
-                # is found in passages that merely repeat it.
-                alts[spelled] = 1.0 if scaffold else ALT_QUALITY
-                if scaffold:
-                    typed_share = QUESTION_TYPED_SHARE
+            if scaffold:
+                # A question's content is what to find in a text: the
+                # question as typed is found in texts that merely repeat it.
+                question = spelled
+            elif spelled and spelled != " ".join(typed):
+                alts[spelled] = ALT_QUALITY
             if intent == "definition":
                 focus.append((tuple(self._spelled(t) for t in content), DEFINITION_BOOST))
-            if intent == "figure" and words[0] == "how" and content:
-                counted = self._spelled(content[0])
+            if intent == "figure" and words[0] == "how":
+                # "how many left behind neighbourhoods are there": the last of
+                # the words before the first stopword is what is counted.
+                by_word = {t.word: t for t in content}
+                run: list[str] = []
+                for word in words[2:]:
+                    if word not in by_word or word in _STOPWORDS:
+                        break
+                    run.append(self._spelled(by_word[word]))
+                counted = tuple(run[-1:])
             terms += self._glossary(typed, terms, alts, focus)
         total = sum(t.weight for t in terms)
         lookup: dict[str, list[tuple[int, float]]] = {}
@@ -760,7 +772,7 @@ class SearchIndex:
             intent=intent,
             focus=tuple(focus),
             counted=counted,
-            typed_share=typed_share,
+            question=question,
             index_words=index_words,
             real=frozenset(real),
         )
@@ -965,7 +977,14 @@ class SearchIndex:
                 return SHORT_TEXT_START if is_text else 100.0
             return 0.0
         best = 0.0
-        for phrase, share in ((q.norm, q.typed_share), *q.alts):
+        phrases: tuple[tuple[str, float], ...] = ((q.norm, 1.0),)
+        if q.question:
+            phrases = (
+                ((q.question, 1.0), (q.norm, QUESTION_TYPED_SHARE))
+                if is_text
+                else ((q.norm, 1.0), (q.question, QUESTION_TYPED_SHARE))
+            )
+        for phrase, share in (*phrases, *q.alts):
             if share * 100.0 <= best:
                 continue
             if len(fnorm) >= len(phrase):
@@ -1061,12 +1080,12 @@ class SearchIndex:
                     continue
                 body = r"[\W_]+".join(re.escape(w.rstrip("s") or w) + r"\w*" for w in run)
                 patterns.append((re.compile(r"\b" + body), boost))
-        count = language.counted(q.counted) if q.counted else None
+        counts = [language.counted(noun) for noun in q.counted]
         depth = min(len(scored), RERANK_DEPTH)
         for n in range(depth):
             score, i, field = scored[n]
             norm = self._doc(i).text.norm
-            if count is not None and count.search(norm):
+            if any(count.search(norm) for count in counts):
                 score += COUNT_BOOST
                 scored[n] = (score, i, field)
             for pattern, boost in patterns:

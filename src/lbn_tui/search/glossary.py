@@ -54,7 +54,8 @@ loneliness = lonely | feeling alone | social isolation | isolated people
 healthy life expectancy = years in good health | living longer | how long people live
 
 # Policy
-deprivation = poverty | poor areas | poorest areas | disadvantaged areas | low income
+deprivation = poverty | poor areas | poorest | most disadvantaged | disadvantaged areas
+    | low income | hardship
 levelling up = regional inequality | north south divide | regional inequalities
 devolved = local control | decisions made locally | localism | power to local areas
 """

@@ -427,7 +427,8 @@ def defines_at(norm: str, start: int, end: int) -> bool:
 # -- word forms ------------------------------------------------------------
 
 #: Endings stripped by :func:`light_stem`, longest first; the stem keeps at
-#: least four letters.  A final "y" or "ie" becomes "i" ("community",
+#: least four letters.  (Not "-ly": "lonely" would be "lone", not "loneli"
+#: as "loneliness" is.)  A final "y" or "ie" becomes "i" ("community",
 #: "communities" -> "communiti").
 _SUFFIXES: tuple[str, ...] = tuple(
     sorted(
@@ -450,7 +451,7 @@ _SUFFIXES: tuple[str, ...] = tuple(
             "s",
             "als",
             "al",
-            "ly",
+            "ness",
         ],
         key=len,
         reverse=True,
