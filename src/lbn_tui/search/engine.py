@@ -1115,9 +1115,10 @@ class SearchIndex:
                 window = (align.dest_start, align.dest_end)
         # Stretches standing for a matched number form, by start offset.
         aliased: dict[int, int] = {}
-        for start, end, alias in language.alias_spans(norm):
-            if alias in significant:
-                aliased[start] = max(end, aliased.get(start, 0))
+        if any(w[0].isdigit() or w in language.ALIAS_WORDS for w in significant):
+            for start, end, alias in language.alias_spans(norm):
+                if alias in significant:
+                    aliased[start] = max(end, aliased.get(start, 0))
         spans: list[tuple[int, int]] = []
         previous_marked = False
         reach = -1  # end of the number form being marked

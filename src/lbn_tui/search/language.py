@@ -37,6 +37,7 @@ import re
 from functools import lru_cache
 
 __all__ = [
+    "ALIAS_WORDS",
     "NUMBER_WORDS",
     "SPELLING_RULES",
     "SPELLING_STEMS",
@@ -199,6 +200,8 @@ _SCALES = {
 }
 _SCALED = re.compile(r"(\d+(?:[.,]\d+)*)(m|mn|bn|b|k)")
 _PERCENT_WORDS = frozenset({"percent", "pct", "percentage"})
+#: The index words alias_spans gives besides numbers.
+ALIAS_WORDS = frozenset({"percent", "million", "billion", "thousand"})
 #: The one word that "per cent", "percent" and "%" all become.
 PERCENT = "percent"
 
