@@ -90,7 +90,8 @@ _SYLLABLES = _SYLLABLE_TEXT.split()
 
 
 def _bundled_texts() -> list[Passage]:
-    from lbn_tui.corpus.loader import bundled_briefings_dir, load_corpus
+    from lbn_tui.corpus.loader import load_corpus
+    from lbn_tui.corpus.sources import bundled_briefings_dir
 
     return list(load_corpus([bundled_briefings_dir()]).passages)
 

@@ -1,4 +1,4 @@
-"""Fuzzy, typo-tolerant search over passages (search engine v2).
+"""Fuzzy, typo-tolerant search over passages (search engine v3).
 
 No Textual here: the CLI and the app both use this module.
 
@@ -12,7 +12,17 @@ Three stages, the same for every corpus size:
    word -> match quality`` and an IDF weight.  Analysed words are cached, so
    a keystroke re-analyses only the word being typed.  A query shorter than
    three characters is a *prefix*: of a word, or of a whole title, speaker
-   line or text.
+   line or text.  What :mod:`lbn_tui.search.language` knows joins in here:
+   British and American spellings of a word and its other forms (same rough
+   stem) are the word itself; number forms are rewritten as passages are
+   indexed (``twenty percent`` -> ``20 percent``, which passages with ``20%``
+   or ``20 per cent`` are also indexed under; ``2.4m`` -> ``2.4 million``);
+   a question's own words (``how many``, ``what is``, ``mean``) weigh little
+   and match only themselves, and the question says what answer is wanted
+   (a figure, a defining sentence).  The editorial glossary
+   (:mod:`lbn_tui.search.glossary`) adds a term of art when the query uses
+   one of its plain-language phrasings (``places to meet`` -> ``social
+   infrastructure``), a little below the words typed.
 2. **Candidate selection** (:meth:`SearchIndex._candidates`): a small corpus
    (up to :data:`INDEX_THRESHOLD` passages, such as the bundled briefings)
    scores every passage.  A large one asks a character-trigram index
@@ -22,8 +32,16 @@ Three stages, the same for every corpus size:
    (text, title, speaker line) a phrase score (``fuzz.partial_ratio`` on the
    normalised strings) and an IDF-weighted word coverage (handles word order
    and typos), combined into 0-100 with a small tie-break towards quotes and
-   recommendations over long paragraphs.  Spans are computed only for the
-   hits returned.  :meth:`SearchIndex.scan` is the same search with every
+   recommendations over long paragraphs.  The phrase is also matched as the
+   corpus would write it (spellings, numbers, the question's content alone,
+   a glossary term), for a share of the score.  A field counts only if one
+   of its words really matches a query word (not a stopword, nor letters in
+   common): a query that matches nothing finds nothing.  A how-many question
+   lifts figures, and passages giving the count asked for; a what-is question
+   lifts the passages that define the term (``X is ...``, ``X – ...``, ``X,
+   an ...``, checked among the best :data:`RERANK_DEPTH`).  Spans are
+   computed only for the hits returned, on the original text (``20%`` for
+   ``twenty percent``).  :meth:`SearchIndex.scan` is the same search with every
    passage a candidate: the reference the index is measured against.
 
 Large corpora: ``SearchIndex(passages)`` is cheap; the trigram index is
@@ -63,6 +81,8 @@ from rapidfuzz import fuzz, process
 
 from lbn_tui.corpus.model import Passage
 
+from . import language
+
 if TYPE_CHECKING:
     from .trigram import TrigramIndex
 
@@ -82,6 +102,13 @@ MAX_QUERY_CHARS = 200
 MAX_QUERY_WORDS = 24
 #: ``fuzz.ratio`` at or above this counts as a typo'd version of a word.
 WORD_RATIO_CUTOFF = 80.0
+#: Match quality of another form of a word (the same language.light_stem).
+STEM_QUALITY = 0.92
+#: At most this many vocabulary words are stemmed per query word.
+STEM_CANDIDATES = 64
+#: ...or this, for a word of LONG_WORD_LEN letters or more matching no word.
+LONG_WORD_RATIO_CUTOFF = 75.0
+LONG_WORD_LEN = 8
 #: Words shorter than this match only exactly (prefix and fuzzy need more),
 #: except in a query shorter than MIN_PREFIX_LEN, which is all prefix.
 MIN_FUZZY_LEN = 4
@@ -103,12 +130,38 @@ DEFAULT_CANDIDATES = 300
 POSTINGS_BUDGET = 6
 #: Bump when tokenising, the trigram layout or the bonus change: the cache
 #: key includes it, so old cache files are simply not found.
-INDEX_FORMAT = "v2.2"
+INDEX_FORMAT = "v3.0"
 
 #: Hits scoring below this (0–100) are not shown at all.
 MIN_SCORE = 30.0
 #: ...nor those scoring below this share of the best hit's score.
 RELATIVE_FLOOR = 0.4
+#: A question's own words ("how many", "what is", "mean") weigh this share
+#: of their IDF weight, and match only themselves (see language.question).
+SCAFFOLD_WEIGHT = 0.05
+#: Phrase scores of a rewritten query (spelling variants, number forms, the
+#: question's content alone) count this share of a phrase score as typed.
+ALT_QUALITY = 0.97
+#: ...and a question as typed, whose content (without "how many", "what
+#: is", "mean") is matched in full.
+QUESTION_TYPED_SHARE = 0.9
+#: ...and of the glossary term a plain-language phrasing stands for.
+GLOSS_QUALITY = 0.9
+#: A glossary term's words together weigh this share of the weight of the
+#: query words that called it up.
+GLOSS_WEIGHT = 1.0
+#: Added to a figure's score for a how many/how much/when question.
+FIGURE_BOOST = 10.0
+#: Added to a passage that defines the term asked about ("X is ...", "X –
+#: ...", "X, an ...") for a what-is/definition question; half of it for a
+#: glossary term.
+DEFINITION_BOOST = 6.0
+#: Added to a passage giving the count a how-many question asks for
+#: ("how many neighbourhoods" -> "225 neighbourhoods").
+COUNT_BOOST = 10.0
+#: The definition and count checks look at this many of the best hits.
+RERANK_DEPTH = 40
+
 # Size caps of the per-index caches used by searches on a large corpus.
 _DOC_CACHE = 4096
 _TERM_CACHE = 2048
@@ -196,6 +249,17 @@ def normalize(text: str) -> str:
 _WORD_RE = re.compile(r"\w+(?:(?<=\d)[.,](?=\d)\w+|'\w+)*")
 
 
+def _index_words(norm: str) -> list[str]:
+    """The words a normalised field is indexed under: its words, plus the
+    number forms of language.alias_spans ("percent" for "20%", "3.2" and
+    "million" for "£3.2m")."""
+    words = _WORD_RE.findall(norm)
+    aliases = language.alias_spans(norm)
+    if aliases:
+        words += [alias for _, _, alias in aliases]
+    return words
+
+
 def word_spans(normalised: str) -> list[tuple[int, int, str]]:
     """(start, end, word) for each word of an already normalised string."""
     return [(m.start(), m.end(), m.group()) for m in _WORD_RE.finditer(normalised)]
@@ -229,6 +293,7 @@ class _Doc:
     title: _Field
     speaker: _Field
     bonus: float
+    kind: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,7 +303,8 @@ class _Term:
     word: str
     weight: float
     matches: dict[str, float]  # vocabulary word -> quality in (0, 1]
-    significant: bool  # highlight it outside the phrase window too
+    significant: bool  # highlight it outside the phrase window too; a real match
+    forms: tuple[str, ...] = ()  # other spellings/number forms in the vocabulary
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,12 +316,44 @@ class _Query:
     short: bool  # shorter than MIN_PREFIX_LEN: a prefix
     # Vocabulary word -> (term number, quality) for every term it matches.
     lookup: dict[str, tuple[tuple[int, float], ...]]
+    # Other strings to phrase-match, with the share of the score they get.
+    alts: tuple[tuple[str, float], ...] = ()
+    intent: str | None = None  # "figure", "definition" (language.question)
+    # Phrases whose defining sentence is an answer, with the boost it gets.
+    focus: tuple[tuple[tuple[str, ...], float], ...] = ()
+    # For "how many X": X, whose count ("225 neighbourhoods") is the answer.
+    counted: tuple[str, ...] = ()
+    # A question's content ("what is X" -> "X"): a text's phrase is matched
+    # against it in full, and against the question as typed for a share; a
+    # title's (an FAQ's question) the other way round.
+    question: str = ""
+    # Words for the trigram candidate index (with the other forms found).
+    index_words: tuple[str, ...] = ()
+    # Vocabulary words that are a real match (of a significant term).
+    real: frozenset[str] = frozenset()
 
 
 def _bonus(passage: Passage) -> float:
     bonus = _KIND_BONUS.get(passage.kind, 0.0)
     # Long passages match more by chance: a small penalty.
     return bonus - min(1.0, max(0, len(passage.text) - 300) / 1000)
+
+
+@lru_cache(maxsize=1)
+def _glossary_stems() -> tuple[tuple[str, tuple[tuple[str, ...], ...]], ...]:
+    """The glossary (lbn_tui.search.glossary): (term, the stems of each
+    phrasing's content words), read on first use."""
+    from .glossary import entries
+
+    out = []
+    for term, phrasings in entries():
+        stemmed = []
+        for phrasing in phrasings:
+            words = [w for w in _WORD_RE.findall(normalize(phrasing)) if w not in _STOPWORDS]
+            if words:
+                stemmed.append(tuple(language.light_stem(w) for w in words))
+        out.append((normalize(term), tuple(stemmed)))
+    return tuple(out)
 
 
 class _Vocabulary:
@@ -308,19 +406,18 @@ def _tokenise(
     bonus: list[float] = []
     fields: dict[str, tuple[str, frozenset[str]]] = {}
     strings: list[str] = []
-    findall = _WORD_RE.findall
     if sink is not None:
         from .trigram import field_string
     for passage in passages:
-        words = findall(normalize(passage.text))
+        words = _index_words(normalize(passage.text))
         title = fields.get(passage.title)
         if title is None:
-            title_words = findall(normalize(passage.title))
+            title_words = _index_words(normalize(passage.title))
             title = (field_string(title_words) if sink else "", frozenset(title_words))
             fields[passage.title] = title
         speaker = fields.get(passage.speaker)
         if speaker is None:
-            speaker_words = findall(normalize(passage.speaker))
+            speaker_words = _index_words(normalize(passage.speaker))
             speaker = (field_string(speaker_words) if sink else "", frozenset(speaker_words))
             fields[passage.speaker] = speaker
         if len(fields) > 65536:
@@ -375,7 +472,7 @@ class SearchIndex:
         self._cache_dir = cache_dir
         self._candidate_count = max(1, candidates)
         self._fields: dict[str, _Field] = {}
-        self._terms: dict[tuple[str, bool], _Term] = {}
+        self._terms: dict[tuple[str, bool, bool], _Term] = {}
         self._kind_masks: dict[frozenset[str], Any] = {}
         self._lock = threading.Lock()
         self._tri: TrigramIndex | None = None
@@ -507,7 +604,7 @@ class SearchIndex:
         field = self._fields.get(value)
         if field is None:
             norm = normalize(value)
-            field = _Field(norm, frozenset(_WORD_RE.findall(norm)))
+            field = _Field(norm, frozenset(_index_words(norm)))
             if len(self._fields) > _DOC_CACHE and self._use_index:
                 self._fields.clear()
             self._fields[value] = field
@@ -515,10 +612,10 @@ class SearchIndex:
 
     def _make_doc(self, passage: Passage) -> _Doc:
         norm = normalize(passage.text)
-        text = _Field(norm, frozenset(_WORD_RE.findall(norm)))
+        text = _Field(norm, frozenset(_index_words(norm)))
         title = self._field(passage.title)
         speaker = self._field(passage.speaker)
-        return _Doc(text, title, speaker, _bonus(passage))
+        return _Doc(text, title, speaker, _bonus(passage), passage.kind)
 
     def _doc(self, i: int) -> _Doc:
         doc = self._docs.get(i)
@@ -582,6 +679,7 @@ class SearchIndex:
         if cancelled is not None and cancelled():
             return []
         scored.sort(key=lambda s: (-s[0], s[1]))
+        self._rerank(q, scored)
         # Letters in common are not a match: drop weak hits, absolutely and
         # relative to the best one ("29.8bn" shows its two real hits, not
         # eight more that share a digit; "xyzzyq" finds nothing).
@@ -608,53 +706,181 @@ class SearchIndex:
 
     def _analyse(self, query: str) -> _Query | None:
         norm = " ".join(normalize(query.lstrip()[: MAX_QUERY_CHARS * 2]).split())[:MAX_QUERY_CHARS]
-        words = tuple(_WORD_RE.findall(norm))
-        if not words:
+        typed = tuple(_WORD_RE.findall(norm))
+        if not typed:
             return None
         short = len(norm) < MIN_PREFIX_LEN
+        words = typed if short else language.query_words(typed, norm)
+        counted: tuple[str, ...] = ()
+        question = ""
+        intent, scaffold = (None, frozenset[str]()) if short else language.question(words)
+        # In a question, stopwords ("are there", "in") are scaffolding too.
+        low = scaffold | _STOPWORDS.intersection(words) if scaffold else scaffold
         terms: list[_Term] = []
         for word in dict.fromkeys(words):
-            terms.append(self._term(word, short))
+            terms.append(self._term(word, short, word in low))
             if len(terms) >= MAX_QUERY_WORDS:
                 break
+        if not any(t.significant for t in terms):
+            # Only stopwords ("the", "what is"): they are the query.
+            terms = [_Term(t.word, t.weight, t.matches, True, t.forms) for t in terms]
+        alts: dict[str, float] = {}
+        focus: list[tuple[tuple[str, ...], float]] = []
+        content = [t for t in terms if t.word not in scaffold]
+        if not short:
+            # The query as the corpus would spell it, without the question.
+            spelled = " ".join(
+                t.forms[0] if t.forms and t.word not in t.matches else t.word for t in content
+            )
+            if scaffold:
+                # A question's content is what to find in a text: the
+                # question as typed is found in texts that merely repeat it.
+                question = spelled
+            elif spelled and spelled != " ".join(typed):
+                alts[spelled] = ALT_QUALITY
+            if intent == "definition":
+                focus.append((tuple(self._spelled(t) for t in content), DEFINITION_BOOST))
+            if intent == "figure" and words[0] == "how":
+                # "how many left behind neighbourhoods are there": the last of
+                # the words before the first stopword is what is counted.
+                by_word = {t.word: t for t in content}
+                run: list[str] = []
+                for word in words[2:]:
+                    if word not in by_word or word in _STOPWORDS:
+                        break
+                    run.append(self._spelled(by_word[word]))
+                counted = tuple(run[-1:])
+            terms += self._glossary(typed, terms, alts, focus)
         total = sum(t.weight for t in terms)
         lookup: dict[str, list[tuple[int, float]]] = {}
+        real: set[str] = set()
         for number, term in enumerate(terms):
             for word, quality in term.matches.items():
                 lookup.setdefault(word, []).append((number, quality))
+                if term.significant:
+                    real.add(word)
         frozen = {word: tuple(pairs) for word, pairs in lookup.items()}
-        return _Query(norm, words, tuple(terms), total, short, frozen)
+        index_words = tuple(dict.fromkeys(w for t in terms for w in (t.word, *t.forms)))
+        return _Query(
+            norm,
+            words,
+            tuple(terms),
+            total,
+            short,
+            frozen,
+            alts=tuple(alts.items()),
+            intent=intent,
+            focus=tuple(focus),
+            counted=counted,
+            question=question,
+            index_words=index_words,
+            real=frozenset(real),
+        )
 
-    def _term(self, word: str, short: bool) -> _Term:
-        term = self._terms.get((word, short))
+    @staticmethod
+    def _spelled(term: _Term) -> str:
+        """The word as the corpus most likely has it: its best vocabulary
+        match (typo, prefix, spelling or number form)."""
+        if not term.matches or term.word in term.matches:
+            return term.word
+        return max(term.matches.items(), key=lambda kv: (kv[1], -len(kv[0])))[0]
+
+    def _glossary(
+        self,
+        typed: tuple[str, ...],
+        terms: list[_Term],
+        alts: dict[str, float],
+        focus: list[tuple[tuple[str, ...], float]],
+    ) -> list[_Term]:
+        """Extra terms for the glossary terms whose plain phrasing is in the
+        query (see lbn_tui.search.glossary); updates ``alts`` and ``focus``."""
+        stems: dict[str, str] = {}  # stem -> the query word it came from
+        for word in typed:
+            for form in (word, *language.spelling_variants(word)):
+                stems.setdefault(language.light_stem(form), word)
+        weights = {t.word: t.weight for t in terms}
+        have = set(weights)
+        extra: list[_Term] = []
+        for term, phrasings in _glossary_stems():
+            term_words = [w for w in _WORD_RE.findall(term) if w not in have]
+            if not term_words or term in alts:
+                continue
+            for wanted in phrasings:
+                cues = [stems.get(stem) for stem in wanted]
+                if None in cues:
+                    continue
+                cue_weight = sum(weights.get(c or "", 0.0) for c in dict.fromkeys(cues))
+                share = GLOSS_WEIGHT * cue_weight / len(term_words)
+                for word in term_words:
+                    matched = self._term(word, False, False)
+                    extra.append(_Term(word, share, matched.matches, True, matched.forms))
+                    have.add(word)
+                alts[term] = GLOSS_QUALITY
+                focus.append((tuple(_WORD_RE.findall(term)), DEFINITION_BOOST / 2))
+                break
+        return extra
+
+    def _term(self, word: str, short: bool, scaffold: bool = False) -> _Term:
+        key = (word, short, scaffold)
+        term = self._terms.get(key)
         if term is None:
-            term = self._analyse_term(word, short)
+            term = self._analyse_term(word, short, scaffold)
             if len(self._terms) >= _TERM_CACHE:
                 self._terms.clear()
-            self._terms[(word, short)] = term
+            self._terms[key] = term
         return term
 
-    def _analyse_term(self, word: str, short: bool) -> _Term:
+    def _analyse_term(self, word: str, short: bool, scaffold: bool = False) -> _Term:
         vocab = self._vocab
         assert vocab is not None
         matches: dict[str, float] = {}
         if word in vocab.df:
             matches[word] = 1.0
+        if scaffold:
+            # A question's own word: itself only, at a low weight ("meaning"
+            # is not "meaningfully", "definition" not "definitive").
+            weight = SCAFFOLD_WEIGHT * vocab.idf(word)
+            return _Term(word, weight, matches, False)
+        # Other spellings and number forms of the word are the same word.
+        forms = tuple(
+            f
+            for f in (*language.spelling_variants(word), *language.number_alternatives(word))
+            if f in vocab.df
+        )
+        for form in forms:
+            matches[form] = 1.0
         if short:
             for other in vocab.prefixed(word):
                 if other != word:
                     matches[other] = SHORT_PREFIX_QUALITY
-        elif len(word) >= MIN_PREFIX_LEN:
-            for other in vocab.prefixed(word):
-                if other != word:
-                    matches[other] = max(0.9, fuzz.ratio(word, other, processor=None) / 100)
+        elif len(word) >= MIN_PREFIX_LEN and word not in _STOPWORDS:
+            for base in (word, *language.spelling_variants(word)):
+                for other in vocab.prefixed(base):
+                    if other not in matches or matches[other] < 1.0:
+                        quality = max(0.9, fuzz.ratio(base, other, processor=None) / 100)
+                        matches[other] = max(matches.get(other, 0.0), quality)
+        if len(word) >= MIN_FUZZY_LEN and word.isalpha():
+            # Other forms of the word ("relocation": "relocate"; "empowering":
+            # "empowered"), by language.light_stem, among the words sharing
+            # its stem's first letters.
+            for base in (word, *language.spelling_variants(word)):
+                stem = language.light_stem(base)
+                for n, other in enumerate(vocab.prefixed(stem[: max(4, len(stem) - 1)])):
+                    if n >= STEM_CANDIDATES:
+                        break
+                    if other not in matches and language.light_stem(other) == stem:
+                        matches[other] = STEM_QUALITY
         if len(word) >= MIN_FUZZY_LEN:
+            # A long word found nowhere may have more typos ("iofluenec").
+            cutoff = WORD_RATIO_CUTOFF
+            if not matches and len(word) >= LONG_WORD_LEN and word not in vocab.df:
+                cutoff = LONG_WORD_RATIO_CUTOFF
             for other, ratio, _ in process.extract(
                 word,
                 vocab.near(word),
                 scorer=fuzz.ratio,
                 processor=None,
-                score_cutoff=WORD_RATIO_CUTOFF,
+                score_cutoff=cutoff,
                 limit=None,
             ):
                 quality = ratio / 100
@@ -672,7 +898,7 @@ class SearchIndex:
         else:
             weight = vocab.idf(word)
         significant = short or word.isdigit() or (len(word) >= 3 and word not in _STOPWORDS)
-        return _Term(word, weight, matches, significant)
+        return _Term(word, weight, matches, significant, forms)
 
     # -- stage 2: candidate selection -------------------------------------
 
@@ -693,7 +919,7 @@ class SearchIndex:
         allowed = None if wanted is None else self._kind_mask(wanted)
         n = len(self._passages)
         return self._tri.candidates(
-            q.words,
+            q.words if q.short else q.index_words,
             self._candidate_count,
             allowed,
             prefix=q.short,
@@ -739,7 +965,8 @@ class SearchIndex:
 
     @staticmethod
     def _phrase(q: _Query, fnorm: str, is_text: bool = False) -> float:
-        """How well the query, as typed, matches a stretch of the field."""
+        """How well the query, as typed or rewritten, matches a stretch of
+        the field."""
         if not fnorm:
             return 0.0
         if q.short:
@@ -749,16 +976,34 @@ class SearchIndex:
             if fnorm.startswith(q.norm):
                 return SHORT_TEXT_START if is_text else 100.0
             return 0.0
-        if len(fnorm) >= len(q.norm):
-            return fuzz.partial_ratio(q.norm, fnorm, processor=None)
-        # The field is shorter than the query: the query must be (nearly) it.
-        return fuzz.ratio(q.norm, fnorm, processor=None)
+        best = 0.0
+        phrases: tuple[tuple[str, float], ...] = ((q.norm, 1.0),)
+        if q.question:
+            phrases = (
+                ((q.question, 1.0), (q.norm, QUESTION_TYPED_SHARE))
+                if is_text
+                else ((q.norm, 1.0), (q.question, QUESTION_TYPED_SHARE))
+            )
+        for phrase, share in (*phrases, *q.alts):
+            if share * 100.0 <= best:
+                continue
+            if len(fnorm) >= len(phrase):
+                score = fuzz.partial_ratio(phrase, fnorm, processor=None, score_cutoff=best / share)
+            else:
+                # The field is shorter than the query: the query must be (nearly) it.
+                score = fuzz.ratio(phrase, fnorm, processor=None)
+            best = max(best, share * score)
+        return best
 
     def _field_score(
         self, q: _Query, field: _Field, is_text: bool = False
     ) -> tuple[float, dict[int, float]]:
-        """The field's 0..100 score, and its _best table for the spread."""
-        if not field.norm:
+        """The field's 0..100 score, and its _best table for the spread.
+
+        A field none of whose words is a real match of the query (a
+        significant word, or its typo, spelling, number form or glossary
+        term) scores 0: letters in common are not a match."""
+        if not field.norm or field.words.isdisjoint(q.real):
             return 0.0, {}
         best = self._best(q, field.words)
         score = 0.5 * self._phrase(q, field.norm, is_text) + 50.0 * self._coverage(q, best)
@@ -804,26 +1049,63 @@ class SearchIndex:
                     for number, quality in other.items():
                         if quality > spread_best.get(number, 0.0):
                             spread_best[number] = quality
+            if best <= 0.0:
+                continue  # no field really matches
             spread = 100.0 * self._coverage(q, spread_best)
-            if best <= 0.0 and spread <= 0.0:
-                continue  # nothing matched at all
+            bonus = doc.bonus
+            if q.intent == "figure" and doc.kind == "figure":
+                bonus += FIGURE_BOOST
             # Unclamped, so that the kind tie-break also works among perfect
             # matches; search() clamps what it reports.
-            out.append((0.85 * best + 0.15 * spread + doc.bonus, i, field))
+            out.append((0.85 * best + 0.15 * spread + bonus, i, field))
         return out
+
+    def _rerank(self, q: _Query, scored: list[tuple[float, int, str]]) -> None:
+        """Lift the passages among the best that define what a what-is
+        question (or a glossary term) asks about; ``scored`` is sorted."""
+        if not (q.focus or q.counted) or not scored:
+            return
+        patterns: list[tuple[re.Pattern[str], float]] = []
+        for words, boost in q.focus:
+            # The whole phrase, else without its last or first word
+            # ("index of multiple deprivation measure").
+            content = [w for w in words if w]
+            while content and content[0] in _STOPWORDS:
+                content.pop(0)
+            runs = [content]
+            if len(content) > 2:
+                runs += [content[:-1], content[1:]]
+            for run in runs:
+                if not run:
+                    continue
+                body = r"[\W_]+".join(re.escape(w.rstrip("s") or w) + r"\w*" for w in run)
+                patterns.append((re.compile(r"\b" + body), boost))
+        counts = [language.counted(noun) for noun in q.counted]
+        depth = min(len(scored), RERANK_DEPTH)
+        for n in range(depth):
+            score, i, field = scored[n]
+            norm = self._doc(i).text.norm
+            if any(count.search(norm) for count in counts):
+                score += COUNT_BOOST
+                scored[n] = (score, i, field)
+            for pattern, boost in patterns:
+                if any(
+                    language.defines_at(norm, m.start(), m.end()) for m in pattern.finditer(norm)
+                ):
+                    scored[n] = (score + boost, i, field)
+                    break
+        scored[:depth] = sorted(scored[:depth], key=lambda s: (-s[0], s[1]))
 
     # -- spans ------------------------------------------------------------
 
     def _spans(self, q: _Query, doc: _Doc) -> tuple[tuple[int, int], ...]:
-        """Whole-word spans of the text words that match a query word."""
+        """Whole-word spans of the text words that match a query word (or
+        whose number form does: "20%" for "twenty percent")."""
         norm = doc.text.norm
         matched = q.lookup.keys() & doc.text.words
         if not matched:
             return ()
-        significant = set()
-        for word in matched:
-            if any(q.terms[number].significant for number, _ in q.lookup[word]):
-                significant.add(word)
+        significant = matched & q.real
         window = (0, 0)
         if len(significant) < len(matched) and len(norm) >= len(q.norm):
             # Stopwords and short words: only inside the stretch of text that
@@ -831,17 +1113,31 @@ class SearchIndex:
             align = fuzz.partial_ratio_alignment(q.norm, norm, processor=None)
             if align is not None and align.score >= 60:
                 window = (align.dest_start, align.dest_end)
+        # Stretches standing for a matched number form, by start offset.
+        aliased: dict[int, int] = {}
+        if any(w[0].isdigit() or w in language.ALIAS_WORDS for w in significant):
+            for start, end, alias in language.alias_spans(norm):
+                if alias in significant:
+                    aliased[start] = max(end, aliased.get(start, 0))
         spans: list[tuple[int, int]] = []
         previous_marked = False
+        reach = -1  # end of the number form being marked
         for m in _WORD_RE.finditer(norm):
             word = m.group()
-            if word in significant or (
-                word in matched and m.start() < window[1] and m.end() > window[0]
+            start, end = m.start(), m.end()
+            alias_end = aliased.get(start)
+            if alias_end is not None:
+                reach = max(reach, alias_end)
+            if (
+                word in significant
+                or start < reach
+                or (word in matched and start < window[1] and end > window[0])
             ):
+                end = max(end, min(reach, len(norm))) if start < reach else end
                 if previous_marked:
-                    spans[-1] = (spans[-1][0], m.end())
+                    spans[-1] = (spans[-1][0], max(spans[-1][1], end))
                 else:
-                    spans.append((m.start(), m.end()))
+                    spans.append((start, end))
                 previous_marked = True
             else:
                 previous_marked = False

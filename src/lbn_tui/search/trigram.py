@@ -248,8 +248,13 @@ class TrigramIndex:
             return []
         points = self._prefix_points(words[-1]) if prefix else self._trigram_points(words, budget)
         if points is None and not prefix:
-            # Words too short for a trigram ("😀 a"): match word starts instead.
-            points = self._prefix_points(max(words, key=len))
+            # Words too short for a trigram ("😀 a", "i:a"): match the starts
+            # of words instead, of every word of the query.
+            found = [self._prefix_points(word) for word in dict.fromkeys(words)]
+            points = None
+            for more in found:
+                if more is not None:
+                    points = more if points is None else points + more
         if points is None:
             return []
         priority = self._priority(points, allowed)
