@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -164,7 +165,14 @@ def test_every_kind_is_known_everywhere(kind: str, mini_corpus: model.Corpus) ->
     from lbn_tui.tui.browser.views import entry_view
     from lbn_tui.tui.widgets.search_panel import BADGES
 
-    assert kind in model.ENTRY_CLASSES
+    cls = model.ENTRY_CLASSES[kind]
+    # The class is the kind's home: label, badge, the keys of its schema
+    # (each filling one of its fields), a derived title where none is given.
+    assert cls.LABEL and cls.BADGE and cls.FIELDS
+    names = {f.name for f in dataclasses.fields(cls)}
+    assert {spec.name for spec in cls.FIELDS} <= names
+    title_required = any(spec.name == "title" and spec.required for spec in cls.FIELDS)
+    assert title_required or "derive_title" in cls.__dict__, f"{kind}: no title, none derived"
     assert kind in model.KIND_LABELS
     assert kind in loader._SCHEMA
     assert kind in BADGES

@@ -82,106 +82,17 @@ _TEXTUAL_SCALARS = {
 # The schema: per kind, the keys it takes.
 
 
-@dataclass(frozen=True, slots=True)
-class _Field:
-    key: str
-    kind: str  # "str", "int", "ids", "paragraphs", "choice"
-    required: bool = False
-    attr: str = ""
-    refers_to: tuple[str, ...] = ()  # allowed kinds for ids ("" = any)
-    choices: tuple[str, ...] = ()
-
-    @property
-    def name(self) -> str:
-        return self.attr or self.key
-
-
-def _f(key: str, kind: str = "str", required: bool = False, **kw: Any) -> _Field:
-    return _Field(key, kind, required, **kw)
-
-
+# The keys each kind takes are its class's FIELDS (one home per kind: model.py).
+_Field = model.FieldSpec
 _ANY = ("",)
 _SCHEMA: dict[str, tuple[_Field, ...]] = {
-    "session": (
-        _f("title", required=True),
-        _f("series", "choice", True, choices=tuple(model.SESSION_SERIES)),
-        _f("number", "int", True),
-        _f("summary", "paragraphs"),
-        _f("briefing_pack", "ids", refers_to=("briefing",)),
-        _f("reading_list", "ids", refers_to=("reading",)),
-        _f("reading_list_note"),
-    ),
-    "briefing": (_f("title", required=True), _f("description", required=True)),
-    "reading": (
-        _f("title", required=True),
-        _f("subtitle"),
-        _f("by"),
-        _f("date"),
-        _f("description", required=True),
-    ),
-    "recommendation": (
-        _f("title"),
-        _f("group", "choice", True, choices=tuple(model.RECOMMENDATION_GROUPS)),
-        _f("number", "int", True),
-        _f("text", required=True),
-        _f("cites", "ids", attr="cited", refers_to=("reference",)),
-    ),
-    "quote": (
-        _f("title"),
-        _f("text", required=True),
-        _f("speaker", required=True),
-        _f("role"),
-        _f("given_at"),
-        _f("session", "ids", refers_to=("session",)),
-    ),
-    "faq": (
-        _f("question", required=True, attr="title"),
-        _f("answer", "paragraphs", True),
-    ),
-    "article": (
-        _f("title", required=True),
-        _f("paragraphs", "paragraphs", True),
-        _f("note"),
-    ),
-    "case-study": (
-        _f("title", required=True),
-        _f("programme"),
-        _f("place"),
-        _f("summary"),
-    ),
-    "figure": (
-        _f("title"),
-        _f("value", required=True),
-        _f("measures", required=True),
-        _f("origin"),
-        _f("found_in", "ids", refers_to=_ANY),
-        _f("cites", "ids", attr="cited", refers_to=("reference",)),
-    ),
-    "reference": (
-        _f("title"),
-        _f("citation", required=True),
-        _f("author", required=True),
-        _f("year", required=True),
-        _f("note"),
-    ),
+    kind: cls.FIELDS for kind, cls in model.ENTRY_CLASSES.items()
 }
 _FIELDS = {kind: {f.key: f for f in specs} for kind, specs in _SCHEMA.items()}
 # Single-id fields: written as one id, not a list.
-_SINGLE_ID = {("quote", "session"), ("figure", "found_in")}
+_SINGLE_ID = {(kind, f.key) for kind, specs in _SCHEMA.items() for f in specs if f.single}
 _PARAGRAPH_KEYS = ("text", "heading", "cites", "embed")
 _SOURCE_KEYS = {"title": True, "url": True, "publisher": False, "note": False}
-
-
-def _derived_title(kind: str, values: dict[str, Any]) -> str:
-    if kind == "quote":
-        return f"{values.get('speaker', '')}: “{model._shorten(values.get('text', ''), 7)}”"
-    if kind == "recommendation":
-        return model._shorten(values.get("text", ""), 8)
-    if kind == "figure":
-        return f"{values.get('value', '')} {model._shorten(values.get('measures', ''), 7)}"
-    if kind == "reference":
-        return str(values.get("citation", ""))
-    return ""
 
 
 # --------------------------------------------------------------------------
@@ -798,7 +709,7 @@ class _FileReader:
         if kind == "figure" and "found_in" in values:
             values["found_in"] = values["found_in"][0]
         if not values.get("title"):
-            values["title"] = _derived_title(kind, values)
+            values["title"] = model.ENTRY_CLASSES[kind].derive_title(values)
         cls = model.ENTRY_CLASSES[kind]
         entry = cls(id=entry_id, source=source, location=self.at(node), **values)
         if next(iter(entry.passage_texts()), None) is None:
@@ -814,11 +725,11 @@ class _FileReader:
 
     def _value(self, spec: _Field, kind: str, node: yaml.Node) -> Any:
         what = spec.key
-        if spec.kind == "str":
+        if spec.type == "str":
             return self._string(node, what)
-        if spec.kind == "int":
+        if spec.type == "int":
             return self._int(node, what)
-        if spec.kind == "choice":
+        if spec.type == "choice":
             value = self._string(node, what)
             if value is not None and value not in spec.choices:
                 self.problem(
@@ -826,7 +737,7 @@ class _FileReader:
                 )
                 return None
             return value
-        if spec.kind == "ids":
+        if spec.type == "ids":
             return self._ids(node, what, spec.refers_to, (kind, spec.key) in _SINGLE_ID)
         return self._paragraphs(node, what)
 

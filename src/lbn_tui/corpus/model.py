@@ -21,32 +21,6 @@ from typing import ClassVar
 #: What an entry id looks like: lower-case words joined by hyphens.
 ID_PATTERN = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
 
-KINDS: tuple[str, ...] = (
-    "session",
-    "briefing",
-    "reading",
-    "recommendation",
-    "quote",
-    "faq",
-    "article",
-    "case-study",
-    "figure",
-    "reference",
-)
-
-KIND_LABELS: Mapping[str, str] = {
-    "session": "Session",
-    "briefing": "Briefing pack",
-    "reading": "Reading",
-    "recommendation": "Recommendation",
-    "quote": "Quote",
-    "faq": "FAQ",
-    "article": "Article",
-    "case-study": "Case study",
-    "figure": "Figure",
-    "reference": "Reference",
-}
-
 RECOMMENDATION_GROUPS: Mapping[str, str] = {
     "best-case-scenario": "The best-case scenario",
     "building-blocks": "Building blocks for local transformation",
@@ -56,6 +30,26 @@ SESSION_SERIES: Mapping[str, str] = {
     "evidence": "APPG evidence session",
     "inquiry": "Inquiry session",
 }
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    """One key an entry of a kind takes in a briefing file (the loader checks it)."""
+
+    key: str
+    type: str = "str"  # "str", "int", "ids", "paragraphs", "choice"
+    required: bool = False
+    attr: str = ""
+    """The dataclass field it fills, when not named like the key."""
+    refers_to: tuple[str, ...] = ()
+    """For ids: the kinds they may name ("" = any)."""
+    choices: tuple[str, ...] = ()
+    single: bool = False
+    """For ids: written as one id, not a list."""
+
+    @property
+    def name(self) -> str:
+        return self.attr or self.key
 
 
 def _shorten(text: str, words: int = 9) -> str:
@@ -120,7 +114,23 @@ class Paragraph:
 class Entry:
     """Fields shared by every kind of entry."""
 
+    # What a kind is, in one place (the subclasses fill these in; a test
+    # checks every kind does): its name, its label and short badge, the keys
+    # it takes in a briefing file, the title made for it when none is given
+    # (`derive_title`) and the lines shown under its title (`meta_lines`).
     kind: ClassVar[str] = ""
+    LABEL: ClassVar[str] = ""
+    BADGE: ClassVar[str] = ""
+    FIELDS: ClassVar[tuple[FieldSpec, ...]] = ()
+
+    @classmethod
+    def derive_title(cls, values: Mapping[str, object]) -> str:
+        """The title of an entry written without one (from its loaded values)."""
+        return ""
+
+    def meta_lines(self) -> list[str]:
+        """What the reader shows under the title (who, where, which group)."""
+        return []
 
     id: str
     title: str
@@ -165,6 +175,20 @@ class Entry:
 @dataclass(frozen=True, slots=True)
 class Session(Entry):
     kind: ClassVar[str] = "session"
+    LABEL: ClassVar[str] = "Session"
+    BADGE: ClassVar[str] = "Session"
+    FIELDS: ClassVar[tuple[FieldSpec, ...]] = (
+        FieldSpec("title", required=True),
+        FieldSpec("series", "choice", True, choices=tuple(SESSION_SERIES)),
+        FieldSpec("number", "int", True),
+        FieldSpec("summary", "paragraphs"),
+        FieldSpec("briefing_pack", "ids", refers_to=("briefing",)),
+        FieldSpec("reading_list", "ids", refers_to=("reading",)),
+        FieldSpec("reading_list_note"),
+    )
+
+    def meta_lines(self) -> list[str]:
+        return [self.label]
 
     series: str = "evidence"
     number: int = 0
@@ -202,6 +226,12 @@ class Briefing(Entry):
     """A document in a session's briefing pack."""
 
     kind: ClassVar[str] = "briefing"
+    LABEL: ClassVar[str] = "Briefing pack"
+    BADGE: ClassVar[str] = "Briefing"
+    FIELDS: ClassVar[tuple[FieldSpec, ...]] = (
+        FieldSpec("title", required=True),
+        FieldSpec("description", required=True),
+    )
 
     description: str = ""
 
@@ -214,6 +244,18 @@ class Reading(Entry):
     """An item on a further-reading list."""
 
     kind: ClassVar[str] = "reading"
+    LABEL: ClassVar[str] = "Reading"
+    BADGE: ClassVar[str] = "Reading"
+    FIELDS: ClassVar[tuple[FieldSpec, ...]] = (
+        FieldSpec("title", required=True),
+        FieldSpec("subtitle"),
+        FieldSpec("by"),
+        FieldSpec("date"),
+        FieldSpec("description", required=True),
+    )
+
+    def meta_lines(self) -> list[str]:
+        return [p for p in (self.subtitle, self.byline) if p]
 
     subtitle: str = ""
     by: str = ""
@@ -235,6 +277,22 @@ class Reading(Entry):
 @dataclass(frozen=True, slots=True)
 class Recommendation(Entry):
     kind: ClassVar[str] = "recommendation"
+    LABEL: ClassVar[str] = "Recommendation"
+    BADGE: ClassVar[str] = "Rec."
+    FIELDS: ClassVar[tuple[FieldSpec, ...]] = (
+        FieldSpec("title"),
+        FieldSpec("group", "choice", True, choices=tuple(RECOMMENDATION_GROUPS)),
+        FieldSpec("number", "int", True),
+        FieldSpec("text", required=True),
+        FieldSpec("cites", "ids", attr="cited", refers_to=("reference",)),
+    )
+
+    @classmethod
+    def derive_title(cls, values: Mapping[str, object]) -> str:
+        return _shorten(str(values.get("text", "")), 8)
+
+    def meta_lines(self) -> list[str]:
+        return [f"Recommendation {self.number} · {self.group_label}"]
 
     group: str = "best-case-scenario"
     number: int = 0
@@ -257,6 +315,23 @@ class Quote(Entry):
     """Words spoken in evidence, verbatim, with who said them and where."""
 
     kind: ClassVar[str] = "quote"
+    LABEL: ClassVar[str] = "Quote"
+    BADGE: ClassVar[str] = "Quote"
+    FIELDS: ClassVar[tuple[FieldSpec, ...]] = (
+        FieldSpec("title"),
+        FieldSpec("text", required=True),
+        FieldSpec("speaker", required=True),
+        FieldSpec("role"),
+        FieldSpec("given_at"),
+        FieldSpec("session", "ids", refers_to=("session",), single=True),
+    )
+
+    @classmethod
+    def derive_title(cls, values: Mapping[str, object]) -> str:
+        return f"{values.get('speaker', '')}: “{_shorten(str(values.get('text', '')), 7)}”"
+
+    def meta_lines(self) -> list[str]:
+        return [p for p in (self.speaker_line, self.given_at) if p]
 
     text: str = ""
     speaker: str = ""
@@ -284,6 +359,12 @@ class Faq(Entry):
     """A question (the title) and its answer, paragraph by paragraph."""
 
     kind: ClassVar[str] = "faq"
+    LABEL: ClassVar[str] = "FAQ"
+    BADGE: ClassVar[str] = "FAQ"
+    FIELDS: ClassVar[tuple[FieldSpec, ...]] = (
+        FieldSpec("question", required=True, attr="title"),
+        FieldSpec("answer", "paragraphs", True),
+    )
 
     answer: tuple[Paragraph, ...] = ()
 
@@ -301,6 +382,13 @@ class Article(Entry):
     """A long text, paragraph by paragraph, with inline quotes and lists."""
 
     kind: ClassVar[str] = "article"
+    LABEL: ClassVar[str] = "Article"
+    BADGE: ClassVar[str] = "Article"
+    FIELDS: ClassVar[tuple[FieldSpec, ...]] = (
+        FieldSpec("title", required=True),
+        FieldSpec("paragraphs", "paragraphs", True),
+        FieldSpec("note"),
+    )
 
     paragraphs: tuple[Paragraph, ...] = ()
     note: str = ""
@@ -328,6 +416,17 @@ class Article(Entry):
 @dataclass(frozen=True, slots=True)
 class CaseStudy(Entry):
     kind: ClassVar[str] = "case-study"
+    LABEL: ClassVar[str] = "Case study"
+    BADGE: ClassVar[str] = "Case study"
+    FIELDS: ClassVar[tuple[FieldSpec, ...]] = (
+        FieldSpec("title", required=True),
+        FieldSpec("programme"),
+        FieldSpec("place"),
+        FieldSpec("summary"),
+    )
+
+    def meta_lines(self) -> list[str]:
+        return [" · ".join(p for p in (self.programme, self.place) if p)]
 
     programme: str = ""
     place: str = ""
@@ -342,6 +441,23 @@ class Figure(Entry):
     """A key number: its value, what it measures, and where it comes from."""
 
     kind: ClassVar[str] = "figure"
+    LABEL: ClassVar[str] = "Figure"
+    BADGE: ClassVar[str] = "Figure"
+    FIELDS: ClassVar[tuple[FieldSpec, ...]] = (
+        FieldSpec("title"),
+        FieldSpec("value", required=True),
+        FieldSpec("measures", required=True),
+        FieldSpec("origin"),
+        FieldSpec("found_in", "ids", refers_to=("",), single=True),
+        FieldSpec("cites", "ids", attr="cited", refers_to=("reference",)),
+    )
+
+    @classmethod
+    def derive_title(cls, values: Mapping[str, object]) -> str:
+        return f"{values.get('value', '')} {_shorten(str(values.get('measures', '')), 7)}"
+
+    def meta_lines(self) -> list[str]:
+        return [f"Source: {self.origin}"] if self.origin else []
 
     value: str = ""
     measures: str = ""
@@ -372,6 +488,22 @@ class Reference(Entry):
     """An in-text reference such as "(Onward, 2021)"."""
 
     kind: ClassVar[str] = "reference"
+    LABEL: ClassVar[str] = "Reference"
+    BADGE: ClassVar[str] = "Reference"
+    FIELDS: ClassVar[tuple[FieldSpec, ...]] = (
+        FieldSpec("title"),
+        FieldSpec("citation", required=True),
+        FieldSpec("author", required=True),
+        FieldSpec("year", required=True),
+        FieldSpec("note"),
+    )
+
+    @classmethod
+    def derive_title(cls, values: Mapping[str, object]) -> str:
+        return str(values.get("citation", ""))
+
+    def meta_lines(self) -> list[str]:
+        return [", ".join(p for p in (self.author, self.year) if p), self.note]
 
     citation: str = ""
     author: str = ""
@@ -397,6 +529,10 @@ ENTRY_CLASSES: Mapping[str, type[Entry]] = {
         Reference,
     )
 }
+#: Every kind, in the order the contents and the docs list them.
+KINDS: tuple[str, ...] = tuple(ENTRY_CLASSES)
+KIND_LABELS: Mapping[str, str] = {kind: cls.LABEL for kind, cls in ENTRY_CLASSES.items()}
+KIND_BADGES: Mapping[str, str] = {kind: cls.BADGE for kind, cls in ENTRY_CLASSES.items()}
 
 
 @dataclass(frozen=True, slots=True)

@@ -185,24 +185,6 @@ def _item_block(
     )
 
 
-def _meta(entry: model.Entry) -> list[str]:
-    if isinstance(entry, model.Quote):
-        return [p for p in (entry.speaker_line, entry.given_at) if p]
-    if isinstance(entry, model.Reading):
-        return [p for p in (entry.subtitle, entry.byline) if p]
-    if isinstance(entry, model.Recommendation):
-        return [f"Recommendation {entry.number} · {entry.group_label}"]
-    if isinstance(entry, model.CaseStudy):
-        return [" · ".join(p for p in (entry.programme, entry.place) if p)]
-    if isinstance(entry, model.Figure):
-        return [f"Source: {entry.origin}"] if entry.origin else []
-    if isinstance(entry, model.Reference):
-        return [", ".join(p for p in (entry.author, entry.year) if p), entry.note]
-    if isinstance(entry, model.Session):
-        return [entry.label]
-    return []
-
-
 def _source_block(entry: model.Entry) -> Block:
     source = entry.source
     parts: list[Content | str | tuple[str, str]] = [(source.title, TITLE)]
@@ -223,7 +205,7 @@ def entry_view(
     blocks: list[Block] = [
         Block(Content.assemble(badge(entry.kind), "  ", (entry.title, "bold")), "title")
     ]
-    for line in _meta(entry):
+    for line in entry.meta_lines():
         if line:
             blocks.append(Block(Content.styled(line, MUTED), "meta"))
     passages = corpus.passages_of(entry.id)

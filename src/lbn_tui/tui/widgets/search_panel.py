@@ -24,7 +24,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
-from lbn_tui.corpus.model import KIND_LABELS, Passage
+from lbn_tui.corpus.model import KIND_BADGES, KIND_LABELS, Passage
 from lbn_tui.search.filters import FILTERS, KindFilter, parse_query
 
 if TYPE_CHECKING:  # imported when the index is first built: rapidfuzz is not needed to start
@@ -32,20 +32,9 @@ if TYPE_CHECKING:  # imported when the index is first built: rapidfuzz is not ne
 
 SNIPPET_CHARS = 150
 
-# The kind badge of a hit: a fixed column (the longest badge and a gap),
-# so a long kind never runs into the title.
-BADGES = {
-    "session": "Session",
-    "briefing": "Briefing",
-    "reading": "Reading",
-    "recommendation": "Rec.",
-    "quote": "Quote",
-    "faq": "FAQ",
-    "article": "Article",
-    "case-study": "Case study",
-    "figure": "Figure",
-    "reference": "Reference",
-}
+# The kind badge of a hit (each kind's BADGE, model.py): a fixed column (the
+# longest badge and a gap), so a long kind never runs into the title.
+BADGES = KIND_BADGES
 BADGE_WIDTH = max(len(b) for b in BADGES.values())
 HIT_BAR = "▌"
 
