@@ -67,23 +67,14 @@ def _read_state(path: Path) -> bytes:
     """The file's bytes: opened non-blocking (a named pipe does not hang),
     refused unless a regular file (`_Unusable`; a folder is an `OSError`),
     never read past `MAX_STATE_BYTES`."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     try:
-        info = os.fstat(fd)
-        if stat.S_ISDIR(info.st_mode):
-            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
-        if not stat.S_ISREG(info.st_mode):
-            raise _Unusable("not a regular file")
-        if info.st_size > MAX_STATE_BYTES:
-            raise _Unusable(f"larger than {MAX_STATE_BYTES // (1024 * 1024)} MiB")
-        os.set_blocking(fd, True)
-        with os.fdopen(fd, "rb", closefd=False) as handle:
-            data = handle.read(MAX_STATE_BYTES + 1)
-    finally:
-        os.close(fd)
-    if len(data) > MAX_STATE_BYTES:
-        raise _Unusable(f"larger than {MAX_STATE_BYTES // (1024 * 1024)} MiB")
-    return data
+        return files.read_bounded(path, MAX_STATE_BYTES)
+    except files.NotRegularFile as exc:
+        if stat.S_ISDIR(exc.mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR)) from None
+        raise _Unusable("not a regular file") from None
+    except files.TooLarge:
+        raise _Unusable(f"larger than {MAX_STATE_BYTES // (1024 * 1024)} MiB") from None
 
 
 def _set_aside(path: Path) -> Path:
