@@ -99,11 +99,23 @@ def test_kill_9_at_any_moment_never_loses_a_confirmed_star(tmp_path: Path) -> No
     )
     confirmed = {f"seed-{i:04}" for i in range(2000)}
     rng = random.Random(20240601)
+    # How long this machine takes per confirmed star, so that the kills land
+    # mid-stream however busy it is (at least 60 ms of window).
+    calibration = python(WRITER, str(path), "calibrate")
+    read_lines_until(calibration, "ready", timeout=10)
+    started = time.monotonic()
+    read_lines_until(calibration, "calibrate-2", timeout=30)
+    per_star = (time.monotonic() - started) / 3
+    calibration.send_signal(signal.SIGKILL)
+    out, _err = calibration.communicate(timeout=10)
+    confirmed |= {f"calibrate-{i}" for i in range(3)}
+    confirmed |= {line for line in out.split() if line.startswith("calibrate-")}
+    window = max(0.06, 6 * per_star)
     saves_seen = 0
     for kill in range(KILLS):
         writer = python(WRITER, str(path), f"k{kill}")
         read_lines_until(writer, "ready", timeout=10)
-        time.sleep(rng.uniform(0.0, 0.06))
+        time.sleep(rng.uniform(0.0, window))
         writer.send_signal(signal.SIGKILL)
         out, _err = writer.communicate(timeout=10)
         assert writer.returncode == -signal.SIGKILL

@@ -34,7 +34,10 @@ from lbn_tui import files, paths
 
 STATE_FILE_NAME = "starred.json"
 _FORMAT_VERSION = 1
-LOCK_TIMEOUT = 2.0  # seconds to wait for another instance's save
+# Seconds to wait for another instance's save.  The app saves in a worker
+# thread, so a long wait never freezes the reader; a busy machine can take
+# seconds when two instances save in a burst.
+LOCK_TIMEOUT = 10.0
 #: A stars file is a list of short refs: 8 MiB is over 100 000 stars.
 MAX_STATE_BYTES = 8 * 1024 * 1024
 

@@ -620,7 +620,7 @@ class BrowserScreen(Screen[None]):
         entry = self.corpus.by_id[passage.entry_id]
         ref = model.passage_ref(passage, entry, self.corpus)
         try:
-            # Saving waits for a file lock (up to 2 s) and fsyncs: off the UI
+            # Saving waits for a file lock (up to 10 s) and fsyncs: off the UI
             # thread, one save at a time, in the order the keys were pressed.
             async with self._star_saving:
                 now = await asyncio.to_thread(self.store.toggle, ref)
