@@ -158,3 +158,35 @@ def test_a_copy_in_tmux_without_set_clipboard_says_how_to_fix_it(tmp_path: Path)
         term.wait_for("lbn-tui exited 0")
     finally:
         term.tmux("kill-server")
+
+
+def test_search_from_the_tree_and_copy_after_paging_at_80x24(terminal: Terminal) -> None:
+    """The contents tree open, / still searches where the reader can see it;
+    after PageDown, c copies a passage that is on the screen."""
+    terminal.wait_for("Briefing pack")
+    terminal.keys("t")
+    terminal.wait_for("Sessions")
+    terminal.keys("/")
+    terminal.type("pride in plase")
+    terminal.wait_for("/ pride in plase")  # the typed query, in the visible box
+    terminal.wait_for("Sarah Pearson")
+    terminal.keys("Enter")
+    hit = terminal.wait_for("Quote · Professor Sarah Pearson")  # the breadcrumb
+    flat = " ".join(hit.replace("█", " ").split())  # (the cursor's bar, left of each line)
+    assert "restores pride in place" in flat  # the hit's text, in the reader
+    assert "/ pride in plase" not in hit  # the search has given way to it
+
+    terminal.keys("Escape")  # back to where the search began
+    terminal.wait_for("Briefing pack")
+    terminal.keys("PageDown")
+    time.sleep(0.5)
+    terminal.tmux("delete-buffer")
+    terminal.keys("c")
+    terminal.wait_for("Copied")
+    copied = terminal.tmux("show-buffer")
+    quoted = copied.split("”", 1)[0].removeprefix("“")
+    shown = " ".join(terminal.screen().replace("█", " ").split())
+    assert " ".join(quoted.split()[:6]) in shown, (copied, shown)
+
+    terminal.keys("q")
+    terminal.wait_for("lbn-tui exited 0")
