@@ -80,3 +80,33 @@ async def test_the_help_lists_the_search_prefixes(mini_corpus: Corpus, tmp_path:
         rows = dict(app.screen.groups)["Search one kind"]
         keys = " ".join(k for k, _ in rows)
         assert "q:" in keys and "ref:" in keys
+
+
+async def test_n_and_shift_n_find_the_search_within_the_open_entry(
+    bundled_corpus: Corpus, tmp_path: Path
+) -> None:
+    app = make_app(bundled_corpus, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash")
+        await typed(pilot, "a:funding")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, BrowserScreen)
+        reader = app.screen.reader
+        first = reader.cursor
+        assert first is not None
+        assert "funding" in reader.blocks[first].content.plain.casefold()
+        matching = [
+            i
+            for i, block in enumerate(reader.blocks)
+            if block.selectable and "funding" in block.content.plain.casefold()
+        ]
+        assert len(matching) >= 2, "the test needs an entry with the word twice"
+        await pilot.press("n")
+        await settle(pilot)
+        assert reader.cursor == next(i for i in matching if i > first)
+        assert reader.cursor_visible
+        await pilot.press("N")
+        await settle(pilot)
+        assert reader.cursor == max(i for i in matching if i < matching[matching.index(first) + 1])

@@ -75,6 +75,8 @@ class BrowserScreen(Screen[None]):
         Binding("s", "star", "Star", id="browser.star"),
         Binding("e", "export", "Export starred", show=False, id="browser.export"),
         Binding("u", "copy_url", "Copy URL", show=False, id="browser.copy-url"),
+        Binding("n", "find(1)", "Next match", show=False, id="browser.find-next"),
+        Binding("N", "find(-1)", "Previous match", show=False, id="browser.find-previous"),
         Binding(
             "alt+left,left_square_bracket,backspace",
             "back",
@@ -572,6 +574,31 @@ class BrowserScreen(Screen[None]):
         if self._navigator is not None and self.focused is self._navigator:
             return "This row is a list: open an entry (Enter) to copy or star from it"
         return "Move the cursor to a passage first"
+
+    def action_find(self, step: int) -> None:
+        """n / N: the next (previous) block of what is open that holds a word
+        of the last search, the cursor moved there."""
+        query = self._search.last_query if self._search is not None else ""
+        words = [w for w in query.casefold().split() if len(w) >= 3]
+        if not words:
+            self.notify("Search first (/): n and N then find its words here", timeout=3)
+            return
+        reader = self.reader
+        blocks = reader.blocks
+        order = range(len(blocks))
+        start = reader.cursor if reader.cursor is not None else -1
+        later = [i for i in order if (i > start if step > 0 else i < start)]
+        if step < 0:
+            later.reverse()
+        for index in later:
+            block = blocks[index]
+            text = block.content.plain.casefold()
+            if block.selectable and any(word in text for word in words):
+                reader.cursor = index
+                reader.call_after_refresh(reader.scroll_to_cursor)
+                return
+        where = "below" if step > 0 else "above"
+        self.notify(f"No more of {query!r} {where}", timeout=3, markup=False)
 
     def action_copy_url(self) -> None:
         passage = self.current_passage()

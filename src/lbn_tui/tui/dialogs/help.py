@@ -146,7 +146,10 @@ def help_columns(
         everywhere_bindings,
         display,
         keymap=keymap,
-        pairs=[("browser.back", "browser.forward", "Back / Forward", 1)],
+        pairs=[
+            ("browser.back", "browser.forward", "Back / Forward", 1),
+            ("browser.find-next", "browser.find-previous", "Find the search here", 1),
+        ],
         skip=["browser.leave-hit", "browser.close-contents"],
     )
     # Keys that Textual's app, search box and tree handle themselves.

@@ -358,6 +358,10 @@ class Reader(ScrollView, can_focus=True):
     def on_blur(self) -> None:
         self.refresh()
 
+    def scroll_to_cursor(self) -> None:
+        """Bring the cursor's block into view."""
+        self._scroll_to_cursor()
+
     def _scroll_to_cursor(self, top: bool = False) -> None:
         if self.cursor is None or not 0 <= self.cursor < len(self._blocks):
             return
