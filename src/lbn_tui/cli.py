@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any, NoReturn, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn, cast
 
 from lbn_tui import __version__, folders
 from lbn_tui.corpus import model
@@ -221,9 +221,12 @@ def briefing_folders(args: argparse.Namespace) -> list[Path]:
 
 
 def _load(args: argparse.Namespace) -> model.Corpus:
-    from lbn_tui.corpus.loader import load_corpus
+    """The corpus, from the cache when the files are unchanged (as the app
+    does: no YAML, and a large pack's entries decoded only when used); the
+    loader's `BriefingsError` otherwise.  `check` always reads the YAML."""
+    from lbn_tui.corpus import cache as corpus_cache
 
-    return load_corpus(briefing_folders(args))
+    return corpus_cache.load_corpus(briefing_folders(args))
 
 
 # --------------------------------------------------------------------------
@@ -242,7 +245,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     if not args.query.strip():
         _fail('the query is empty: say what to look for, e.g. lbn-tui search "social prescribing"')
     corpus = _load(args)
-    index = SearchIndex(corpus.passages)
+    # The candidate index of a large pack from its cache, as in the app.
+    index = SearchIndex.load_or_build(corpus.passages)
     hits = index.search(args.query, kinds=set(args.kind) if args.kind else None, limit=args.limit)
     if args.json:
         out = []
@@ -376,7 +380,8 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     corpus = _load(args)
-    entries = [e for e in corpus if not args.kind or e.kind in args.kind]
+    # (id, kind, title): a large pack's entries are not decoded for this.
+    entries = [_Row(*row) for row in corpus.summaries() if not args.kind or row[1] in args.kind]
     if args.json:
         rows = [{"id": e.id, "kind": e.kind, "title": e.title} for e in entries]
         import json
@@ -395,6 +400,12 @@ def cmd_list(args: argparse.Namespace) -> int:
         start = f"{e.id:<{id_width}}  {e.kind:<{kind_width}}  "
         print(start + truncate(e.title, max(1, width - len(start))))
     return 0
+
+
+class _Row(NamedTuple):
+    id: str
+    kind: str
+    title: str
 
 
 LIST_ID_COLUMN = 32
@@ -482,13 +493,24 @@ def _app_settings(served: bool) -> tuple[Any, tuple[str, ...]]:
         return prefs.Settings(), (f"{exc} (using the default settings)",)
 
 
-def cmd_app(args: argparse.Namespace, open_ref: str | None = None) -> int:
-    from lbn_tui.corpus import cache as corpus_cache
+#: A pack with more YAML than this opens on a loading screen (the bundled
+#: briefings are ~70 KB; 100 000 passages ~35 MB).
+LARGE_PACK_BYTES = 1 << 20
 
-    # From the cache when the files are unchanged: no YAML at start-up.
-    corpus = corpus_cache.load_corpus(briefing_folders(args))
-    if open_ref is not None:
-        _resolve(corpus, open_ref)
+
+def _pack_bytes(briefing_dirs: Sequence[Path]) -> int:
+    from lbn_tui.corpus.sources import briefing_files
+
+    total = 0
+    for folder in briefing_dirs:
+        with contextlib.suppress(OSError):
+            for path in briefing_files(folder):
+                with contextlib.suppress(OSError):
+                    total += path.stat().st_size
+    return total
+
+
+def _can_show_app() -> None:
     if not sys.stdin.isatty() or not sys.stdout.isatty():
         _fail("the browser needs a terminal; for scripts use the subcommands (lbn-tui --help)")
     if os.environ.get("TERM", "") in ("dumb", "unknown"):
@@ -496,6 +518,52 @@ def cmd_app(args: argparse.Namespace, open_ref: str | None = None) -> int:
             "this terminal (TERM=dumb) cannot show the browser; use the subcommands "
             "(lbn-tui --help)"
         )
+
+
+def _deferred_loader(briefing_dirs: list[Path], open_ref: str | None) -> Any:
+    """What reads a large pack behind the app's loading screen (in a thread)."""
+    from collections.abc import Callable
+
+    from lbn_tui.corpus import cache as corpus_cache
+
+    def load(phase: Callable[[str], None]) -> model.Corpus:
+        key = corpus_cache.corpus_key(briefing_dirs)
+        corpus = corpus_cache.cached(key) if key is not None else None
+        if corpus is None:
+            size = _pack_bytes(briefing_dirs) / 2**20
+            phase(f"Reading and checking {size:.0f} MB of briefings (once, then cached)…")
+            corpus = corpus_cache.load_corpus(briefing_dirs)
+        if open_ref is not None:
+            _resolve(corpus, open_ref)
+        phase(f"Preparing the contents of {len(corpus):,} entries…")
+        _ = corpus.passages
+        # What the contents tree needs, decoded here rather than on the app's
+        # thread when the tree is mounted (a large pack's entries are read lazily).
+        from lbn_tui.corpus.outline import contents
+
+        contents(corpus, ())
+        return corpus
+
+    return load
+
+
+def cmd_app(args: argparse.Namespace, open_ref: str | None = None) -> int:
+    from lbn_tui.corpus import cache as corpus_cache
+
+    briefing_dirs = briefing_folders(args)
+    corpus: model.Corpus | None = None
+    loader = None
+    if sys.stdin.isatty() and sys.stdout.isatty() and _pack_bytes(briefing_dirs) > LARGE_PACK_BYTES:
+        # A large pack: the app starts at once on a loading screen, and the
+        # corpus is read in a thread (problems are raised by run_app).
+        _can_show_app()
+        loader = _deferred_loader(briefing_dirs, open_ref)
+    else:
+        # From the cache when the files are unchanged: no YAML at start-up.
+        corpus = corpus_cache.load_corpus(briefing_dirs)
+        if open_ref is not None:
+            _resolve(corpus, open_ref)
+        _can_show_app()
     from lbn_tui.state import StarStore
     from lbn_tui.tui.app import run_app
 
@@ -507,6 +575,7 @@ def cmd_app(args: argparse.Namespace, open_ref: str | None = None) -> int:
     settings, problems = _app_settings(served)
     return run_app(
         corpus,
+        loader=loader,
         open_ref=open_ref,
         star_store=store,
         served=served,
