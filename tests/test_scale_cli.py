@@ -266,3 +266,18 @@ def test_crafted_text_is_cleaned_and_a_crafted_entry_refused(mini_corpus: Corpus
     # The entry's own line still says its old title: it no longer matches.
     with pytest.raises(store.StoreMismatch):
         stored.by_id[mini_corpus.entries[0].id]
+
+
+def test_lists_fast_truncation_is_clitexts() -> None:
+    from lbn_tui import clitext
+    from lbn_tui.cli import _MAYBE_NOT_ONE_CELL, _truncate
+
+    for cp in range(0x2100):
+        if not _MAYBE_NOT_ONE_CELL.match(chr(cp)):
+            assert clitext.cells(chr(cp)) == 1, hex(cp)
+    chars = "abc XYZ‘’“”–—…é\u200b\u0301界𝐀\t\u2065"
+    rng = random.Random(1)
+    for _ in range(5000):
+        text = "".join(rng.choice(chars) for _ in range(rng.randint(0, 30)))
+        width = rng.randint(1, 25)
+        assert _truncate(text, width, clitext.truncate) == clitext.truncate(text, width)

@@ -476,18 +476,17 @@ class StoredCorpus(model.Corpus):
             entry = _decode_entry(json.loads(line.decode("utf-8")))
         except (_BadEntry, ValueError, TypeError, KeyError, RecursionError) as exc:
             raise StoreMismatch(f"entry {i} of a corpus store file is damaged") from exc
-        passages = entry.passages()
-        start = self._starts[i]
+        # passage_texts() is what passages() is made of: no Passage objects here.
+        start, end = self._starts[i], self._starts[i + 1]
         if (
             entry.id != self._ids[i]
             or entry.kind != self._kinds[i]
             or entry.title != self._titles[i]
             or entry.links() != self._links[i]
             or entry.cites() != self._cites[i]
-            or len(passages) != self._counts[i]
             or entry.speaker_line != self._speakers[i]
-            or [p.text for p in passages] != self._texts[start : start + len(passages)]
-            or [p.heading for p in passages] != self._headings[start : start + len(passages)]
+            or list(entry.passage_texts())
+            != list(zip(self._headings[start:end], self._texts[start:end], strict=True))
         ):
             raise StoreMismatch(f"entry {entry.id!r} does not match its corpus store columns")
         return entry
