@@ -15,6 +15,11 @@ or anything else odd is always read by the loader, which reports problems.
 A cache file that is unreadable, malformed or for another key is ignored.
 Files are written to a temporary name and renamed into place.
 
+A pack of more than `store.LARGE_PASSAGES` passages is cached by `store`
+instead (columns decoded at once, entries on first use): `cached` tries that
+file first, then the JSON file.  The command line's search, show, list and
+export read the corpus through `load_corpus` too.
+
 Finding the files is `sources`' job; reading and writing them, `files`'.
 """
 

@@ -1,4 +1,4 @@
-"""The corpus cache for large packs: columns up front, entries decoded lazily.
+"""The corpus cache for large packs: columns up front, the rest when used.
 
 The JSON cache (`cache`) decodes every entry into dataclasses on every
 start: at 100 000 passages that is ~3 s, most of it building objects the
@@ -6,15 +6,18 @@ command never looks at.  A pack of more than :data:`LARGE_PASSAGES`
 passages is cached in this format instead::
 
     MAGIC (8 bytes) | header length (8 bytes, little-endian) | header (JSON)
-    | padding to 8 | columns (JSON) | padding to 8 | entries (JSON lines)
+    | padding to 8 | columns (JSON) | padding | passages (JSON)
+    | padding | entries (JSON lines) | padding
 
 The header: ``{"format", "key", "parts": [{"name", "nbytes", "crc32"}]}``.
-*columns* holds what search, ``list`` and the back-links need, one JSON list
-per field (decoded by one ``json.loads`` in C): entry ids, kinds, titles,
-speaker lines, passage counts, every passage's heading and text, each
-entry's links and cites, and each entry's byte offset in *entries*.
-*entries* is each entry's JSON (the `cache` encoding), one per line,
-decoded on first use (`StoredCorpus`).
+*columns* holds what ``list``, ``show`` and the back-links need, one JSON
+list per field (one ``json.loads`` in C): entry ids, kinds, titles, speaker
+lines, passage counts, each entry's links and cites, and each entry's byte
+offset in *entries*.  *passages* holds every passage's heading and text,
+decoded when the passages are first asked for (search).  *entries* is each
+entry's JSON (the `cache` encoding), one per line, decoded on first use
+(`StoredCorpus`).  Only the columns stay in memory after reading; the other
+parts are read from the open file when needed.
 
 No pickle: nothing in a cache file can run code.  On reading, the checks
 the JSON cache makes: magic, format, key and every part's size and CRC-32;
@@ -57,8 +60,6 @@ _COLUMNS = (
     "titles",
     "speakers",
     "counts",
-    "headings",
-    "texts",
     "links",
     "cites",
     "offsets",
@@ -85,6 +86,7 @@ def encode(corpus: model.Corpus, key: str) -> bytes:
     from lbn_tui.corpus.cache import _encode_entry
 
     columns: dict[str, list[Any]] = {name: [] for name in _COLUMNS}
+    texts: dict[str, list[str]] = {"headings": [], "texts": []}
     lines: list[bytes] = []
     offset = 0
     for entry in corpus.entries:
@@ -94,8 +96,8 @@ def encode(corpus: model.Corpus, key: str) -> bytes:
         columns["titles"].append(entry.title)
         columns["speakers"].append(entry.speaker_line)
         columns["counts"].append(len(passages))
-        columns["headings"].extend(p.heading for p in passages)
-        columns["texts"].extend(p.text for p in passages)
+        texts["headings"].extend(p.heading for p in passages)
+        texts["texts"].extend(p.text for p in passages)
         columns["links"].append(list(entry.links()))
         columns["cites"].append(list(entry.cites()))
         columns["offsets"].append(offset)
@@ -105,6 +107,7 @@ def encode(corpus: model.Corpus, key: str) -> bytes:
     columns["offsets"].append(offset)
     parts = [
         ("columns", json.dumps(columns, ensure_ascii=False).encode("utf-8")),
+        ("passages", json.dumps(texts, ensure_ascii=False).encode("utf-8")),
         ("entries", b"".join(lines)),
     ]
     header = json.dumps(
@@ -149,6 +152,9 @@ class _Bad(Exception):
 Fetch = Callable[[int, int], bytes]
 
 
+_PARTS = ("columns", "passages", "entries")
+
+
 def _header(head: bytes, key: str) -> tuple[int, list[tuple[str, int, int]]]:
     """(where the first part starts, [(name, nbytes, crc32)]) from the file's start."""
     if len(head) < 16 or head[:8] != MAGIC:
@@ -160,10 +166,10 @@ def _header(head: bytes, key: str) -> tuple[int, list[tuple[str, int, int]]]:
     if type(header) is not dict or header.get("format") != FORMAT or header.get("key") != key:
         raise _Bad
     parts = header.get("parts")
-    if type(parts) is not list or len(parts) != 2:
+    if type(parts) is not list or len(parts) != len(_PARTS):
         raise _Bad
     out = []
-    for part, expected in zip(parts, ("columns", "entries"), strict=True):
+    for part, expected in zip(parts, _PARTS, strict=True):
         if type(part) is not dict or part.get("name") != expected:
             raise _Bad
         nbytes, crc = part.get("nbytes"), part.get("crc32")
@@ -206,7 +212,9 @@ def _id_lists(value: object, length: int, ids: frozenset[str]) -> list[tuple[str
     return out
 
 
-def _corpus(columns_bytes: bytes, entries_size: int, fetch: Fetch) -> StoredCorpus:
+def _corpus(
+    columns_bytes: bytes, entries_size: int, fetch: Fetch, fetch_passages: Callable[[], bytes]
+) -> StoredCorpus:
     columns = json.loads(columns_bytes.decode("utf-8"))
     if type(columns) is not dict or set(columns) != set(_COLUMNS):
         raise _Bad
@@ -224,7 +232,6 @@ def _corpus(columns_bytes: bytes, entries_size: int, fetch: Fetch) -> StoredCorp
     counts = _numbers(columns["counts"], n)
     if min(counts) < 1:
         raise _Bad
-    total = sum(counts)
     offsets = _numbers(columns["offsets"], n + 1)
     if offsets[0] != 0 or offsets[-1] != entries_size:
         raise _Bad
@@ -236,41 +243,52 @@ def _corpus(columns_bytes: bytes, entries_size: int, fetch: Fetch) -> StoredCorp
         titles=_strings(columns["titles"], n),
         speakers=_strings(columns["speakers"], n),
         counts=counts,
-        headings=_strings(columns["headings"], total),
-        texts=_strings(columns["texts"], total),
         links=_id_lists(columns["links"], n, id_set),
         cites=_id_lists(columns["cites"], n, id_set),
         offsets=offsets,
         fetch=fetch,
+        fetch_passages=fetch_passages,
     )
 
 
 _ERRORS = (_Bad, ValueError, TypeError, KeyError, RecursionError)
 
 
+def _places(pos: int, parts: list[tuple[str, int, int]], size: int) -> list[tuple[int, int, int]]:
+    """(offset, nbytes, crc32) of each part; the parts must fill the file."""
+    out = []
+    for _, nbytes, crc in parts:
+        out.append((pos, nbytes, crc))
+        pos += nbytes + _pad(nbytes)
+    if pos != size:
+        raise _Bad
+    return out
+
+
 def decode(data: bytes, key: str) -> StoredCorpus | None:
     """The corpus in a store file's bytes, or None if it is not a valid one for ``key``."""
     try:
         pos, parts = _header(data[: 16 + _MAX_HEADER], key)
-        (_, columns_size, columns_crc), (_, entries_size, entries_crc) = parts
-        columns = data[pos : pos + columns_size]
-        pos += columns_size + _pad(columns_size)
-        entries = data[pos : pos + entries_size]
-        if len(columns) != columns_size or len(entries) != entries_size:
-            raise _Bad
-        if pos + entries_size + _pad(entries_size) != len(data):
-            raise _Bad
-        if zlib.crc32(columns) != columns_crc or zlib.crc32(entries) != entries_crc:
-            raise _Bad
-        return _corpus(columns, entries_size, lambda start, end: entries[start:end])
+        places = _places(pos, parts, len(data))
+        for offset, nbytes, crc in places:
+            if zlib.crc32(data[offset : offset + nbytes]) != crc:
+                raise _Bad
+        (c_at, c_size, _), (p_at, p_size, _), (e_at, e_size, _) = places
+        return _corpus(
+            data[c_at : c_at + c_size],
+            e_size,
+            lambda start, end: data[e_at + start : e_at + end],
+            lambda: data[p_at : p_at + p_size],
+        )
     except _ERRORS:
         return None
 
 
 def read(key: str, cache_dir: Path | None = None) -> StoredCorpus | None:
-    """The store file for ``key``, or None.  The columns are read; the entries
-    part is only checked (CRC-32, read in chunks) and read entry by entry
-    later from the open file (a file renamed over it later changes nothing)."""
+    """The store file for ``key``, or None.  The columns are read; the
+    passages and entries parts are only checked (CRC-32, read in chunks)
+    and read later from the open file, when first needed (a file renamed
+    over it later changes nothing)."""
     path = store_path(key, cache_dir)
     flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0)
     try:
@@ -278,34 +296,36 @@ def read(key: str, cache_dir: Path | None = None) -> StoredCorpus | None:
     except OSError:
         return None
     keep = False
+
+    def pread(nbytes: int, offset: int) -> bytes:
+        data = os.pread(fd, nbytes, offset)
+        if len(data) != nbytes:
+            raise StoreMismatch("a corpus store file was cut short")
+        return data
+
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_FILE_BYTES:
             return None
         os.set_blocking(fd, True)
-        head = os.pread(fd, 16 + _MAX_HEADER, 0)
-        pos, parts = _header(head, key)
-        (_, columns_size, columns_crc), (_, entries_size, entries_crc) = parts
-        columns = os.pread(fd, columns_size, pos)
-        if len(columns) != columns_size or zlib.crc32(columns) != columns_crc:
+        pos, parts = _header(os.pread(fd, 16 + _MAX_HEADER, 0), key)
+        places = _places(pos, parts, info.st_size)
+        (c_at, c_size, c_crc), (p_at, p_size, _), (e_at, e_size, _) = places
+        columns = pread(c_size, c_at)
+        if zlib.crc32(columns) != c_crc:
             return None
-        base = pos + columns_size + _pad(columns_size)
-        if base + entries_size + _pad(entries_size) != info.st_size:
-            return None
-        crc = 0
-        for start in range(0, entries_size, _CHUNK):
-            chunk = os.pread(fd, min(_CHUNK, entries_size - start), base + start)
-            crc = zlib.crc32(chunk, crc)
-        if crc != entries_crc:
-            return None
-
-        def fetch(start: int, end: int) -> bytes:
-            data = os.pread(fd, end - start, base + start)
-            if len(data) != end - start:
-                raise StoreMismatch("a corpus store file was cut short")
-            return data
-
-        corpus = _corpus(columns, entries_size, fetch)
+        for offset, nbytes, crc in places[1:]:
+            running = 0
+            for start in range(0, nbytes, _CHUNK):
+                running = zlib.crc32(pread(min(_CHUNK, nbytes - start), offset + start), running)
+            if running != crc:
+                return None
+        corpus = _corpus(
+            columns,
+            e_size,
+            lambda start, end: pread(end - start, e_at + start),
+            lambda: pread(p_size, p_at),
+        )
         weakref.finalize(corpus, os.close, fd)
         keep = True
         return corpus
@@ -380,6 +400,7 @@ class StoredCorpus(model.Corpus):
         "_counts",
         "_decoded",
         "_fetch",
+        "_fetch_passages",
         "_headings",
         "_ids",
         "_kinds",
@@ -400,20 +421,20 @@ class StoredCorpus(model.Corpus):
         titles: list[str],
         speakers: list[str],
         counts: list[int],
-        headings: list[str],
-        texts: list[str],
         links: list[tuple[str, ...]],
         cites: list[tuple[str, ...]],
         offsets: list[int],
         fetch: Fetch,
+        fetch_passages: Callable[[], bytes],
     ) -> None:
         self._ids = ids
         self._kinds = kinds
         self._titles = titles
         self._speakers = speakers
         self._counts = counts
-        self._headings = headings
-        self._texts = texts
+        self._headings: list[str] | None = None
+        self._texts: list[str] | None = None
+        self._fetch_passages = fetch_passages
         self._links = links
         self._cites = cites
         self._offsets = offsets
@@ -450,7 +471,7 @@ class StoredCorpus(model.Corpus):
             out: list[model.Passage] = []
             passage = model.Passage
             k = 0
-            texts, headings = self._texts, self._headings
+            headings, texts = self._passage_columns()
             for entry_id, kind, title, speaker, count in zip(
                 self._ids, self._kinds, self._titles, self._speakers, self._counts, strict=True
             ):
@@ -476,8 +497,6 @@ class StoredCorpus(model.Corpus):
             entry = _decode_entry(json.loads(line.decode("utf-8")))
         except (_BadEntry, ValueError, TypeError, KeyError, RecursionError) as exc:
             raise StoreMismatch(f"entry {i} of a corpus store file is damaged") from exc
-        # passage_texts() is what passages() is made of: no Passage objects here.
-        start, end = self._starts[i], self._starts[i + 1]
         if (
             entry.id != self._ids[i]
             or entry.kind != self._kinds[i]
@@ -485,8 +504,35 @@ class StoredCorpus(model.Corpus):
             or entry.links() != self._links[i]
             or entry.cites() != self._cites[i]
             or entry.speaker_line != self._speakers[i]
-            or list(entry.passage_texts())
-            != list(zip(self._headings[start:end], self._texts[start:end], strict=True))
         ):
             raise StoreMismatch(f"entry {entry.id!r} does not match its corpus store columns")
+        if self._texts is not None:  # else checked when the passages are read
+            self._check_passages(i, entry)
         return entry
+
+    def _check_passages(self, i: int, entry: model.Entry) -> None:
+        # passage_texts() is what passages() is made of: no Passage objects here.
+        assert self._headings is not None and self._texts is not None
+        start, end = self._starts[i], self._starts[i + 1]
+        if list(entry.passage_texts()) != list(
+            zip(self._headings[start:end], self._texts[start:end], strict=True)
+        ):
+            raise StoreMismatch(f"entry {entry.id!r} does not match its corpus store passages")
+
+    def _passage_columns(self) -> tuple[list[str], list[str]]:
+        """Every passage's heading and text, read on first use."""
+        if self._headings is None or self._texts is None:
+            total = self._starts[-1]
+            try:
+                data = json.loads(self._fetch_passages().decode("utf-8"))
+                if type(data) is not dict or set(data) != {"headings", "texts"}:
+                    raise _Bad
+                headings = _strings(data["headings"], total)
+                texts = _strings(data["texts"], total)
+            except _ERRORS as exc:
+                raise StoreMismatch("the passages of a corpus store file are damaged") from exc
+            self._headings, self._texts = headings, texts
+            for i, entry in enumerate(self._decoded):
+                if entry is not None:
+                    self._check_passages(i, entry)
+        return self._headings, self._texts
