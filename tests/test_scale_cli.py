@@ -203,7 +203,12 @@ def test_a_store_round_trip_is_the_loaders_corpus(source: Path) -> None:
     assert store.decode(store.encode(loaded, "k"), "other") is None
 
 
-def _rewrite(data: bytes, columns: dict[str, object] | None, entries: bytes | None) -> bytes:
+def _rewrite(
+    data: bytes,
+    columns: dict[str, object] | None,
+    entries: bytes | None,
+    passages: dict[str, object] | None = None,
+) -> bytes:
     """A store file with these parts, its CRC-32s right (a crafted file)."""
     size = int.from_bytes(data[8:16], "little")
     header = json.loads(data[16 : 16 + size])
@@ -216,6 +221,8 @@ def _rewrite(data: bytes, columns: dict[str, object] | None, entries: bytes | No
         parts["columns"] = json.dumps(columns).encode()
     if entries is not None:
         parts["entries"] = entries
+    if passages is not None:
+        parts["passages"] = json.dumps(passages).encode()
     header["parts"] = [
         {"name": name, "nbytes": len(blob), "crc32": zlib.crc32(blob)}
         for name, blob in parts.items()
@@ -281,3 +288,28 @@ def test_lists_fast_truncation_is_clitexts() -> None:
         text = "".join(rng.choice(chars) for _ in range(rng.randint(0, 30)))
         width = rng.randint(1, 25)
         assert _truncate(text, width, clitext.truncate) == clitext.truncate(text, width)
+
+
+def test_crafted_passages_are_refused_when_read(mini_corpus: Corpus) -> None:
+    data = store.encode(mini_corpus, "k")
+    texts = [p.text for p in mini_corpus.passages]
+    headings = [p.heading for p in mini_corpus.passages]
+    # Checked when the passages are read, against the entries decoded before...
+    crafted = _rewrite(data, None, None, {"headings": headings, "texts": ["x", *texts[1:]]})
+    stored = store.decode(crafted, "k")
+    assert stored is not None
+    assert stored.by_id[mini_corpus.entries[0].id] == mini_corpus.entries[0]
+    with pytest.raises(store.StoreMismatch):
+        _ = stored.passages
+    # ... and against those decoded after.
+    stored = store.decode(crafted, "k")
+    assert stored is not None
+    _ = stored.passages
+    with pytest.raises(store.StoreMismatch):
+        stored.by_id[mini_corpus.entries[0].id]
+    # The wrong number of passages, or not strings: refused at once.
+    for passages in ({"headings": headings, "texts": texts[1:]}, {"headings": headings}):
+        stored = store.decode(_rewrite(data, None, None, passages), "k")
+        assert stored is not None
+        with pytest.raises(store.StoreMismatch):
+            _ = stored.passages
