@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any, NoReturn, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn, cast
 
 from lbn_tui import __version__, folders
 from lbn_tui.corpus import model
@@ -234,9 +235,12 @@ def briefing_folders(args: argparse.Namespace) -> list[Path]:
 
 
 def _load(args: argparse.Namespace) -> model.Corpus:
-    from lbn_tui.corpus.loader import load_corpus
+    """The corpus, from the cache when the files are unchanged (as the app
+    does: no YAML, and a large pack's entries decoded only when used); the
+    loader's `BriefingsError` otherwise.  `check` always reads the YAML."""
+    from lbn_tui.corpus import cache as corpus_cache
 
-    return load_corpus(briefing_folders(args))
+    return corpus_cache.load_corpus(briefing_folders(args))
 
 
 # --------------------------------------------------------------------------
@@ -255,7 +259,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     if not args.query.strip():
         _fail('the query is empty: say what to look for, e.g. lbn-tui search "social prescribing"')
     corpus = _load(args)
-    index = SearchIndex(corpus.passages)
+    # The candidate index of a large pack from its cache, as in the app.
+    index = SearchIndex.load_or_build(corpus.passages)
     hits = index.search(args.query, kinds=_kinds(args.kind), limit=args.limit)
     if args.json:
         out = []
@@ -391,8 +396,9 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     corpus = _load(args)
+    # (id, kind, title): a large pack's entries are not decoded for this.
     chosen = _kinds(args.kind)
-    entries = [e for e in corpus if chosen is None or e.kind in chosen]
+    entries = [_Row(*row) for row in corpus.summaries() if chosen is None or row[1] in chosen]
     if args.json:
         rows = [{"id": e.id, "kind": e.kind, "title": e.title} for e in entries]
         import json
@@ -409,8 +415,32 @@ def cmd_list(args: argparse.Namespace) -> int:
     kind_width = max((len(e.kind) for e in entries), default=0)
     for e in entries:
         start = f"{e.id:<{id_width}}  {e.kind:<{kind_width}}  "
-        print(start + truncate(e.title, max(1, width - len(start))))
+        print(start + _truncate(e.title, max(1, width - len(start)), truncate))
     return 0
+
+
+# Characters that are one cell each for clitext.cells (no combining marks, no
+# wide ones): Latin, IPA, spacing modifiers and general punctuation (‘’“”–—…)
+# to U+2064 (U+2065 is not one cell; checked by tests/test_scale_cli.py).
+_MAYBE_NOT_ONE_CELL = re.compile("[^\x00-\u02ff\u2000-\u2064]")
+
+
+def _truncate(title: str, width: int, truncate: Any) -> str:
+    """clitext.truncate, without measuring each character of a title that is
+    one cell a character (100 000 titles: seconds otherwise)."""
+    if _MAYBE_NOT_ONE_CELL.search(title):
+        return str(truncate(title, width))
+    if len(title) <= width:
+        return title
+    from lbn_tui.clitext import ELLIPSIS
+
+    return title[: max(0, width - 1)].rstrip() + ELLIPSIS
+
+
+class _Row(NamedTuple):
+    id: str
+    kind: str
+    title: str
 
 
 LIST_ID_COLUMN = 32
@@ -574,13 +604,24 @@ def _confirm(question: str) -> bool:
     return answer.strip().lower() in ("y", "yes")
 
 
-def cmd_app(args: argparse.Namespace, open_ref: str | None = None) -> int:
-    from lbn_tui.corpus import cache as corpus_cache
+#: A pack with more YAML than this opens on a loading screen (the bundled
+#: briefings are ~70 KB; 100 000 passages ~35 MB).
+LARGE_PACK_BYTES = 1 << 20
 
-    # From the cache when the files are unchanged: no YAML at start-up.
-    corpus = corpus_cache.load_corpus(briefing_folders(args))
-    if open_ref is not None:
-        _resolve(corpus, open_ref)
+
+def _pack_bytes(briefing_dirs: Sequence[Path]) -> int:
+    from lbn_tui.corpus.sources import briefing_files
+
+    total = 0
+    for folder in briefing_dirs:
+        with contextlib.suppress(OSError):
+            for path in briefing_files(folder):
+                with contextlib.suppress(OSError):
+                    total += path.stat().st_size
+    return total
+
+
+def _can_show_app() -> None:
     if not sys.stdin.isatty() or not sys.stdout.isatty():
         _fail("the browser needs a terminal; for scripts use the subcommands (lbn-tui --help)")
     if os.environ.get("TERM", "") in ("dumb", "unknown"):
@@ -588,6 +629,52 @@ def cmd_app(args: argparse.Namespace, open_ref: str | None = None) -> int:
             "this terminal (TERM=dumb) cannot show the browser; use the subcommands "
             "(lbn-tui --help)"
         )
+
+
+def _deferred_loader(briefing_dirs: list[Path], open_ref: str | None) -> Any:
+    """What reads a large pack behind the app's loading screen (in a thread)."""
+    from collections.abc import Callable
+
+    from lbn_tui.corpus import cache as corpus_cache
+
+    def load(phase: Callable[[str], None]) -> model.Corpus:
+        key = corpus_cache.corpus_key(briefing_dirs)
+        corpus = corpus_cache.cached(key) if key is not None else None
+        if corpus is None:
+            size = _pack_bytes(briefing_dirs) / 2**20
+            phase(f"Reading and checking {size:.0f} MB of briefings (once, then cached)…")
+            corpus = corpus_cache.load_corpus(briefing_dirs)
+        if open_ref is not None:
+            _resolve(corpus, open_ref)
+        phase(f"Preparing the contents of {len(corpus):,} entries…")
+        _ = corpus.passages
+        # What the contents tree needs, decoded here rather than on the app's
+        # thread when the tree is mounted (a large pack's entries are read lazily).
+        from lbn_tui.corpus.outline import contents
+
+        contents(corpus, ())
+        return corpus
+
+    return load
+
+
+def cmd_app(args: argparse.Namespace, open_ref: str | None = None) -> int:
+    from lbn_tui.corpus import cache as corpus_cache
+
+    briefing_dirs = briefing_folders(args)
+    corpus: model.Corpus | None = None
+    loader = None
+    if sys.stdin.isatty() and sys.stdout.isatty() and _pack_bytes(briefing_dirs) > LARGE_PACK_BYTES:
+        # A large pack: the app starts at once on a loading screen, and the
+        # corpus is read in a thread (problems are raised by run_app).
+        _can_show_app()
+        loader = _deferred_loader(briefing_dirs, open_ref)
+    else:
+        # From the cache when the files are unchanged: no YAML at start-up.
+        corpus = corpus_cache.load_corpus(briefing_dirs)
+        if open_ref is not None:
+            _resolve(corpus, open_ref)
+        _can_show_app()
     from lbn_tui.state import StarStore
     from lbn_tui.tui.app import run_app
 
@@ -599,6 +686,7 @@ def cmd_app(args: argparse.Namespace, open_ref: str | None = None) -> int:
     settings, problems = _app_settings(served)
     return run_app(
         corpus,
+        loader=loader,
         open_ref=open_ref,
         star_store=store,
         served=served,

@@ -15,6 +15,11 @@ or anything else odd is always read by the loader, which reports problems.
 A cache file that is unreadable, malformed or for another key is ignored.
 Files are written to a temporary name and renamed into place.
 
+A pack of more than `store.LARGE_PASSAGES` passages is cached by `store`
+instead (columns decoded at once, entries on first use): `cached` tries that
+file first, then the JSON file.  The command line's search, show, list and
+export read the corpus through `load_corpus` too.
+
 Finding the files is `sources`' job; reading and writing them, `files`'.
 """
 
@@ -29,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from lbn_tui import __version__, files, paths
-from lbn_tui.corpus import model
+from lbn_tui.corpus import model, store
 from lbn_tui.corpus.model import ID_PATTERN
 from lbn_tui.corpus.sources import briefing_files
 
@@ -49,6 +54,7 @@ _CODE_FILES = (
     "corpus/problems.py",
     "corpus/sources.py",
     "corpus/cache.py",
+    "corpus/store.py",
     "sanitize.py",
 )
 
@@ -290,7 +296,7 @@ def load_corpus(folders: Sequence[Path], cache_dir: Path | None = None) -> model
     writing the cache after a successful load."""
     key = corpus_key(folders)
     if key is not None:
-        corpus = read(key, cache_dir)
+        corpus = cached(key, cache_dir)
         if corpus is not None:
             return corpus
     from lbn_tui.corpus import loader
@@ -300,8 +306,20 @@ def load_corpus(folders: Sequence[Path], cache_dir: Path | None = None) -> model
     # changed so recently that a same-size rewrite within one timestamp tick
     # could go unseen ("racy" files: they are cached on a later start).
     if key is not None and corpus_key(folders) == key and not _recently_changed(folders):
-        write(corpus, key, cache_dir)
+        if len(corpus.passages) > store.LARGE_PASSAGES:
+            store.write(corpus, key, cache_dir)
+        else:
+            write(corpus, key, cache_dir)
     return corpus
+
+
+def cached(key: str, cache_dir: Path | None = None) -> model.Corpus | None:
+    """The cached corpus for ``key``: a large pack's store file (entries
+    decoded on first use), else the JSON file; None when neither is valid."""
+    large = store.read(key, cache_dir)
+    if large is not None:
+        return large
+    return read(key, cache_dir)
 
 
 #: Files changed less than this long ago are not cached yet (see load_corpus).

@@ -13,7 +13,7 @@ has at least one passage.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import ClassVar
@@ -557,8 +557,10 @@ class Corpus:
     )
 
     def __init__(self, entries: tuple[Entry, ...]) -> None:
-        self.entries = entries
-        self.by_id: dict[str, Entry] = {e.id: e for e in entries}
+        # Sequence and Mapping: a corpus read from the large-pack cache
+        # (corpus/store.py) decodes its entries on first use.
+        self.entries: Sequence[Entry] = entries
+        self.by_id: Mapping[str, Entry] = {e.id: e for e in entries}
         self._passages: tuple[Passage, ...] | None = None
         # Built once, on first use: each entry's passages, each reference's
         # citing passages.  Dicts (not lists) keep every lookup linear overall.
@@ -579,6 +581,11 @@ class Corpus:
 
     def __iter__(self) -> Iterator[Entry]:
         return iter(self.entries)
+
+    def summaries(self) -> Iterator[tuple[str, str, str]]:
+        """(id, kind, title) of every entry, in order (without decoding
+        the entries of a lazily read corpus)."""
+        return ((e.id, e.kind, e.title) for e in self.entries)
 
     def get(self, entry_id: str) -> Entry | None:
         return self.by_id.get(entry_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path, PurePath
-from typing import ClassVar, cast
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual import events
 from textual.app import App, SystemCommand
@@ -19,6 +19,9 @@ from lbn_tui.state import StarStore
 from lbn_tui.tui import clipboard, compat, input_limits, preferences
 from lbn_tui.tui.browser.screen import BrowserScreen
 from lbn_tui.tui.themes import CALM, DEFAULT_THEME, PAPER
+
+if TYPE_CHECKING:
+    from lbn_tui.tui.loading import Loader
 
 _HERE = Path(__file__).parent
 
@@ -46,8 +49,9 @@ class LbnApp(App[int]):
 
     def __init__(
         self,
-        corpus: model.Corpus,
+        corpus: model.Corpus | None,
         *,
+        loader: Loader | None = None,
         open_ref: str | None = None,
         star_store: StarStore | None = None,
         served: bool = False,
@@ -56,12 +60,17 @@ class LbnApp(App[int]):
         settings: prefs.Settings | None = None,
     ) -> None:
         super().__init__()
-        self.corpus = corpus
+        # No corpus yet (a large pack): `loader` reads it in a thread behind
+        # the loading screen, and `loaded` swaps the browser in.
+        self._loader = loader if corpus is None else None
+        self.corpus = corpus if corpus is not None else model.Corpus(())
         self.open_ref = open_ref
         self.star_store = star_store
         self.served = served
         self.notices = tuple(notices)
-        self.index = LazyIndex(corpus.passages)
+        self.index = LazyIndex(self.corpus.passages)
+        self.load_error: BaseException | None = None
+        """Why the loader failed (`run_app` raises it once the app has exited)."""
         self.crash_report: str | None = None
         """The traceback of an internal error that stopped the app, if any."""
         self.register_theme(CALM)
@@ -75,8 +84,8 @@ class LbnApp(App[int]):
         self._settings_broken = problem is not None
         if self.settings.keys:
             self.set_keymap(self.settings.keys)
-        if open_ref is None and self.settings.reopen_last and not served:
-            self.open_ref = preferences.last_place(corpus)
+        if corpus is not None:
+            self._reopen_last()
         self.tmux = clipboard.TmuxClipboard()
         self._set_initial_theme(theme or self.settings.theme or DEFAULT_THEME)
 
@@ -90,7 +99,18 @@ class LbnApp(App[int]):
         """
         compat.set_theme_before_run(self, name)
 
+    def _reopen_last(self) -> None:
+        if self.open_ref is None and self.settings.reopen_last and not self.served:
+            self.open_ref = preferences.last_place(self.corpus)
+
     def get_default_screen(self) -> Screen[None]:
+        if self._loader is not None:
+            from lbn_tui.tui.loading import LoadingScreen
+
+            return LoadingScreen(self._loader)
+        return self._browser()
+
+    def _browser(self) -> BrowserScreen:
         # The browser is the default screen (not pushed over an empty one):
         # one screen to compose and style for the first frame.  Its CSS is
         # in CSS_PATH above, read with the app's: a screen's own CSS_PATH
@@ -102,6 +122,23 @@ class LbnApp(App[int]):
             open_ref=self.open_ref,
             served=self.served,
         )
+
+    def loaded(self, corpus: model.Corpus) -> None:
+        """The loader's corpus: the browser replaces the loading screen."""
+        self._loader = None
+        self.corpus = corpus
+        self.index = LazyIndex(corpus.passages)
+        self._reopen_last()
+        # Pushed over the loading screen (switching away from the default
+        # screen leaves Textual with none for a moment); it stays below, idle.
+        loading = self.screen
+        self.push_screen(self._browser())
+        loading.query("#loading-body").remove()
+
+    def load_failed(self, error: BaseException) -> None:
+        """The loader failed: exit, and `run_app` raises ``error``."""
+        self.load_error = error
+        self.exit(1, return_code=1)
 
     def on_mount(self) -> None:
         for notice in self.notices:
@@ -302,17 +339,23 @@ class AppCrashed(Exception):
 
 
 def run_app(
-    corpus: model.Corpus,
+    corpus: model.Corpus | None,
     *,
+    loader: Loader | None = None,
     open_ref: str | None = None,
     star_store: StarStore | None = None,
     served: bool = False,
     notices: Sequence[str] = (),
     settings: prefs.Settings | None = None,
 ) -> int:
-    """Run the browser until the reader quits; returns the exit code."""
+    """Run the browser until the reader quits; returns the exit code.
+
+    With no ``corpus``, ``loader`` reads it behind the loading screen; what
+    it raises (`BriefingsError`, ...) is raised here once the app has exited.
+    """
     app = LbnApp(
         corpus,
+        loader=loader,
         open_ref=open_ref,
         star_store=star_store,
         served=served,
@@ -321,6 +364,8 @@ def run_app(
     )
     input_limits.install(app)
     result = app.run()
+    if app.load_error is not None:
+        raise app.load_error
     if app.crash_report is not None and served:
         # Served: the reader saw one line; the server logs the traceback.
         raise AppCrashed(app.crash_report)

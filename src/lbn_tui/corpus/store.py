@@ -1,0 +1,538 @@
+"""The corpus cache for large packs: columns up front, the rest when used.
+
+The JSON cache (`cache`) decodes every entry into dataclasses on every
+start: at 100 000 passages that is ~3 s, most of it building objects the
+command never looks at.  A pack of more than :data:`LARGE_PASSAGES`
+passages is cached in this format instead::
+
+    MAGIC (8 bytes) | header length (8 bytes, little-endian) | header (JSON)
+    | padding to 8 | columns (JSON) | padding | passages (JSON)
+    | padding | entries (JSON lines) | padding
+
+The header: ``{"format", "key", "parts": [{"name", "nbytes", "crc32"}]}``.
+*columns* holds what ``list``, ``show`` and the back-links need, one JSON
+list per field (one ``json.loads`` in C): entry ids, kinds, titles, speaker
+lines, passage counts, each entry's links and cites, and each entry's byte
+offset in *entries*.  *passages* holds every passage's heading and text,
+decoded when the passages are first asked for (search).  *entries* is each
+entry's JSON (the `cache` encoding), one per line, decoded on first use
+(`StoredCorpus`).  Only the columns stay in memory after reading; the other
+parts are read from the open file when needed.
+
+No pickle: nothing in a cache file can run code.  On reading, the checks
+the JSON cache makes: magic, format, key and every part's size and CRC-32;
+ids unique and well formed, kinds known, every string a string (and cleaned
+like the loader's), every id an entry links to or cites present, the
+offsets in bounds.  Anything else and :func:`read` returns None (the caller
+loads the YAML and writes the cache again).  An entry decoded later is
+checked again against its columns (id, kind, title, links, cites,
+passages); a file crafted to pass the CRC-32s and fail there raises
+`StoreMismatch` rather than show something else.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import weakref
+import zlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from itertools import accumulate, pairwise
+from pathlib import Path
+from typing import Any
+
+from lbn_tui import files, paths
+from lbn_tui.corpus import model
+from lbn_tui.corpus.model import ID_PATTERN
+
+MAGIC = b"LBNCORP\x02"
+FORMAT = 2
+#: Packs with more passages than this are cached in this format.
+LARGE_PASSAGES = 2000
+#: Corpus store files kept in the directory (most recently written first).
+KEEP_FILES = 2
+MAX_FILE_BYTES = 1 << 30
+_MAX_HEADER = 1 << 16
+_COLUMNS = (
+    "ids",
+    "kinds",
+    "titles",
+    "speakers",
+    "counts",
+    "links",
+    "cites",
+    "offsets",
+)
+
+
+class StoreMismatch(ValueError):
+    """An entry in a store file does not match its columns."""
+
+
+def store_path(key: str, cache_dir: Path | None = None) -> Path:
+    return (cache_dir or paths.cache_dir()) / f"corpus-{key}.lbc"
+
+
+def _pad(n: int) -> int:
+    return -n % 8
+
+
+# --------------------------------------------------------------------------
+# Writing.
+
+
+def encode(corpus: model.Corpus, key: str) -> bytes:
+    from lbn_tui.corpus.cache import _encode_entry
+
+    columns: dict[str, list[Any]] = {name: [] for name in _COLUMNS}
+    texts: dict[str, list[str]] = {"headings": [], "texts": []}
+    lines: list[bytes] = []
+    offset = 0
+    for entry in corpus.entries:
+        passages = entry.passages()
+        columns["ids"].append(entry.id)
+        columns["kinds"].append(entry.kind)
+        columns["titles"].append(entry.title)
+        columns["speakers"].append(entry.speaker_line)
+        columns["counts"].append(len(passages))
+        texts["headings"].extend(p.heading for p in passages)
+        texts["texts"].extend(p.text for p in passages)
+        columns["links"].append(list(entry.links()))
+        columns["cites"].append(list(entry.cites()))
+        columns["offsets"].append(offset)
+        line = json.dumps(_encode_entry(entry), ensure_ascii=False).encode("utf-8") + b"\n"
+        lines.append(line)
+        offset += len(line)
+    columns["offsets"].append(offset)
+    parts = [
+        ("columns", json.dumps(columns, ensure_ascii=False).encode("utf-8")),
+        ("passages", json.dumps(texts, ensure_ascii=False).encode("utf-8")),
+        ("entries", b"".join(lines)),
+    ]
+    header = json.dumps(
+        {
+            "format": FORMAT,
+            "key": key,
+            "parts": [
+                {"name": name, "nbytes": len(data), "crc32": zlib.crc32(data)}
+                for name, data in parts
+            ],
+        }
+    ).encode("utf-8")
+    head = MAGIC + len(header).to_bytes(8, "little") + header
+    out = [head, b"\0" * _pad(len(head))]
+    for _, data in parts:
+        out += [data, b"\0" * _pad(len(data))]
+    return b"".join(out)
+
+
+def write(corpus: model.Corpus, key: str, cache_dir: Path | None = None) -> bool:
+    """Write the store file for ``key``; False if it could not be written."""
+    folder = cache_dir or paths.cache_dir()
+    target = store_path(key, folder)
+    try:
+        payload = encode(corpus, key)
+        files.write_atomic(target, lambda out: out.write(payload), prefix=".corpus-")
+    except (OSError, ValueError):
+        return False
+    files.prune(folder, "corpus-*.lbc", KEEP_FILES, current=target)
+    return True
+
+
+# --------------------------------------------------------------------------
+# Reading.
+
+
+class _Bad(Exception):
+    pass
+
+
+#: Reads ``length`` bytes of the entries part from an offset in it.
+Fetch = Callable[[int, int], bytes]
+
+
+_PARTS = ("columns", "passages", "entries")
+
+
+def _header(head: bytes, key: str) -> tuple[int, list[tuple[str, int, int]]]:
+    """(where the first part starts, [(name, nbytes, crc32)]) from the file's start."""
+    if len(head) < 16 or head[:8] != MAGIC:
+        raise _Bad
+    size = int.from_bytes(head[8:16], "little")
+    if size > _MAX_HEADER or 16 + size > len(head):
+        raise _Bad
+    header = json.loads(head[16 : 16 + size].decode("utf-8"))
+    if type(header) is not dict or header.get("format") != FORMAT or header.get("key") != key:
+        raise _Bad
+    parts = header.get("parts")
+    if type(parts) is not list or len(parts) != len(_PARTS):
+        raise _Bad
+    out = []
+    for part, expected in zip(parts, _PARTS, strict=True):
+        if type(part) is not dict or part.get("name") != expected:
+            raise _Bad
+        nbytes, crc = part.get("nbytes"), part.get("crc32")
+        if type(nbytes) is not int or nbytes < 0 or type(crc) is not int:
+            raise _Bad
+        out.append((expected, nbytes, crc))
+    return 16 + size + _pad(16 + size), out
+
+
+def _strings(value: object, length: int | None = None) -> list[str]:
+    if type(value) is not list or (length is not None and len(value) != length):
+        raise _Bad
+    # One pass in C: join raises TypeError for anything but a string.
+    if "".join(value).isprintable():
+        return value
+    from lbn_tui.corpus.cache import _clean
+
+    return [_clean(item) for item in value]
+
+
+def _numbers(value: object, length: int) -> list[int]:
+    if type(value) is not list or len(value) != length:
+        raise _Bad
+    for item in value:
+        if type(item) is not int or item < 0:
+            raise _Bad
+    return value
+
+
+def _id_lists(value: object, length: int, ids: frozenset[str]) -> list[tuple[str, ...]]:
+    if type(value) is not list or len(value) != length:
+        raise _Bad
+    out = []
+    for item in value:
+        if type(item) is not list:
+            raise _Bad
+        if item and not ids.issuperset(item):  # raises TypeError for a non-string
+            raise _Bad
+        out.append(tuple(item))
+    return out
+
+
+def _corpus(
+    columns_bytes: bytes, entries_size: int, fetch: Fetch, fetch_passages: Callable[[], bytes]
+) -> StoredCorpus:
+    columns = json.loads(columns_bytes.decode("utf-8"))
+    if type(columns) is not dict or set(columns) != set(_COLUMNS):
+        raise _Bad
+    ids = columns["ids"]
+    if type(ids) is not list or not ids:
+        raise _Bad
+    n = len(ids)
+    ids = _strings(ids, n)
+    id_set = frozenset(ids)
+    if len(id_set) != n or not all(map(ID_PATTERN.fullmatch, ids)):
+        raise _Bad
+    kinds = _strings(columns["kinds"], n)
+    if not set(kinds) <= set(model.ENTRY_CLASSES):
+        raise _Bad
+    counts = _numbers(columns["counts"], n)
+    if min(counts) < 1:
+        raise _Bad
+    offsets = _numbers(columns["offsets"], n + 1)
+    if offsets[0] != 0 or offsets[-1] != entries_size:
+        raise _Bad
+    if any(a >= b for a, b in pairwise(offsets)):
+        raise _Bad
+    return StoredCorpus(
+        ids=ids,
+        kinds=kinds,
+        titles=_strings(columns["titles"], n),
+        speakers=_strings(columns["speakers"], n),
+        counts=counts,
+        links=_id_lists(columns["links"], n, id_set),
+        cites=_id_lists(columns["cites"], n, id_set),
+        offsets=offsets,
+        fetch=fetch,
+        fetch_passages=fetch_passages,
+    )
+
+
+_ERRORS = (_Bad, ValueError, TypeError, KeyError, RecursionError)
+
+
+def _places(pos: int, parts: list[tuple[str, int, int]], size: int) -> list[tuple[int, int, int]]:
+    """(offset, nbytes, crc32) of each part; the parts must fill the file."""
+    out = []
+    for _, nbytes, crc in parts:
+        out.append((pos, nbytes, crc))
+        pos += nbytes + _pad(nbytes)
+    if pos != size:
+        raise _Bad
+    return out
+
+
+def decode(data: bytes, key: str) -> StoredCorpus | None:
+    """The corpus in a store file's bytes, or None if it is not a valid one for ``key``."""
+    try:
+        pos, parts = _header(data[: 16 + _MAX_HEADER], key)
+        places = _places(pos, parts, len(data))
+        for offset, nbytes, crc in places:
+            if zlib.crc32(data[offset : offset + nbytes]) != crc:
+                raise _Bad
+        (c_at, c_size, _), (p_at, p_size, _), (e_at, e_size, _) = places
+        return _corpus(
+            data[c_at : c_at + c_size],
+            e_size,
+            lambda start, end: data[e_at + start : e_at + end],
+            lambda: data[p_at : p_at + p_size],
+        )
+    except _ERRORS:
+        return None
+
+
+def read(key: str, cache_dir: Path | None = None) -> StoredCorpus | None:
+    """The store file for ``key``, or None.  The columns are read; the
+    passages and entries parts are only checked (CRC-32, read in chunks)
+    and read later from the open file, when first needed (a file renamed
+    over it later changes nothing)."""
+    path = store_path(key, cache_dir)
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError:
+        return None
+    keep = False
+
+    def pread(nbytes: int, offset: int) -> bytes:
+        data = os.pread(fd, nbytes, offset)
+        if len(data) != nbytes:
+            raise StoreMismatch("a corpus store file was cut short")
+        return data
+
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_FILE_BYTES:
+            return None
+        os.set_blocking(fd, True)
+        pos, parts = _header(os.pread(fd, 16 + _MAX_HEADER, 0), key)
+        places = _places(pos, parts, info.st_size)
+        (c_at, c_size, c_crc), (p_at, p_size, _), (e_at, e_size, _) = places
+        columns = pread(c_size, c_at)
+        if zlib.crc32(columns) != c_crc:
+            return None
+        for offset, nbytes, crc in places[1:]:
+            running = 0
+            for start in range(0, nbytes, _CHUNK):
+                running = zlib.crc32(pread(min(_CHUNK, nbytes - start), offset + start), running)
+            if running != crc:
+                return None
+        corpus = _corpus(
+            columns,
+            e_size,
+            lambda start, end: pread(end - start, e_at + start),
+            lambda: pread(p_size, p_at),
+        )
+        weakref.finalize(corpus, os.close, fd)
+        keep = True
+        return corpus
+    except (*_ERRORS, OSError):
+        return None
+    finally:
+        if not keep:
+            os.close(fd)
+
+
+_CHUNK = 1 << 20
+
+
+# --------------------------------------------------------------------------
+# The corpus.
+
+
+class _Entries(Sequence[model.Entry]):
+    """The entries, each decoded from its JSON line on first use."""
+
+    __slots__ = ("_corpus",)
+
+    def __init__(self, corpus: StoredCorpus) -> None:
+        self._corpus = corpus
+
+    def __len__(self) -> int:
+        return len(self._corpus._ids)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return tuple(self._corpus._entry(i) for i in range(len(self))[index])
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return self._corpus._entry(index)
+
+    def __iter__(self) -> Iterator[model.Entry]:
+        entry = self._corpus._entry
+        for i in range(len(self)):
+            yield entry(i)
+
+
+class _ById(Mapping[str, model.Entry]):
+    """Entry by id, decoded on first use."""
+
+    __slots__ = ("_corpus",)
+
+    def __init__(self, corpus: StoredCorpus) -> None:
+        self._corpus = corpus
+
+    def __getitem__(self, entry_id: str) -> model.Entry:
+        return self._corpus._entry(self._corpus._position[entry_id])
+
+    def __contains__(self, entry_id: object) -> bool:
+        return entry_id in self._corpus._position
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._corpus._ids)
+
+    def __len__(self) -> int:
+        return len(self._corpus._ids)
+
+
+class StoredCorpus(model.Corpus):
+    """A `model.Corpus` read from a store file: ids, kinds, titles and
+    passages at once; entries decoded when first asked for."""
+
+    __slots__ = (
+        "__weakref__",
+        "_cites",
+        "_counts",
+        "_decoded",
+        "_fetch",
+        "_fetch_passages",
+        "_headings",
+        "_ids",
+        "_kinds",
+        "_links",
+        "_offsets",
+        "_position",
+        "_speakers",
+        "_starts",
+        "_texts",
+        "_titles",
+    )
+
+    def __init__(
+        self,
+        *,
+        ids: list[str],
+        kinds: list[str],
+        titles: list[str],
+        speakers: list[str],
+        counts: list[int],
+        links: list[tuple[str, ...]],
+        cites: list[tuple[str, ...]],
+        offsets: list[int],
+        fetch: Fetch,
+        fetch_passages: Callable[[], bytes],
+    ) -> None:
+        self._ids = ids
+        self._kinds = kinds
+        self._titles = titles
+        self._speakers = speakers
+        self._counts = counts
+        self._headings: list[str] | None = None
+        self._texts: list[str] | None = None
+        self._fetch_passages = fetch_passages
+        self._links = links
+        self._cites = cites
+        self._offsets = offsets
+        self._fetch = fetch
+        self._decoded: list[model.Entry | None] = [None] * len(ids)
+        self._position = {entry_id: i for i, entry_id in enumerate(ids)}
+        self._starts = [0, *accumulate(counts)]
+        self._passages = None
+        self.entries = _Entries(self)
+        self.by_id = _ById(self)
+        # What model.Corpus builds on first use (passages per entry, citing
+        # passages), and its back-links: dicts, so that building stays linear.
+        self._entry_passages: dict[str, tuple[model.Passage, ...]] = {}
+        self._citations: dict[str, tuple[model.Citation, ...]] | None = None
+        cited_by: dict[str, dict[str, None]] = {}
+        linked_from: dict[str, dict[str, None]] = {}
+        for entry_id, entry_cites, entry_links in zip(ids, cites, links, strict=True):
+            for ref in entry_cites:
+                cited_by.setdefault(ref, {})[entry_id] = None
+            for target in entry_links:
+                linked_from.setdefault(target, {})[entry_id] = None
+        self._cited_by = {k: tuple(v) for k, v in cited_by.items()}
+        self._linked_from = {k: tuple(v) for k, v in linked_from.items()}
+
+    def summaries(self) -> Iterator[tuple[str, str, str]]:
+        return zip(self._ids, self._kinds, self._titles, strict=True)
+
+    def of_kind(self, kind: str) -> tuple[model.Entry, ...]:
+        return tuple(self._entry(i) for i, k in enumerate(self._kinds) if k == kind)
+
+    @property
+    def passages(self) -> tuple[model.Passage, ...]:
+        if self._passages is None:
+            out: list[model.Passage] = []
+            passage = model.Passage
+            k = 0
+            headings, texts = self._passage_columns()
+            for entry_id, kind, title, speaker, count in zip(
+                self._ids, self._kinds, self._titles, self._speakers, self._counts, strict=True
+            ):
+                for j in range(count):
+                    out.append(passage(entry_id, j, kind, texts[k], title, speaker, headings[k]))
+                    k += 1
+            self._passages = tuple(out)
+        return self._passages
+
+    def _entry(self, i: int) -> model.Entry:
+        entry = self._decoded[i]
+        if entry is None:
+            entry = self._decode(i)
+            self._decoded[i] = entry
+        return entry
+
+    def _decode(self, i: int) -> model.Entry:
+        from lbn_tui.corpus.cache import _Bad as _BadEntry
+        from lbn_tui.corpus.cache import _decode_entry
+
+        try:
+            line = self._fetch(self._offsets[i], self._offsets[i + 1])
+            entry = _decode_entry(json.loads(line.decode("utf-8")))
+        except (_BadEntry, ValueError, TypeError, KeyError, RecursionError) as exc:
+            raise StoreMismatch(f"entry {i} of a corpus store file is damaged") from exc
+        if (
+            entry.id != self._ids[i]
+            or entry.kind != self._kinds[i]
+            or entry.title != self._titles[i]
+            or entry.links() != self._links[i]
+            or entry.cites() != self._cites[i]
+            or entry.speaker_line != self._speakers[i]
+        ):
+            raise StoreMismatch(f"entry {entry.id!r} does not match its corpus store columns")
+        if self._texts is not None:  # else checked when the passages are read
+            self._check_passages(i, entry)
+        return entry
+
+    def _check_passages(self, i: int, entry: model.Entry) -> None:
+        # passage_texts() is what passages() is made of: no Passage objects here.
+        assert self._headings is not None and self._texts is not None
+        start, end = self._starts[i], self._starts[i + 1]
+        if list(entry.passage_texts()) != list(
+            zip(self._headings[start:end], self._texts[start:end], strict=True)
+        ):
+            raise StoreMismatch(f"entry {entry.id!r} does not match its corpus store passages")
+
+    def _passage_columns(self) -> tuple[list[str], list[str]]:
+        """Every passage's heading and text, read on first use."""
+        if self._headings is None or self._texts is None:
+            total = self._starts[-1]
+            try:
+                data = json.loads(self._fetch_passages().decode("utf-8"))
+                if type(data) is not dict or set(data) != {"headings", "texts"}:
+                    raise _Bad
+                headings = _strings(data["headings"], total)
+                texts = _strings(data["texts"], total)
+            except _ERRORS as exc:
+                raise StoreMismatch("the passages of a corpus store file are damaged") from exc
+            self._headings, self._texts = headings, texts
+            for i, entry in enumerate(self._decoded):
+                if entry is not None:
+                    self._check_passages(i, entry)
+        return self._headings, self._texts

@@ -1,0 +1,315 @@
+"""A large pack on the command line: the second call reads the corpus store
+(corpus/store.py), not the YAML, and a stale or corrupt store is re-read."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import time
+import zlib
+from pathlib import Path
+
+import pytest
+import yaml
+
+from lbn_tui.corpus import cache as corpus_cache
+from lbn_tui.corpus import store
+from lbn_tui.corpus.loader import load_corpus
+from lbn_tui.corpus.model import Corpus
+from lbn_tui.corpus.sources import bundled_briefings_dir
+
+MINI = Path(__file__).parent / "fixtures" / "mini-briefings"
+NEEDLE = "the allotment cooperative in Grimsby trebled its membership"
+
+# Runs main() and says on stderr whether YAML or the loader was imported.
+RUN = (
+    "import sys\n"
+    "from lbn_tui.cli import main\n"
+    "code = main(sys.argv[1:])\n"
+    "print('IMPORTED', 'yaml' in sys.modules, 'lbn_tui.corpus.loader' in sys.modules,"
+    " file=sys.stderr)\n"
+    "raise SystemExit(code)\n"
+)
+
+
+def write_pack(folder: Path, passages: int = 2600) -> None:
+    """Articles and quotes made of the bundled briefings' sentences, in two files."""
+    sentences = [
+        s.strip() + "."
+        for p in load_corpus([bundled_briefings_dir()]).passages
+        for s in p.text.split(". ")
+        if len(s) > 30
+    ]
+    rng = random.Random(11)
+    files: list[list[dict[str, object]]] = [[], []]
+    count = n = 0
+    while count < passages:
+        n += 1
+        if n % 3:
+            entry: dict[str, object] = {
+                "id": f"quote-{n}",
+                "kind": "quote",
+                "text": rng.choice(sentences),
+                "speaker": f"Speaker {n % 40}",
+            }
+            count += 1
+        else:
+            paras = [{"text": " ".join(rng.sample(sentences, 2))} for _ in range(3)]
+            paras[0]["heading"] = "Findings"
+            entry = {"id": f"article-{n}", "kind": "article", "title": f"Article {n}"}
+            entry["paragraphs"] = paras
+            count += 3
+        files[n % 2].append(entry)
+    files[0].append({"id": "needle", "kind": "quote", "text": NEEDLE, "speaker": "Pat Example"})
+    folder.mkdir()
+    for number, entries in enumerate(files):
+        doc = {"source": {"title": f"Part {number}", "url": "https://example.invalid/"}}
+        doc["entries"] = entries  # type: ignore[assignment]
+        (folder / f"part-{number}.yaml").write_text(
+            yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8"
+        )
+
+
+@pytest.fixture(scope="module")
+def pack(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("large") / "pack"
+    write_pack(folder)
+    # Past the racy window (corpus_cache.RACY_SECONDS), so that the first
+    # call writes the cache.
+    time.sleep(corpus_cache.RACY_SECONDS + 0.1)
+    return folder
+
+
+def run(pack: Path, cache: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], bool]:
+    """lbn-tui ARGS on the pack; and whether YAML or the loader was imported."""
+    env = dict(os.environ, XDG_CACHE_HOME=str(cache))
+    env.pop("LBN_TUI_BRIEFINGS", None)
+    done = subprocess.run(
+        [sys.executable, "-c", RUN, "--briefings", str(pack), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    marker = [line for line in done.stderr.splitlines() if line.startswith("IMPORTED")]
+    assert marker, done.stderr
+    yaml_seen, loader_seen = marker[-1].split()[1:]
+    return done, yaml_seen == "True" or loader_seen == "True"
+
+
+def store_files(cache: Path) -> list[Path]:
+    return sorted((cache / "lbn-tui").glob("corpus-*.lbc"))
+
+
+def test_the_second_call_reads_the_store_not_the_yaml(pack: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    first, loaded = run(pack, cache, "search", "alotment coperative grimsby", "--json")
+    assert first.returncode == 0, first.stderr
+    assert loaded
+    assert json.loads(first.stdout)[0]["id"] == "needle"
+    assert len(store_files(cache)) == 1
+    assert not list((cache / "lbn-tui").glob("corpus-*.json"))
+    for args in (
+        ("search", "alotment coperative grimsby", "--json"),
+        ("search", "alotment coperative grimsby"),
+        ("show", "needle"),
+        ("show", "article-3", "--json"),
+        ("show", "article-3#2"),
+        ("list",),
+        ("list", "--json", "--kind", "article"),
+    ):
+        again, loaded = run(pack, cache, *args)
+        assert again.returncode == 0, (args, again.stderr)
+        assert not loaded, f"{args}: YAML or the loader was imported"
+        # The same output as the loader's corpus gives.
+        fresh, _ = run(pack, tmp_path / f"fresh-{len(list(tmp_path.iterdir()))}", *args)
+        assert again.stdout == fresh.stdout, args
+
+
+def test_check_always_reads_the_yaml(pack: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    run(pack, cache, "list")
+    done, loaded = run(pack, cache, "check")
+    assert done.returncode == 0 and loaded
+    assert done.stdout.startswith("ok: ")
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate", "empty", "other-key"])
+def test_a_corrupt_store_is_ignored_and_rebuilt(pack: Path, tmp_path: Path, damage: str) -> None:
+    cache = tmp_path / "cache"
+    expected, _ = run(pack, cache, "show", "needle")
+    [path] = store_files(cache)
+    data = bytearray(path.read_bytes())
+    if damage == "flip":
+        data[len(data) // 2] ^= 0x20
+    elif damage == "truncate":
+        del data[len(data) * 2 // 3 :]
+    elif damage == "empty":
+        data = bytearray()
+    else:
+        data = bytearray(data.replace(path.stem[len("corpus-") :].encode(), b"0" * 40, 1))
+    path.write_bytes(bytes(data))
+    again, loaded = run(pack, cache, "show", "needle")
+    assert again.returncode == 0 and again.stdout == expected.stdout
+    assert loaded, "a damaged store was used"
+    third, loaded = run(pack, cache, "show", "needle")  # written again
+    assert third.stdout == expected.stdout and not loaded
+
+
+def test_an_edited_file_is_read_again(pack: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "pack"
+    shutil.copytree(pack, copy)
+    time.sleep(corpus_cache.RACY_SECONDS + 0.1)
+    cache = tmp_path / "cache"
+    run(copy, cache, "list")
+    _, loaded = run(copy, cache, "show", "needle")
+    assert not loaded
+    part = copy / "part-0.yaml"
+    part.write_text(part.read_text(encoding="utf-8").replace(NEEDLE, "an edited needle"))
+    done, loaded = run(copy, cache, "show", "needle")
+    assert "an edited needle" in done.stdout and loaded
+
+
+# --------------------------------------------------------------------------
+# The format itself.
+
+
+def assert_same(stored: Corpus, loaded: Corpus) -> None:
+    assert len(stored) == len(loaded)
+    assert stored.passages == loaded.passages
+    assert list(stored.summaries()) == list(loaded.summaries())
+    for a, b in zip(stored.entries, loaded.entries, strict=True):
+        assert type(a) is type(b) and a == b and a.location == b.location
+    for entry in loaded:
+        assert stored.by_id[entry.id] == entry
+        assert stored.linked_from(entry.id) == loaded.linked_from(entry.id)
+        assert stored.cited_by(entry.id) == loaded.cited_by(entry.id)
+        assert stored.citing_passages(entry.id) == loaded.citing_passages(entry.id)
+    for kind in ("session", "quote", "article"):
+        assert stored.of_kind(kind) == loaded.of_kind(kind)
+
+
+@pytest.mark.parametrize("source", [MINI, bundled_briefings_dir()], ids=["mini", "bundled"])
+def test_a_store_round_trip_is_the_loaders_corpus(source: Path) -> None:
+    loaded = load_corpus([source])
+    stored = store.decode(store.encode(loaded, "k"), "k")
+    assert stored is not None
+    assert_same(stored, loaded)
+    assert store.decode(store.encode(loaded, "k"), "other") is None
+
+
+def _rewrite(
+    data: bytes,
+    columns: dict[str, object] | None,
+    entries: bytes | None,
+    passages: dict[str, object] | None = None,
+) -> bytes:
+    """A store file with these parts, its CRC-32s right (a crafted file)."""
+    size = int.from_bytes(data[8:16], "little")
+    header = json.loads(data[16 : 16 + size])
+    pos = 16 + size + (-(16 + size) % 8)
+    parts = {}
+    for part in header["parts"]:
+        parts[part["name"]] = data[pos : pos + part["nbytes"]]
+        pos += part["nbytes"] + (-part["nbytes"] % 8)
+    if columns is not None:
+        parts["columns"] = json.dumps(columns).encode()
+    if entries is not None:
+        parts["entries"] = entries
+    if passages is not None:
+        parts["passages"] = json.dumps(passages).encode()
+    header["parts"] = [
+        {"name": name, "nbytes": len(blob), "crc32": zlib.crc32(blob)}
+        for name, blob in parts.items()
+    ]
+    head = store.MAGIC + b""
+    raw = json.dumps(header).encode()
+    head += len(raw).to_bytes(8, "little") + raw
+    out = [head, b"\0" * (-len(head) % 8)]
+    for blob in parts.values():
+        out += [blob, b"\0" * (-len(blob) % 8)]
+    return b"".join(out)
+
+
+def _columns(data: bytes) -> dict[str, object]:
+    size = int.from_bytes(data[8:16], "little")
+    header = json.loads(data[16 : 16 + size])
+    pos = 16 + size + (-(16 + size) % 8)
+    nbytes = header["parts"][0]["nbytes"]
+    columns = json.loads(data[pos : pos + nbytes])
+    assert isinstance(columns, dict)
+    return columns
+
+
+def test_crafted_columns_are_checked(mini_corpus: Corpus) -> None:
+    data = store.encode(mini_corpus, "k")
+    assert store.decode(_rewrite(data, None, None), "k") is not None
+    for field, value in (
+        ("links", [["missing-entry"]] + [[]] * (len(mini_corpus) - 1)),
+        ("ids", ["Not An Id"] * len(mini_corpus)),
+        ("kinds", ["nonsense"] * len(mini_corpus)),
+        ("titles", [42] * len(mini_corpus)),
+        ("offsets", [0] * (len(mini_corpus) + 1)),
+    ):
+        columns = _columns(data)
+        columns[field] = value
+        assert store.decode(_rewrite(data, columns, None), "k") is None, field
+
+
+def test_crafted_text_is_cleaned_and_a_crafted_entry_refused(mini_corpus: Corpus) -> None:
+    data = store.encode(mini_corpus, "k")
+    columns = _columns(data)
+    titles = columns["titles"]
+    assert isinstance(titles, list)
+    titles[0] = "\x1b]52;c;aGk=\x07Plain title"
+    stored = store.decode(_rewrite(data, columns, None), "k")
+    assert stored is not None
+    assert next(stored.summaries())[2] == "Plain title"
+    # The entry's own line still says its old title: it no longer matches.
+    with pytest.raises(store.StoreMismatch):
+        stored.by_id[mini_corpus.entries[0].id]
+
+
+def test_lists_fast_truncation_is_clitexts() -> None:
+    from lbn_tui import clitext
+    from lbn_tui.cli import _MAYBE_NOT_ONE_CELL, _truncate
+
+    for cp in range(0x2100):
+        if not _MAYBE_NOT_ONE_CELL.match(chr(cp)):
+            assert clitext.cells(chr(cp)) == 1, hex(cp)
+    chars = "abc XYZ‘’“”–—…é\u200b\u0301界𝐀\t\u2065"
+    rng = random.Random(1)
+    for _ in range(5000):
+        text = "".join(rng.choice(chars) for _ in range(rng.randint(0, 30)))
+        width = rng.randint(1, 25)
+        assert _truncate(text, width, clitext.truncate) == clitext.truncate(text, width)
+
+
+def test_crafted_passages_are_refused_when_read(mini_corpus: Corpus) -> None:
+    data = store.encode(mini_corpus, "k")
+    texts = [p.text for p in mini_corpus.passages]
+    headings = [p.heading for p in mini_corpus.passages]
+    # Checked when the passages are read, against the entries decoded before...
+    crafted = _rewrite(data, None, None, {"headings": headings, "texts": ["x", *texts[1:]]})
+    stored = store.decode(crafted, "k")
+    assert stored is not None
+    assert stored.by_id[mini_corpus.entries[0].id] == mini_corpus.entries[0]
+    with pytest.raises(store.StoreMismatch):
+        _ = stored.passages
+    # ... and against those decoded after.
+    stored = store.decode(crafted, "k")
+    assert stored is not None
+    _ = stored.passages
+    with pytest.raises(store.StoreMismatch):
+        stored.by_id[mini_corpus.entries[0].id]
+    # The wrong number of passages, or not strings: refused at once.
+    for passages in ({"headings": headings, "texts": texts[1:]}, {"headings": headings}):
+        stored = store.decode(_rewrite(data, None, None, passages), "k")
+        assert stored is not None
+        with pytest.raises(store.StoreMismatch):
+            _ = stored.passages
