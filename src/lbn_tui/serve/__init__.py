@@ -23,6 +23,10 @@ def run_serve(config: ServeConfig) -> int:
     from lbn_tui.corpus.loader import check
     from lbn_tui.corpus.sources import bundled_briefings_dir
 
+    mismatch = config.problem()
+    if mismatch:
+        print(f"lbn-tui serve: {mismatch}", file=sys.stderr)
+        return 2
     folders = list(config.folders)
     if folders:
         if config.with_bundled:
