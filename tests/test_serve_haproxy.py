@@ -1,0 +1,314 @@
+"""Three real ``lbn-tui serve --proxy-protocol`` instances behind a real
+HAProxy (Debian's ``haproxy`` package, started here on loopback with a
+generated configuration: TCP mode, ``send-proxy-v2``, ``tcp-check`` on each
+instance's ``--health-port``), read by asyncssh clients with a PTY from
+several loopback addresses (127.0.0.11 to 127.0.0.20).
+
+- 12 readers from 6 addresses (2 each) are all served, although every
+  connection reaches the instances from 127.0.0.1 (HAProxy): the
+  per-address cap (2) is applied to the address in the PROXY header (from
+  the proxy's own address only 3 x 2 = 6 could be).
+- One instance is killed (SIGKILL) with readers on it: their connections
+  close, their apps end, everyone else's sessions carry on; HAProxy's check
+  marks it down and new readers go to the two others, where one address's
+  readers beyond 2 per instance are refused with the cap's message.
+Bounded: every wait has a timeout; HAProxy and the servers are stopped
+whatever happens."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+asyncssh = pytest.importorskip("asyncssh")
+
+from test_serve import APP_TEXT, Server, _open_reader, _read_all, _read_until, _wait  # noqa: E402
+
+HAPROXY = shutil.which("haproxy") or (
+    "/usr/sbin/haproxy" if Path("/usr/sbin/haproxy").exists() else None
+)
+REPO = Path(__file__).resolve().parent.parent
+
+pytestmark = [
+    pytest.mark.skipif(sys.platform != "linux", reason="the server is Linux-only"),
+    pytest.mark.skipif(
+        HAPROXY is None, reason="needs haproxy (Debian package; .ci/run installs it)"
+    ),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def haproxy_config(
+    front_port: int, backends: list[tuple[int, int]], stats_socket: Path, check_ms: int = 200
+) -> str:
+    """deploy/haproxy/haproxy.cfg's settings, on loopback ports, checks faster."""
+    servers = "\n".join(
+        f"    server serve{i} 127.0.0.1:{port} check port {health}"
+        for i, (port, health) in enumerate(backends, 1)
+    )
+    return f"""\
+global
+    maxconn 1000
+    stats socket {stats_socket} mode 600 level admin
+
+defaults
+    mode tcp
+    timeout connect 2s
+    timeout client 1h
+    timeout server 1h
+    timeout tunnel 1h
+    retries 1
+    option redispatch
+
+frontend ssh
+    bind 127.0.0.1:{front_port}
+    default_backend lbn_tui
+
+backend lbn_tui
+    balance leastconn
+    option tcp-check
+    tcp-check expect string ok
+    default-server send-proxy-v2 check inter {check_ms}ms fall 1 rise 1
+{servers}
+"""
+
+
+class HAProxy:
+    def __init__(self, tmp: Path, backends: list[tuple[int, int]]) -> None:
+        assert HAPROXY is not None
+        self.port = free_port()
+        self.stats = tmp / "haproxy.sock"
+        self.config = tmp / "haproxy.cfg"
+        self.config.write_text(haproxy_config(self.port, backends, self.stats))
+        self.output = tmp / "haproxy.out"
+        with open(self.output, "wb") as out:
+            self.proc = subprocess.Popen(
+                [HAPROXY, "-db", "-f", str(self.config)], stdout=out, stderr=out
+            )
+
+    def status(self) -> dict[str, str]:
+        """Each server's status (UP, DOWN, ...) from the stats socket."""
+        with socket.socket(socket.AF_UNIX) as sock:
+            sock.settimeout(2)
+            sock.connect(str(self.stats))
+            sock.sendall(b"show stat\n")
+            data = b""
+            while chunk := sock.recv(65536):
+                data += chunk
+        lines = data.decode().splitlines()
+        header = lines[0].lstrip("# ").split(",")
+        found = {}
+        for line in lines[1:]:
+            row = dict(zip(header, line.split(","), strict=False))
+            if row.get("pxname") == "lbn_tui" and row.get("svname", "").startswith("serve"):
+                found[row["svname"]] = row["status"]
+        return found
+
+    def wait_status(self, expected: dict[str, str], timeout: float = 15) -> None:
+        def matches() -> bool:
+            try:
+                status = self.status()
+            except OSError:
+                return False
+            return all(status.get(k, "").startswith(v) for k, v in expected.items())
+
+        _wait(matches, timeout, f"HAProxy to see {expected}")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+@pytest.fixture
+def farm(tmp_path: Path) -> Iterator[dict[str, Any]]:
+    started: dict[str, Any] = {"servers": [], "haproxy": None}
+    yield started
+    if started["haproxy"] is not None:
+        started["haproxy"].stop()
+    for server in started["servers"]:
+        server.stop()
+
+
+def test_the_shipped_haproxy_config_is_valid() -> None:
+    assert HAPROXY is not None
+    result = subprocess.run(
+        [HAPROXY, "-c", "-f", str(REPO / "deploy/haproxy/haproxy.cfg")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    text = (REPO / "deploy/haproxy/haproxy.cfg").read_text()
+    assert "send-proxy-v2" in text and "tcp-check expect string ok" in text
+    unit = (REPO / "deploy/systemd/lbn-tui-serve@.service").read_text()
+    assert "--proxy-protocol --proxy-from 127.0.0.1" in unit and "--health-port 820%i" in unit
+
+
+async def _reader(port: int, source: str) -> tuple[Any, Any, int]:
+    conn = await asyncssh.connect(
+        "127.0.0.1",
+        port,
+        local_addr=(source, 0),
+        username="reader",
+        known_hosts=None,
+        config=None,
+        client_keys=None,
+        agent_path=None,
+    )
+    proc = await _open_reader(conn)
+    return conn, proc, int(conn.get_extra_info("sockname")[1])
+
+
+def _instance_of(servers: list[Server], source: str, port: int) -> int:
+    pattern = rf" connect conn=\d+ addr={re.escape(source)} port={port} via=127\.0\.0\.1:"
+    for i, server in enumerate(servers):
+        if re.search(pattern, server.log()):
+            return i
+    return -1
+
+
+async def _screen_or_end(proc: Any, timeout: float) -> bytes:
+    """Output until the app's first screen or the end of the session."""
+    seen = b""
+    async with asyncio.timeout(timeout):
+        while APP_TEXT not in seen:
+            chunk = await proc.stdout.read(65536)
+            if not chunk:
+                break
+            seen += chunk
+    return seen
+
+
+async def _closed(proc: Any, timeout: float) -> bool:
+    """True when the connection ends (end of output, or lost) within ``timeout``."""
+    try:
+        await _read_all(proc, timeout)
+    except AssertionError:  # still open
+        return False
+    except (OSError, asyncssh.Error):
+        pass
+    return True
+
+
+async def test_three_instances_behind_haproxy(farm: dict[str, Any], tmp_path: Path) -> None:
+    options = (
+        "--proxy-protocol",
+        "--proxy-from",
+        "127.0.0.1",
+        "--health-port",
+        "0",
+        "--max-per-address",
+        "2",
+        "--max-sessions",
+        "12",
+    )
+    # One host key for all: the first instance creates it, the others read it.
+    key = tmp_path / "shared_host_key"
+    servers: list[Server] = farm["servers"]
+    for _ in range(3):
+        servers.append(Server(tmp_path, *options, host_key=key))
+    assert len({s.fingerprint for s in servers}) == 1
+    backends = []
+    for server in servers:
+        health = re.search(r"health_port=(\d+)", server.wait_for(" listen "))
+        assert health
+        backends.append((server.port, int(health[1])))
+    haproxy = farm["haproxy"] = HAProxy(tmp_path, backends)
+    await asyncio.to_thread(haproxy.wait_status, {"serve1": "UP", "serve2": "UP", "serve3": "UP"})
+
+    # 12 readers from 6 addresses, all at once.
+    sources = [f"127.0.0.{11 + i // 2}" for i in range(12)]
+    readers = await asyncio.gather(*[_reader(haproxy.port, s) for s in sources])
+    await asyncio.gather(*[_read_until(proc, APP_TEXT, timeout=60) for _, proc, _ in readers])
+    placed = [
+        _instance_of(servers, s, port) for s, (_, _, port) in zip(sources, readers, strict=True)
+    ]
+    assert -1 not in placed, [s.log() for s in servers]
+    assert sorted(set(placed)) == [0, 1, 2], placed  # leastconn spread them
+    for server in servers:
+        assert " what=limit" not in server.log()
+        assert re.search(r" session session=\S+ addr=127\.0\.0\.1[1-6] ", server.log())
+        assert not re.search(r" (session|connect) \S+ addr=127\.0\.0\.1 ", server.log())
+    # The health checks were never readers.
+    assert all("what=proxy" not in s.log() for s in servers)
+
+    # Kill one instance outright.
+    victim = servers[0]
+    victim_apps = victim.app_children()
+    on_victim = [r for r, i in zip(readers, placed, strict=True) if i == 0]
+    others = [r for r, i in zip(readers, placed, strict=True) if i != 0]
+    assert on_victim and victim_apps
+    victim.proc.send_signal(signal.SIGKILL)
+    victim.proc.wait(10)
+    closed = await asyncio.gather(*[_closed(proc, 15) for _, proc, _ in on_victim])
+    assert all(closed), "a reader of the killed instance was left hanging"
+    await asyncio.to_thread(
+        _wait,
+        lambda: not any(Path(f"/proc/{pid}").exists() for pid in victim_apps),
+        15,
+        "the killed instance's apps to end",
+    )
+    await asyncio.to_thread(haproxy.wait_status, {"serve1": "DOWN", "serve2": "UP"})
+    # The other readers are still there and still answer.
+    for _, proc, _ in others:
+        proc.stdin.write(b"/")
+    for _, proc, _ in others:
+        await _read_until(proc, b"earch", timeout=30)
+
+    # New readers go to the two others; one address gets 2 per instance.
+    new_sources = ["127.0.0.20"] * 5
+    served, refused = 0, 0
+    new = []
+    for source in new_sources:
+        conn, proc, port = await _reader(haproxy.port, source)
+        new.append((conn, proc, port))
+        seen = await _screen_or_end(proc, 60)
+        if APP_TEXT in seen:
+            served += 1
+        else:
+            assert b"already connected from your address" in seen, seen[-300:]
+            refused += 1
+        assert _instance_of(servers, source, port) in (1, 2)
+    assert 2 <= served <= 4 and refused >= 1 and served + refused == 5
+    for server in servers[1:]:
+        assert re.search(r" refuse session=\S+ addr=127\.0\.0\.20 .*what=limit", server.log()) or (
+            len(re.findall(r" session session=\S+ addr=127\.0\.0\.20 ", server.log())) <= 2
+        )
+
+    # Everyone quits normally.
+    for _conn, proc, _ in others + new:
+        with contextlib.suppress(OSError, asyncssh.Error):
+            proc.stdin.write(b"\x11")
+    for conn, proc, _ in others + new:
+        with contextlib.suppress(AssertionError, OSError, asyncssh.Error):
+            await _read_all(proc, 20)
+        conn.close()
+    for conn, _, _ in on_victim:
+        conn.close()
+    for server in servers[1:]:
+        await asyncio.to_thread(_wait, lambda s=server: not s.app_children(), 20, "apps to end")
+        assert server.stop() == 0
+        assert server.stderr_path.read_text() == ""
+    assert os.path.exists(haproxy.stats)
