@@ -489,7 +489,9 @@ def cmd_app(args: argparse.Namespace, open_ref: str | None = None) -> int:
     corpus = corpus_cache.load_corpus(briefing_folders(args))
     if open_ref is not None:
         _resolve(corpus, open_ref)
-    if not sys.stdin.isatty() or not sys.stdout.isatty():
+    # `lbn-tui serve --web` runs the served app over pipes with Textual's web driver.
+    web_served = folders.is_served() and os.environ.get("TEXTUAL_DRIVER", "").endswith(":WebDriver")
+    if not web_served and (not sys.stdin.isatty() or not sys.stdout.isatty()):
         _fail("the browser needs a terminal; for scripts use the subcommands (lbn-tui --help)")
     if os.environ.get("TERM", "") in ("dumb", "unknown"):
         _fail(

@@ -46,6 +46,9 @@ class ServeConfig:
     proxy_from: tuple[str, ...] = ()
     health_port: int | None = None
     health_host: str | None = None  # default: --host
+    #: ``--web``: the browser over HTTP (textual-serve) instead of SSH.
+    web: bool = False
+    public_url: str | None = None
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> ServeConfig:
@@ -66,14 +69,20 @@ class ServeConfig:
             proxy_from=tuple(getattr(args, "proxy_from", None) or ()),
             health_port=getattr(args, "health_port", None),
             health_host=getattr(args, "health_host", None),
+            web=bool(getattr(args, "web", False)),
+            public_url=getattr(args, "public_url", None),
         )
 
     def problem(self) -> str | None:
         """Options that only make sense together, or None."""
         if self.proxy_protocol and not self.proxy_from:
             return "--proxy-protocol needs --proxy-from ADDR[,ADDR...] (the proxies' addresses)"
-        if self.proxy_from and not self.proxy_protocol:
-            return "--proxy-from is only used with --proxy-protocol"
+        if self.web and (self.proxy_protocol or self.health_port is not None):
+            return "--web serves HTTP: no --proxy-protocol or --health-port (see docs/serving.md)"
+        if self.proxy_from and not (self.proxy_protocol or self.web):
+            return "--proxy-from is only used with --proxy-protocol or --web"
+        if self.public_url is not None and not self.web:
+            return "--public-url is only used with --web"
         if self.health_host is not None and self.health_port is None:
             return "--health-host is only used with --health-port"
         return None
@@ -226,4 +235,17 @@ def add_serve_parser(subparsers: Any, parents: Sequence[argparse.ArgumentParser]
         "--health-host",
         metavar="ADDR",
         help="address for --health-port (default: --host)",
+    )
+    p.add_argument(
+        "--web",
+        action="store_true",
+        help="serve the browser to web browsers over HTTP (textual-serve; pip install "
+        "'lbn-tui[web]') on --host/--port instead of SSH; put it behind a reverse proxy "
+        "for HTTPS; --proxy-from then names the proxies whose X-Forwarded-For is trusted",
+    )
+    p.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="with --web: the address readers use, e.g. https://briefings.example.org "
+        "(default http://HOST:PORT)",
     )
