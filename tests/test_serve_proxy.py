@@ -181,9 +181,12 @@ async def _read_from_pair(
 
     feeder = asyncio.create_task(feed())
     try:
-        result: Any = await proxy.read_header(ours, timeout=timeout)
+        # Bounded here too: a reader without its own timeout fails, not hangs.
+        result: Any = await asyncio.wait_for(proxy.read_header(ours, timeout=timeout), timeout + 5)
     except proxy.ProxyHeaderError as exc:
         result = exc
+    except TimeoutError:
+        result = "still reading"
     await feeder
     theirs.close()
     rest = b""

@@ -173,6 +173,13 @@ def test_web_options_go_together(tmp_path: Path) -> None:
         timeout=30,
     )
     assert result.returncode == 2 and "--web serves HTTP" in result.stderr
+    result = subprocess.run(
+        [*_serve_command(), "--web", "--authorized-keys", str(tmp_path / "keys")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2 and "--web has no logins" in result.stderr
 
 
 # --------------------------------------------------------------------------

@@ -79,6 +79,8 @@ class ServeConfig:
             return "--proxy-protocol needs --proxy-from ADDR[,ADDR...] (the proxies' addresses)"
         if self.web and (self.proxy_protocol or self.health_port is not None):
             return "--web serves HTTP: no --proxy-protocol or --health-port (see docs/serving.md)"
+        if self.web and self.authorized_keys is not None:
+            return "--web has no logins: --authorized-keys is for SSH only"
         if self.proxy_from and not (self.proxy_protocol or self.web):
             return "--proxy-from is only used with --proxy-protocol or --web"
         if self.public_url is not None and not self.web:
