@@ -12,6 +12,9 @@ several loopback addresses (127.0.0.11 to 127.0.0.20).
   close, their apps end, everyone else's sessions carry on; HAProxy's check
   marks it down and new readers go to the two others, where one address's
   readers beyond 2 per instance are refused with the cap's message.
+- A second instance is stopped with SIGTERM: its readers are told "the
+  server is shutting down" through HAProxy, it exits 0 with no app left,
+  and the last instance's readers quit normally.
 Bounded: every wait has a timeout; HAProxy and the servers are stopped
 whatever happens."""
 
@@ -21,11 +24,13 @@ import asyncio
 import contextlib
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -34,7 +39,18 @@ import pytest
 
 asyncssh = pytest.importorskip("asyncssh")
 
-from test_serve import APP_TEXT, Server, _open_reader, _read_all, _read_until, _wait  # noqa: E402
+from test_serve import (  # noqa: E402
+    APP_TEXT,
+    HAVE_SSH,
+    HAVE_TMUX,
+    Server,
+    Tmux,
+    _open_reader,
+    _read_all,
+    _read_until,
+    _ssh,
+    _wait,
+)
 
 HAPROXY = shutil.which("haproxy") or (
     "/usr/sbin/haproxy" if Path("/usr/sbin/haproxy").exists() else None
@@ -189,6 +205,10 @@ def _instance_of(servers: list[Server], source: str, port: int) -> int:
     return -1
 
 
+def _sources(readers: list[Any]) -> list[tuple[str, int]]:
+    return [(str(conn.get_extra_info("sockname")[0]), int(port)) for conn, _, port in readers]
+
+
 async def _screen_or_end(proc: Any, timeout: float) -> bytes:
     """Output until the app's first screen or the end of the session."""
     seen = b""
@@ -280,13 +300,15 @@ async def test_three_instances_behind_haproxy(farm: dict[str, Any], tmp_path: Pa
     # New readers go to the two others; one address gets 2 per instance.
     new_sources = ["127.0.0.20"] * 5
     served, refused = 0, 0
-    new = []
+    new: list[Any] = []
+    new_served: list[Any] = []
     for source in new_sources:
         conn, proc, port = await _reader(haproxy.port, source)
         new.append((conn, proc, port))
         seen = await _screen_or_end(proc, 60)
         if APP_TEXT in seen:
             served += 1
+            new_served.append((conn, proc, port))
         else:
             assert b"already connected from your address" in seen, seen[-300:]
             refused += 1
@@ -297,7 +319,27 @@ async def test_three_instances_behind_haproxy(farm: dict[str, Any], tmp_path: Pa
             len(re.findall(r" session session=\S+ addr=127\.0\.0\.20 ", server.log())) <= 2
         )
 
-    # Everyone quits normally.
+    # Stop the second instance cleanly (SIGTERM): its readers are told, through
+    # HAProxy, and it exits 0; the third instance's readers carry on.
+    stopping = servers[1]
+    everyone = others + new_served
+    refused_readers = [r for r in new if r not in new_served]
+    placed_now = [_instance_of(servers, s, p) for s, p in _sources(everyone)]
+    on_stopping = [r for r, i in zip(everyone, placed_now, strict=True) if i == 1]
+    staying = [r for r, i in zip(everyone, placed_now, strict=True) if i == 2]
+    assert on_stopping and staying
+    stopping.proc.send_signal(signal.SIGTERM)
+    for _, proc, _ in on_stopping:
+        output = await _read_all(proc, 20)
+        assert b"the server is shutting down" in output
+    assert stopping.proc.wait(20) == 0
+    assert stopping.stderr_path.read_text() == ""
+    assert not stopping.app_children()
+    for _, proc, _ in staying:
+        proc.stdin.write(b"\x1b")
+    others, new = staying, []
+
+    # Everyone left quits normally.
     for _conn, proc, _ in others + new:
         with contextlib.suppress(OSError, asyncssh.Error):
             proc.stdin.write(b"\x11")
@@ -305,10 +347,78 @@ async def test_three_instances_behind_haproxy(farm: dict[str, Any], tmp_path: Pa
         with contextlib.suppress(AssertionError, OSError, asyncssh.Error):
             await _read_all(proc, 20)
         conn.close()
-    for conn, _, _ in on_victim:
+    for conn, _, _ in on_victim + on_stopping + refused_readers:
         conn.close()
-    for server in servers[1:]:
+    last = servers[2]
+    await asyncio.to_thread(
+        _wait,
+        lambda: len(re.findall(r" session-end .*reason=quit", last.log())) >= len(staying),
+        20,
+        "the last instance's readers to quit",
+    )
+    for server in servers[2:]:
         await asyncio.to_thread(_wait, lambda s=server: not s.app_children(), 20, "apps to end")
         assert server.stop() == 0
         assert server.stderr_path.read_text() == ""
     assert os.path.exists(haproxy.stats)
+
+
+PROXIED = (
+    "--proxy-protocol",
+    "--proxy-from",
+    "127.0.0.1",
+    "--health-port",
+    "0",
+)
+
+
+def _farm(farm: dict[str, Any], tmp_path: Path, *options: str) -> HAProxy:
+    key = tmp_path / "shared_host_key"
+    servers: list[Server] = farm["servers"]
+    backends = []
+    for _ in range(3):
+        server = Server(tmp_path, *PROXIED, *options, host_key=key)
+        servers.append(server)
+        health = re.search(r"health_port=(\d+)", server.wait_for(" listen "))
+        assert health
+        backends.append((server.port, int(health[1])))
+    haproxy = farm["haproxy"] = HAProxy(tmp_path, backends)
+    haproxy.wait_status({"serve1": "UP", "serve2": "UP", "serve3": "UP"})
+    return haproxy
+
+
+@pytest.mark.skipif(not (HAVE_SSH and HAVE_TMUX), reason="needs ssh and tmux")
+def test_openssh_readers_through_haproxy_see_one_host_key(
+    farm: dict[str, Any], tmp_path: Path
+) -> None:
+    """Three OpenSSH clients at once, from 127.0.0.31 to .33, land on the three
+    instances (leastconn); the second and third check the host key strictly
+    against what the first accepted: one key for the whole farm."""
+    haproxy = _farm(farm, tmp_path)
+    servers: list[Server] = farm["servers"]
+    known = tmp_path / "known_hosts"
+    panes = [Tmux(f"lbn-haproxy-{os.getpid()}-{n}-{time.monotonic_ns()}") for n in range(3)]
+    try:
+        for n, pane in enumerate(panes):
+            strict = "accept-new" if n == 0 else "yes"
+            command = _ssh(haproxy.port, known, "-tt", "-b", f"127.0.0.3{n + 1}")
+            command[command.index("StrictHostKeyChecking=accept-new")] = (
+                f"StrictHostKeyChecking={strict}"
+            )
+            pane.run(
+                "new-session", "-d", "-s", pane.name, "-x", "80", "-y", "24",
+                f"{shlex.join(command)}; echo SSH-EXIT=$?; sleep 60",
+            )  # fmt: skip
+            pane.wait_for("left behind", "Search", timeout=30)
+        assert known.read_text().count("ssh-ed25519") == 1
+        for n, server in enumerate(servers):
+            sessions = re.findall(r" session session=\S+ addr=(\S+) ", server.log())
+            assert len(sessions) == 1, (n, server.log())
+            assert sessions[0].startswith("127.0.0.3")
+        for pane in panes:
+            pane.run("send-keys", "-t", pane.name, "q")
+        for pane in panes:
+            pane.wait_for("SSH-EXIT=0")
+    finally:
+        for pane in panes:
+            subprocess.run(["tmux", "kill-session", "-t", pane.name], capture_output=True)
