@@ -148,7 +148,11 @@ async def test_web_limits_environment_and_no_downloads(web_server: Any) -> None:
         assert b"already connected from your address" in refusal
         await _ws_output(third[1], b"\x1b[")
         match = server.wait_for(r" session session=1 addr=198\.51\.100\.1 .*pid=(\d+)")
-        env = _environ(int(match[1]))
+        pid = int(match[1])
+        env = _environ(pid)
+        # The shell textual-serve starts hands over to the app itself.
+        assert b"TIOCSCTTY" not in Path(f"/proc/{pid}/cmdline").read_bytes()
+        assert Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[1] == b"-I"
         assert env["LBN_TUI_SERVED"] == "1"
         assert env["HOME"].startswith("/tmp/lbn-tui-web-session-")
         assert not any(k.startswith(("PYTHON", "LD_")) for k in env)
@@ -158,6 +162,7 @@ async def test_web_limits_environment_and_no_downloads(web_server: Any) -> None:
         assert b"without a key press" in await _ws_output(first[1], None, timeout=20)
         server.wait_for(r" session-end session=1 .*reason=idle")
         _wait(lambda: not Path(env["HOME"]).exists(), 10, "the session's home to go")
+        _wait(lambda: not Path(f"/proc/{pid}").exists(), 10, "the app to end")
     finally:
         for session, ws in (first, second, third):
             await ws.close()

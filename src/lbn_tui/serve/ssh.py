@@ -912,6 +912,10 @@ class ProxyFront:
             sock = socket.socket(family, kind, protocol)
             try:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                if family == socket.AF_INET6 and str(address[0]) == "::":
+                    # "::": IPv4 proxies too (seen as ::ffff:a.b.c.d, which
+                    # --proxy-from's IPv4 entries match).
+                    sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
                 sock.bind(address)
                 sock.listen(128)
                 sock.setblocking(False)

@@ -49,10 +49,11 @@ WEB_BOOTSTRAP = policy.CHILD_BOOTSTRAP.replace("fcntl.ioctl(0, termios.TIOCSCTTY
 
 
 def web_child_command(config: ServeConfig) -> str:
-    """The shell command textual-serve runs for each reader."""
+    """The shell command textual-serve runs for each reader: ``exec``, so that
+    the process textual-serve holds (and kills if it must) is the app."""
     argv = policy.child_argv(config.folders, config.with_bundled)
     argv[3] = WEB_BOOTSTRAP  # [python, -I, -c, BOOTSTRAP, ...]
-    return shlex.join(argv)
+    return "exec " + shlex.join(argv)
 
 
 def _clamp(value: object, default: int, limit: int) -> int:
@@ -119,7 +120,19 @@ class ReaderAppService(AppService):
                 process.send_signal(signal.SIGKILL)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(process.wait(), 5)
+        self._log_crash()
         shutil.rmtree(self.home, ignore_errors=True)
+
+    def _log_crash(self) -> None:
+        """An exception that escaped the app is in $HOME/crash.txt: its last line
+        goes to the log, as for an SSH reader."""
+        try:
+            text = (self.home / "crash.txt").read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        status = self._process.returncode if self._process is not None else None
+        self.log("crash", session=self.session, status=status, error=(lines or ["-"])[-1][:300])
 
 
 class WebReadingRoom(Server):
