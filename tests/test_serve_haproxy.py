@@ -45,6 +45,7 @@ from test_serve import (  # noqa: E402
     HAVE_TMUX,
     Server,
     Tmux,
+    _environ,
     _open_reader,
     _read_all,
     _read_until,
@@ -280,6 +281,7 @@ async def test_three_instances_behind_haproxy(farm: dict[str, Any], tmp_path: Pa
     on_victim = [r for r, i in zip(readers, placed, strict=True) if i == 0]
     others = [r for r, i in zip(readers, placed, strict=True) if i != 0]
     assert on_victim and victim_apps
+    victim_homes = [Path(_environ(pid)["HOME"]) for pid in victim_apps]
     victim.proc.send_signal(signal.SIGKILL)
     victim.proc.wait(10)
     closed = await asyncio.gather(*[_closed(proc, 15) for _, proc, _ in on_victim])
@@ -290,6 +292,11 @@ async def test_three_instances_behind_haproxy(farm: dict[str, Any], tmp_path: Pa
         15,
         "the killed instance's apps to end",
     )
+    # A server killed outright cannot remove its readers' session folders
+    # (under systemd, PrivateTmp removes them); the test does.
+    for home in victim_homes:
+        assert home.name.startswith("lbn-tui-session-")
+        shutil.rmtree(home, ignore_errors=True)
     await asyncio.to_thread(haproxy.wait_status, {"serve1": "DOWN", "serve2": "UP"})
     # The other readers are still there and still answer.
     for _, proc, _ in others:
