@@ -8,6 +8,14 @@ process or session directory is left behind and that the server still takes
 a new reader.  Exit status 1 if a check fails.
 
     python benchmarks/serve_load.py [--sessions 30] [--timeout 180]
+
+``--haproxy N`` runs N servers (``--proxy-protocol``, one shared host key,
+``--health-port``) behind a real HAProxy (Debian's package; TCP mode,
+``send-proxy-v2``, ``tcp-check``, ``balance leastconn``) and sends the readers
+(100 by default) through it from 50 loopback addresses, two each; prints
+sessions served and lost, first-screen times and how the readers were spread.
+
+    python benchmarks/serve_load.py --haproxy 3 [--sessions 100]
 """
 
 from __future__ import annotations
@@ -21,7 +29,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import asyncssh
 
@@ -135,13 +145,16 @@ async def read_to_end(proc: asyncssh.SSHClientProcess[bytes], seconds: float) ->
         raise TimeoutError(f"still open {seconds}s after q") from None
 
 
-async def one_reader(port: int, started: asyncio.Event) -> tuple[float, float]:
+async def one_reader(
+    port: int, started: asyncio.Event, source: str | None = None
+) -> tuple[float, float]:
     """(seconds to the first screen, seconds for the whole visit)."""
     await started.wait()
     begin = time.perf_counter()
     async with asyncssh.connect(
         "127.0.0.1",
         port,
+        local_addr=(source, 0) if source else None,
         username="reader",
         known_hosts=None,
         config=None,
@@ -186,11 +199,21 @@ async def load(
     return good, elapsed, sampler
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sessions", type=int, default=30, help="concurrent readers (max 100)")
-    parser.add_argument("--timeout", type=float, default=180, help="give up after S seconds")
-    args = parser.parse_args()
+    parser.add_argument("--timeout", type=float, default=None, help="give up after S seconds")
+    parser.add_argument(
+        "--haproxy",
+        type=int,
+        metavar="N",
+        default=0,
+        help="N servers behind a real HAProxy (default readers: 100)",
+    )
+    args = parser.parse_args(argv)
+    if args.haproxy:
+        return main_haproxy(args)
+    args.timeout = args.timeout or 180
     sessions = max(1, min(args.sessions, MAX_SESSIONS))
 
     with tempfile.TemporaryDirectory(prefix="lbn-serve-load-") as tmp:
@@ -261,6 +284,189 @@ def main() -> int:
                 code = -9
         print(f"server exit status:   {code}")
         ok &= code == 0
+    print("ok" if ok else "FAILED")
+    return 0 if ok else 1
+
+
+# --------------------------------------------------------------------------
+# --haproxy N
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def haproxy_config(front: int, backends: list[tuple[int, int]]) -> str:
+    """deploy/haproxy/haproxy.cfg's settings on loopback ports."""
+    servers = "\n".join(
+        f"    server serve{i} 127.0.0.1:{port} check port {health}"
+        for i, (port, health) in enumerate(backends, 1)
+    )
+    return f"""\
+global
+    maxconn 2000
+
+defaults
+    mode tcp
+    timeout connect 5s
+    timeout client 1h
+    timeout server 1h
+    timeout tunnel 1h
+    retries 1
+    option redispatch
+
+frontend ssh
+    bind 127.0.0.1:{front}
+    default_backend lbn_tui
+
+backend lbn_tui
+    balance leastconn
+    option tcp-check
+    tcp-check expect string ok
+    timeout check 5s
+    default-server send-proxy-v2 check inter 2s fall 2 rise 2
+{servers}
+"""
+
+
+def wait_log(path: Path, pattern: str, seconds: float) -> re.Match[str] | None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        text = path.read_text() if path.exists() else ""
+        match = re.search(pattern, text)
+        if match:
+            return match
+        time.sleep(0.05)
+    return None
+
+
+def wait_up(port: int, seconds: float) -> bool:
+    import socket
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+                sock.settimeout(2)
+                if sock.recv(20).startswith(b"SSH-2.0-lbn_tui"):
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.1)
+    return False
+
+
+async def load_through(port: int, sessions: int) -> tuple[list[Any], float]:
+    go = asyncio.Event()
+    sources = [f"127.0.1.{1 + i // 2}" for i in range(sessions)]  # 2 readers per address
+    tasks = [asyncio.create_task(one_reader(port, go, source)) for source in sources]
+    begin = time.perf_counter()
+    go.set()
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    return list(results), time.perf_counter() - begin
+
+
+def main_haproxy(args: argparse.Namespace) -> int:
+    import shutil
+
+    haproxy = shutil.which("haproxy") or "/usr/sbin/haproxy"
+    if not Path(haproxy).exists():
+        print("needs haproxy (apt-get install haproxy)", file=sys.stderr)
+        return 1
+    instances = max(1, min(args.haproxy, 10))
+    sessions = max(1, min(args.sessions if args.sessions != 30 else 100, 200))
+    per_instance = sessions // instances + 20  # leastconn is not perfectly even
+    timeout = args.timeout or 600
+    ok = True
+    servers: list[subprocess.Popen[bytes]] = []
+    proxy: subprocess.Popen[bytes] | None = None
+    with tempfile.TemporaryDirectory(prefix="lbn-serve-haproxy-") as tmp:
+        logs = [Path(tmp) / f"serve{i}.log" for i in range(1, instances + 1)]
+        try:
+            backends = []
+            for log_path in logs:
+                command = [
+                    *serve_command(),
+                    "--host", "127.0.0.1", "--port", "0",
+                    "--host-key", str(Path(tmp) / "host_key"),
+                    "--log", str(log_path),
+                    "--proxy-protocol", "--proxy-from", "127.0.0.1",
+                    "--health-port", "0",
+                    "--max-sessions", str(per_instance),
+                    "--max-per-address", "4",
+                ]  # fmt: skip
+                servers.append(subprocess.Popen(command))
+                match = wait_log(log_path, r" listen .*port=(\d+) .*health_port=(\d+)", 30)
+                if not match:
+                    print("a server did not start", file=sys.stderr)
+                    return 1
+                backends.append((int(match.group(1)), int(match.group(2))))
+            front = free_port()
+            config = Path(tmp) / "haproxy.cfg"
+            config.write_text(haproxy_config(front, backends))
+            proxy = subprocess.Popen([haproxy, "-db", "-f", str(config)])
+            if not wait_up(front, 15):
+                print("HAProxy did not come up", file=sys.stderr)
+                return 1
+            time.sleep(2.5)  # every backend's first health check
+            results, elapsed = asyncio.run(asyncio.wait_for(load_through(front, sessions), timeout))
+            good = [r for r in results if not isinstance(r, BaseException)]
+            lost = [r for r in results if isinstance(r, BaseException)]
+            for failure in lost[:5]:
+                print(f"  a reader failed: {failure!r}", file=sys.stderr)
+            firsts = sorted(r[0] for r in good)
+            print(f"instances:            {instances} behind HAProxy (send-proxy-v2, leastconn)")
+            print(f"readers:              {sessions} at once from {(sessions + 1) // 2} addresses")
+            print(f"sessions served:      {len(good)}")
+            print(f"sessions lost:        {len(lost)}")
+            print(f"wall time:            {elapsed:.1f} s ({len(good) / elapsed:.2f} sessions/s)")
+            if firsts:
+                p95 = firsts[min(len(firsts) - 1, int(0.95 * len(firsts)))]
+                print(
+                    f"first screen:         min {firsts[0]:.2f} s, median "
+                    f"{statistics.median(firsts):.2f} s, p95 {p95:.2f} s, max {firsts[-1]:.2f} s"
+                )
+            spread = [len(re.findall(r" session session=", p.read_text())) for p in logs]
+            print(f"sessions per instance: {', '.join(map(str, spread))}")
+            proxied = sum(
+                len(
+                    re.findall(
+                        r" connect conn=\d+ addr=127\.0\.1\.\d+ .*via=127\.0\.0\.1:", p.read_text()
+                    )
+                )
+                for p in logs
+            )
+            print(f"real addresses seen:  {proxied} connections logged with the reader's address")
+            ok &= not lost and proxied >= sessions
+            texts = "".join(p.read_text() for p in logs)
+            reasons = Counter(re.findall(r" session-end .*reason=(\w+)", texts))
+            print(f"session ends:         {dict(sorted(reasons.items()))}")
+            for line in re.findall(r"^.* (?:crash|error|refuse) .*$", texts, re.M)[:5]:
+                print(f"  log: {line[:200]}", file=sys.stderr)
+            deadline = time.monotonic() + 15
+            while any(app_children(s.pid) for s in servers) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            left = sum(len(app_children(s.pid)) for s in servers)
+            print(f"left behind:          {left} processes")
+            ok &= left == 0
+        finally:
+            if proxy is not None:
+                proxy.terminate()
+                proxy.wait(10)
+            codes = []
+            for server in servers:
+                server.send_signal(signal.SIGTERM)
+                try:
+                    codes.append(server.wait(20))
+                except subprocess.TimeoutExpired:
+                    server.kill()
+                    codes.append(-9)
+        print(f"server exit statuses: {codes}")
+        ok &= all(code == 0 for code in codes)
     print("ok" if ok else "FAILED")
     return 0 if ok else 1
 

@@ -622,7 +622,9 @@ def _pack_bytes(briefing_dirs: Sequence[Path]) -> int:
 
 
 def _can_show_app() -> None:
-    if not sys.stdin.isatty() or not sys.stdout.isatty():
+    # `lbn-tui serve --web` runs the served app over pipes with Textual's web driver.
+    web_served = folders.is_served() and os.environ.get("TEXTUAL_DRIVER", "").endswith(":WebDriver")
+    if not web_served and (not sys.stdin.isatty() or not sys.stdout.isatty()):
         _fail("the browser needs a terminal; for scripts use the subcommands (lbn-tui --help)")
     if os.environ.get("TERM", "") in ("dumb", "unknown"):
         _fail(

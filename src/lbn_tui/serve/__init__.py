@@ -23,6 +23,10 @@ def run_serve(config: ServeConfig) -> int:
     from lbn_tui.corpus.loader import check
     from lbn_tui.corpus.sources import bundled_briefings_dir
 
+    mismatch = config.problem()
+    if mismatch:
+        print(f"lbn-tui serve: {mismatch}", file=sys.stderr)
+        return 2
     folders = list(config.folders)
     if folders:
         if config.with_bundled:
@@ -39,6 +43,8 @@ def run_serve(config: ServeConfig) -> int:
     if config.authorized_keys is not None and not config.authorized_keys.is_file():
         print(f"lbn-tui: no authorized keys file at {config.authorized_keys}", file=sys.stderr)
         return 1
+    if config.web:
+        return _run_web(config)
     try:
         from lbn_tui.serve import ssh as serve_ssh
     except ImportError as exc:
@@ -56,6 +62,29 @@ def run_serve(config: ServeConfig) -> int:
             return 1
     try:
         return serve_ssh.serve(config, EventLog(log_stream))
+    finally:
+        if log_stream is not sys.stderr:
+            log_stream.close()
+
+
+def _run_web(config: ServeConfig) -> int:
+    try:
+        from lbn_tui.serve import web
+    except ImportError as exc:
+        print(
+            f"lbn-tui: --web needs textual-serve ({exc}); pip install 'lbn-tui[web]'",
+            file=sys.stderr,
+        )
+        return 1
+    log_stream: TextIO = sys.stderr
+    if config.log is not None:
+        try:
+            log_stream = open(config.log, "a", encoding="utf-8")  # noqa: SIM115
+        except OSError as exc:
+            print(f"lbn-tui: cannot open log {config.log}: {exc.strerror or exc}", file=sys.stderr)
+            return 1
+    try:
+        return web.serve_web(config, EventLog(log_stream), config.public_url)
     finally:
         if log_stream is not sys.stderr:
             log_stream.close()

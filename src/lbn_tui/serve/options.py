@@ -14,6 +14,7 @@ from typing import Any
 
 from lbn_tui.folders import named_folders
 from lbn_tui.serve.policy import HOST_KEY_NAME
+from lbn_tui.serve.proxy import parse_proxy_network
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 2222
@@ -38,6 +39,16 @@ class ServeConfig:
     idle_timeout: float = DEFAULT_IDLE_TIMEOUT
     login_timeout: float = DEFAULT_LOGIN_TIMEOUT
     log: Path | None = None
+    #: PROXY protocol: only the proxies in ``proxy_from`` (addresses or
+    #: networks) may connect, each connection starting with a v1 or v2 header
+    #: naming the reader (`lbn_tui.serve.proxy`).
+    proxy_protocol: bool = False
+    proxy_from: tuple[str, ...] = ()
+    health_port: int | None = None
+    health_host: str | None = None  # default: --host
+    #: ``--web``: the browser over HTTP (textual-serve) instead of SSH.
+    web: bool = False
+    public_url: str | None = None
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> ServeConfig:
@@ -54,7 +65,29 @@ class ServeConfig:
             idle_timeout=args.idle_timeout,
             login_timeout=args.login_timeout,
             log=args.log,
+            proxy_protocol=bool(getattr(args, "proxy_protocol", False)),
+            proxy_from=tuple(getattr(args, "proxy_from", None) or ()),
+            health_port=getattr(args, "health_port", None),
+            health_host=getattr(args, "health_host", None),
+            web=bool(getattr(args, "web", False)),
+            public_url=getattr(args, "public_url", None),
         )
+
+    def problem(self) -> str | None:
+        """Options that only make sense together, or None."""
+        if self.proxy_protocol and not self.proxy_from:
+            return "--proxy-protocol needs --proxy-from ADDR[,ADDR...] (the proxies' addresses)"
+        if self.web and (self.proxy_protocol or self.health_port is not None):
+            return "--web serves HTTP: no --proxy-protocol or --health-port (see docs/serving.md)"
+        if self.web and self.authorized_keys is not None:
+            return "--web has no logins: --authorized-keys is for SSH only"
+        if self.proxy_from and not (self.proxy_protocol or self.web):
+            return "--proxy-from is only used with --proxy-protocol or --web"
+        if self.public_url is not None and not self.web:
+            return "--public-url is only used with --web"
+        if self.health_host is not None and self.health_port is None:
+            return "--health-host is only used with --health-port"
+        return None
 
 
 def positive_int(value: str) -> int:
@@ -86,6 +119,18 @@ def _port(value: str) -> int:
     if not 0 <= number <= 65535:
         raise argparse.ArgumentTypeError("a port is 0 to 65535 (0: any free port)")
     return number
+
+
+def _proxy_list(value: str) -> tuple[str, ...]:
+    entries = tuple(part.strip() for part in value.split(",") if part.strip())
+    if not entries:
+        raise argparse.ArgumentTypeError("name at least one address")
+    for entry in entries:
+        try:
+            parse_proxy_network(entry)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+    return entries
 
 
 SERVE_DESCRIPTION = """\
@@ -166,4 +211,43 @@ def add_serve_parser(subparsers: Any, parents: Sequence[argparse.ArgumentParser]
         type=Path,
         metavar="FILE",
         help="append the log (one line per event) to FILE instead of stderr",
+    )
+    p.add_argument(
+        "--proxy-protocol",
+        action="store_true",
+        help="behind a TCP load balancer (HAProxy send-proxy-v2): every connection must "
+        "come from a --proxy-from address and start with a PROXY v1 or v2 header; the "
+        "reader's address in it is the one limited and logged (default: off)",
+    )
+    p.add_argument(
+        "--proxy-from",
+        type=_proxy_list,
+        metavar="ADDR[,ADDR...]",
+        help="the proxies' addresses or networks (10.0.0.5, 10.0.0.0/24, ::1); "
+        "connections from anywhere else are refused",
+    )
+    p.add_argument(
+        "--health-port",
+        type=_port,
+        metavar="N",
+        help="also answer health checks on this TCP port: one line, 'ok' while readers "
+        "are admitted, 'full' or 'stopping' otherwise; never counted as a reader",
+    )
+    p.add_argument(
+        "--health-host",
+        metavar="ADDR",
+        help="address for --health-port (default: --host)",
+    )
+    p.add_argument(
+        "--web",
+        action="store_true",
+        help="serve the browser to web browsers over HTTP (textual-serve; pip install "
+        "'lbn-tui[web]') on --host/--port instead of SSH; put it behind a reverse proxy "
+        "for HTTPS; --proxy-from then names the proxies whose X-Forwarded-For is trusted",
+    )
+    p.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="with --web: the address readers use, e.g. https://briefings.example.org "
+        "(default http://HOST:PORT)",
     )

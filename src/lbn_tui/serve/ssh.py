@@ -17,6 +17,7 @@ import os
 import pty
 import shutil
 import signal
+import socket
 import struct
 import subprocess
 import sys
@@ -29,7 +30,7 @@ from typing import Any
 
 import asyncssh
 
-from lbn_tui.serve import policy
+from lbn_tui.serve import policy, proxy
 from lbn_tui.serve.options import ServeConfig
 
 #: Sent before a message when the server ends a session itself: leave the
@@ -186,10 +187,19 @@ class Hub:
     def holds_session(self, conn: ReaderConnection) -> bool:
         return any(session.owner is conn for session in self.sessions)
 
-    async def shutdown(self, server: asyncssh.SSHAcceptor) -> None:
+    def health(self) -> str:
+        """The health check's answer: ``ok`` while a reader would be admitted."""
+        if self.shutting_down:
+            return "stopping"
+        if len(self.sessions) >= self.max_sessions:
+            return "full"
+        return "ok"
+
+    async def shutdown(self, servers: list[Any]) -> None:
         self.shutting_down = True
         self.log("shutdown", sessions=len(self.sessions), connections=len(self.connections))
-        server.close()
+        for server in servers:
+            server.close()
         for session in list(self.sessions):
             session.end("shutdown", "lbn-tui: the server is shutting down")
         loop = asyncio.get_running_loop()
@@ -208,8 +218,12 @@ class Hub:
 class ReaderConnection(asyncssh.SSHServer):
     """One SSH connection: who it is, whether they may log in; refuses forwarding."""
 
-    def __init__(self, hub: Hub) -> None:
+    def __init__(
+        self, hub: Hub, peer: tuple[str, int] | None = None, via: str | None = None
+    ) -> None:
         self.hub = hub
+        self.peer = peer  # the reader's address from a PROXY header
+        self.via = via  # the proxy it came through
         self.id = hub.new_connection_id()
         self.conn: asyncssh.SSHServerConnection | None = None
         self.address = "?"
@@ -222,9 +236,10 @@ class ReaderConnection(asyncssh.SSHServer):
 
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
         self.conn = conn
-        peer = conn.get_extra_info("peername") or ("?", 0)
+        peer = self.peer or conn.get_extra_info("peername") or ("?", 0)
         self.address = str(peer[0])
-        self.hub.log("connect", conn=self.id, addr=self.address, port=peer[1])
+        via = {"via": self.via} if self.via else {}
+        self.hub.log("connect", conn=self.id, addr=self.address, port=peer[1], **via)
         refusal = self.hub.admit_connection(self)
         if refusal:
             self.hub.log("refuse", conn=self.id, addr=self.address, what="connection", why=refusal)
@@ -785,34 +800,63 @@ async def _serve(config: ServeConfig, log: policy.EventLog, key: asyncssh.SSHKey
         )
     )
     hub = Hub(config, log)
-    options: dict[str, Any] = {}
+    options: dict[str, Any] = {
+        "server_host_keys": [key],
+        "server_version": "lbn_tui",
+        "encoding": None,
+        "line_editor": False,
+        "allow_pty": True,
+        "agent_forwarding": False,
+        "x11_forwarding": False,
+        "allow_scp": False,
+        "rdns_lookup": False,
+        "login_timeout": config.login_timeout,
+        "window": CHANNEL_WINDOW,
+        "keepalive_interval": KEEPALIVE_INTERVAL,
+        "keepalive_count_max": KEEPALIVE_COUNT_MAX,
+    }
     if config.authorized_keys is not None:
         options["authorized_client_keys"] = str(config.authorized_keys)
+    servers: list[Any] = []
     try:
-        server = await asyncssh.create_server(
-            lambda: ReaderConnection(hub),
-            config.host,
-            config.port,
-            server_host_keys=[key],
-            server_version="lbn_tui",
-            encoding=None,
-            line_editor=False,
-            allow_pty=True,
-            agent_forwarding=False,
-            x11_forwarding=False,
-            allow_scp=False,
-            rdns_lookup=False,
-            login_timeout=config.login_timeout,
-            window=CHANNEL_WINDOW,
-            keepalive_interval=KEEPALIVE_INTERVAL,
-            keepalive_count_max=KEEPALIVE_COUNT_MAX,
-            **options,
-        )
+        if config.proxy_protocol:
+            front = ProxyFront(hub, proxy.ProxyAllowList(config.proxy_from), options)
+            await front.start(config.host, config.port)
+            servers.append(front)
+            port = front.port
+        else:
+            server = await asyncssh.create_server(
+                lambda: ReaderConnection(hub), config.host, config.port, **options
+            )
+            servers.append(server)
+            sockets = server.sockets
+            port = sockets[0].getsockname()[1] if sockets else config.port
     except (OSError, ValueError, asyncssh.Error) as exc:
         print(f"lbn-tui: cannot serve on {config.host} port {config.port}: {exc}", file=sys.stderr)
         return 1
-    sockets = server.sockets
-    port = sockets[0].getsockname()[1] if sockets else config.port
+    health_port: int | None = None
+    if config.health_port is not None:
+        health_host = config.health_host or config.host
+        try:
+            health = await asyncio.start_server(
+                lambda _r, w: _answer_health(hub, w), health_host, config.health_port
+            )
+        except OSError as exc:
+            print(
+                f"lbn-tui: cannot answer health checks on {health_host} port "
+                f"{config.health_port}: {exc.strerror or exc}",
+                file=sys.stderr,
+            )
+            for server in servers:
+                server.close()
+            return 1
+        servers.append(health)
+        health_port = health.sockets[0].getsockname()[1]
+    extra: dict[str, object] = {}
+    if config.proxy_protocol:
+        extra["proxy_from"] = ",".join(config.proxy_from)
+    if health_port is not None:
+        extra["health_port"] = health_port
     log(
         "listen",
         host=config.host,
@@ -822,11 +866,120 @@ async def _serve(config: ServeConfig, log: policy.EventLog, key: asyncssh.SSHKey
         max_sessions=hub.max_sessions,
         max_per_address=hub.max_per_address,
         idle_timeout=f"{hub.idle_timeout:g}",
+        **extra,
     )
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     await stop.wait()
-    await hub.shutdown(server)
+    await hub.shutdown(servers)
     log("stopped")
     return 0
+
+
+def _answer_health(hub: Hub, writer: asyncio.StreamWriter) -> None:
+    """One line and close: never an SSH connection, never counted as a reader."""
+    with contextlib.suppress(OSError):
+        writer.write(hub.health().encode("ascii") + b"\n")
+    writer.close()
+
+
+class ProxyFront:
+    """``--proxy-protocol``: the listening socket is ours.  Each connection
+    from a listed proxy must start with a PROXY header (`proxy.read_header`
+    reads exactly the header, no byte more); the same socket is then handed
+    to asyncssh (``run_server``), whose `ReaderConnection` is given the
+    reader's address from the header.  Anything else is closed and logged."""
+
+    def __init__(self, hub: Hub, allowed: proxy.ProxyAllowList, options: dict[str, Any]) -> None:
+        self.hub = hub
+        self.allowed = allowed
+        self.options = options
+        self.listeners: list[socket.socket] = []
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.port = 0
+        self.closed = False
+        # Connections still sending their header: at most as many as the
+        # server keeps connections, so a stuck proxy cannot pile them up.
+        self.max_pending = hub.max_connections
+
+    async def start(self, host: str, port: int) -> None:
+        loop = asyncio.get_running_loop()
+        infos = await loop.getaddrinfo(
+            host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )
+        for family, kind, protocol, _name, address in infos[:1]:
+            sock = socket.socket(family, kind, protocol)
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                if family == socket.AF_INET6 and str(address[0]) == "::":
+                    # "::": IPv4 proxies too (seen as ::ffff:a.b.c.d, which
+                    # --proxy-from's IPv4 entries match).
+                    sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+                sock.bind(address)
+                sock.listen(128)
+                sock.setblocking(False)
+            except OSError:
+                sock.close()
+                raise
+            self.listeners.append(sock)
+            self.port = sock.getsockname()[1]
+            self._spawn(self._accept(sock))
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    def pending(self) -> int:
+        return len(self.tasks) - len(self.listeners)
+
+    async def _accept(self, listener: socket.socket) -> None:
+        loop = asyncio.get_running_loop()
+        while not self.closed:
+            try:
+                sock, address = await loop.sock_accept(listener)
+            except OSError:
+                if self.closed:
+                    return
+                await asyncio.sleep(0.1)  # EMFILE and the like: try again shortly
+                continue
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            source = (str(address[0]), int(address[1]))
+            if source[0] not in self.allowed:
+                self._refuse(sock, source, "not a listed proxy (--proxy-from)")
+            elif self.hub.shutting_down:
+                self._refuse(sock, source, "the server is shutting down")
+            elif self.pending() >= self.max_pending:
+                self._refuse(sock, source, "too many connections waiting for their header")
+            else:
+                self._spawn(self._handle(sock, source))
+
+    def _refuse(self, sock: socket.socket, source: tuple[str, int], why: str) -> None:
+        self.hub.log("refuse", addr=source[0], port=source[1], what="proxy", why=why)
+        sock.close()
+
+    async def _handle(self, sock: socket.socket, source: tuple[str, int]) -> None:
+        try:
+            header = await proxy.read_header(sock)
+        except proxy.ProxyHeaderError as exc:
+            self._refuse(sock, source, str(exc))
+            return
+        peer = header.source or source
+        via = f"{source[0]}:{source[1]}"
+        # Errors end the connection, whose end is logged (disconnect).
+        with contextlib.suppress(OSError, asyncssh.Error, TimeoutError):
+            await asyncssh.run_server(
+                sock,
+                options=asyncssh.SSHServerConnectionOptions(
+                    server_factory=lambda: ReaderConnection(self.hub, peer, via),
+                    **self.options,
+                ),
+            )
+
+    def close(self) -> None:
+        self.closed = True
+        for listener in self.listeners:
+            listener.close()
+        for task in list(self.tasks):
+            task.cancel()
