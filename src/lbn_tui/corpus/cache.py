@@ -28,13 +28,12 @@ from __future__ import annotations
 import os
 import stat
 import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import fields
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
 
 from lbn_tui import __version__, files, paths
 from lbn_tui.corpus import model, store
+from lbn_tui.corpus.codec import Bad, decode_entry, encode_entry
 from lbn_tui.corpus.model import ID_PATTERN
 from lbn_tui.corpus.sources import briefing_files
 
@@ -54,6 +53,7 @@ _CODE_FILES = (
     "corpus/problems.py",
     "corpus/sources.py",
     "corpus/cache.py",
+    "corpus/codec.py",
     "corpus/store.py",
     "sanitize.py",
 )
@@ -106,122 +106,10 @@ def corpus_key(folders: Iterable[Path]) -> str | None:
 # Corpus <-> JSON.
 
 
-def _encode_entry(entry: model.Entry) -> dict[str, Any]:
-    data: dict[str, Any] = {"kind": entry.kind}
-    for f in fields(entry):
-        value = getattr(entry, f.name)
-        if isinstance(value, model.Source):
-            value = [value.title, value.url, value.publisher, value.note]
-        elif isinstance(value, model.Location):
-            value = [value.path, value.line, value.column]
-        elif isinstance(value, tuple):
-            value = [
-                [p.text, p.heading, list(p.cites), list(p.embed)]
-                if isinstance(p, model.Paragraph)
-                else p
-                for p in value
-            ]
-        data[f.name] = value
-    return data
-
-
-class _Bad(Exception):
-    """The cache file does not hold what it should."""
-
-
-def _text(value: object) -> str:
-    if type(value) is not str:
-        raise _Bad
-    return _clean(value)
-
-
-def _number(value: object) -> int:
-    if type(value) is not int:
-        raise _Bad
-    return value
-
-
-def _texts(value: object) -> tuple[str, ...]:
-    if type(value) is not list:
-        raise _Bad
-    return tuple(_text(v) for v in value)
-
-
-def _source(value: object) -> model.Source:
-    if type(value) is not list or len(value) != 4:
-        raise _Bad
-    return model.Source(*(_text(v) for v in value))
-
-
-def _location(value: object) -> model.Location:
-    if type(value) is not list or len(value) != 3:
-        raise _Bad
-    if type(value[0]) is not str:
-        raise _Bad
-    return model.Location(_clean(value[0]), _number(value[1]), _number(value[2]))
-
-
-def _paragraphs(value: object) -> tuple[model.Paragraph, ...]:
-    if type(value) is not list:
-        raise _Bad
-    out = []
-    for item in value:
-        if type(item) is not list or len(item) != 4:
-            raise _Bad
-        out.append(
-            model.Paragraph(_text(item[0]), _text(item[1]), _texts(item[2]), _texts(item[3]))
-        )
-    return tuple(out)
-
-
-_DECODERS: dict[str, Callable[[object], object]] = {
-    "str": _text,
-    "int": _number,
-    "tuple[str, ...]": _texts,
-    "Source": _source,
-    "Location": _location,
-    "tuple[Paragraph, ...]": _paragraphs,
-}
-_SCHEMA: dict[str, tuple[tuple[str, Callable[[object], object]], ...]] = {}
-
-
-def _schema(kind: str) -> tuple[tuple[str, Callable[[object], object]], ...]:
-    schema = _SCHEMA.get(kind)
-    if schema is None:
-        cls = model.ENTRY_CLASSES[kind]
-        # The annotations are strings (``from __future__ import annotations``).
-        schema = tuple((f.name, _DECODERS[str(f.type)]) for f in fields(cls))
-        _SCHEMA[kind] = schema
-    return schema
-
-
-def _decode_entry(data: object) -> model.Entry:
-    if type(data) is not dict:
-        raise _Bad
-    kind = data.get("kind")
-    if type(kind) is not str or kind not in model.ENTRY_CLASSES:
-        raise _Bad
-    schema = _schema(kind)
-    if len(data) != len(schema) + 1:
-        raise _Bad
-    values: dict[str, Any] = {name: decode(data[name]) for name, decode in schema}
-    return model.ENTRY_CLASSES[kind](**values)
-
-
-def _clean(text: str) -> str:
-    """What the loader does to every string: a cache file edited by hand
-    still cannot put escape sequences on the terminal."""
-    if text.isprintable():
-        return text
-    from lbn_tui.sanitize import clean_text
-
-    return clean_text(text)
-
-
 def encode(corpus: model.Corpus, key: str) -> str:
     import json
 
-    entries = [_encode_entry(e) for e in corpus.entries]
+    entries = [encode_entry(e) for e in corpus.entries]
     return json.dumps({"format": FORMAT, "key": key, "entries": entries}, ensure_ascii=False)
 
 
@@ -236,7 +124,7 @@ def decode(text: str, key: str) -> model.Corpus | None:
         entries = data.get("entries")
         if type(entries) is not list or not entries:
             return None
-        decoded = tuple(_decode_entry(item) for item in entries)
+        decoded = tuple(decode_entry(item) for item in entries)
         ids = {e.id for e in decoded}
         if len(ids) != len(decoded) or not all(ID_PATTERN.fullmatch(i) for i in ids):
             return None
@@ -250,7 +138,7 @@ def decode(text: str, key: str) -> model.Corpus | None:
             ):
                 return None
         return model.Corpus(decoded)
-    except (_Bad, ValueError, TypeError, KeyError, RecursionError):
+    except (Bad, ValueError, TypeError, KeyError, RecursionError):
         return None
 
 

@@ -83,7 +83,7 @@ def _pad(n: int) -> int:
 
 
 def encode(corpus: model.Corpus, key: str) -> bytes:
-    from lbn_tui.corpus.cache import _encode_entry
+    from lbn_tui.corpus.codec import encode_entry
 
     columns: dict[str, list[Any]] = {name: [] for name in _COLUMNS}
     texts: dict[str, list[str]] = {"headings": [], "texts": []}
@@ -101,7 +101,7 @@ def encode(corpus: model.Corpus, key: str) -> bytes:
         columns["links"].append(list(entry.links()))
         columns["cites"].append(list(entry.cites()))
         columns["offsets"].append(offset)
-        line = json.dumps(_encode_entry(entry), ensure_ascii=False).encode("utf-8") + b"\n"
+        line = json.dumps(encode_entry(entry), ensure_ascii=False).encode("utf-8") + b"\n"
         lines.append(line)
         offset += len(line)
     columns["offsets"].append(offset)
@@ -185,9 +185,9 @@ def _strings(value: object, length: int | None = None) -> list[str]:
     # One pass in C: join raises TypeError for anything but a string.
     if "".join(value).isprintable():
         return value
-    from lbn_tui.corpus.cache import _clean
+    from lbn_tui.corpus.codec import clean
 
-    return [_clean(item) for item in value]
+    return [clean(item) for item in value]
 
 
 def _numbers(value: object, length: int) -> list[int]:
@@ -489,12 +489,12 @@ class StoredCorpus(model.Corpus):
         return entry
 
     def _decode(self, i: int) -> model.Entry:
-        from lbn_tui.corpus.cache import _Bad as _BadEntry
-        from lbn_tui.corpus.cache import _decode_entry
+        from lbn_tui.corpus.codec import Bad as _BadEntry
+        from lbn_tui.corpus.codec import decode_entry
 
         try:
             line = self._fetch(self._offsets[i], self._offsets[i + 1])
-            entry = _decode_entry(json.loads(line.decode("utf-8")))
+            entry = decode_entry(json.loads(line.decode("utf-8")))
         except (_BadEntry, ValueError, TypeError, KeyError, RecursionError) as exc:
             raise StoreMismatch(f"entry {i} of a corpus store file is damaged") from exc
         if (

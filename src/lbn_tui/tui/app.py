@@ -107,7 +107,7 @@ class LbnApp(App[int]):
         if self._loader is not None:
             from lbn_tui.tui.loading import LoadingScreen
 
-            return LoadingScreen(self._loader)
+            return LoadingScreen(self._loader, self.loaded, self.load_failed)
         return self._browser()
 
     def _browser(self) -> BrowserScreen:

@@ -29,7 +29,7 @@ from lbn_tui.tui.widgets.breadcrumb import Breadcrumb
 from lbn_tui.tui.widgets.footer import LeanFooter
 
 if TYPE_CHECKING:
-    from lbn_tui.tui.app import LbnApp
+    from textual.app import App
 
 #: Loads the corpus; calls its argument with each phase's description.
 Loader = Callable[[Callable[[str], None]], model.Corpus]
@@ -58,10 +58,19 @@ class LoadingScreen(Screen[None]):
     }
     """
 
-    def __init__(self, loader: Loader) -> None:
+    def __init__(
+        self,
+        loader: Loader,
+        loaded: Callable[[model.Corpus], None],
+        failed: Callable[[BaseException], None],
+    ) -> None:
+        """``loaded`` and ``failed`` are called on the app's thread (the app
+        decides what follows: the browser, or an exit with the problems)."""
         super().__init__()
         self._loader = loader
-        self._owner: LbnApp | None = None
+        self._loaded = loaded
+        self._failed = failed
+        self._owner: App[Any] | None = None
 
     def compose(self) -> ComposeResult:
         yield Breadcrumb(id="crumb")
@@ -74,7 +83,7 @@ class LoadingScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one(Breadcrumb).show(*WELCOME)
         # The thread keeps the app: after a quit, the screen no longer knows it.
-        self._owner = self._lbn_app
+        self._owner = self.app
         thread = threading.Thread(target=self._load, name="lbn-tui-load", daemon=True)
         thread.start()
 
@@ -84,9 +93,9 @@ class LoadingScreen(Screen[None]):
         try:
             corpus = self._loader(self._phase)
         except BaseException as exc:  # shown after the app exits
-            self._tell(app.load_failed, exc)
+            self._tell(self._failed, exc)
             return
-        self._tell(app.loaded, corpus)
+        self._tell(self._loaded, corpus)
 
     def _phase(self, text: str) -> None:
         self._tell(self._show_phase, text)
@@ -100,11 +109,3 @@ class LoadingScreen(Screen[None]):
 
     def _show_phase(self, text: str) -> None:
         self.query_one("#loading-phase", Label).update(text)
-
-    @property
-    def _lbn_app(self) -> LbnApp:
-        from lbn_tui.tui.app import LbnApp
-
-        app = self.app
-        assert isinstance(app, LbnApp)
-        return app

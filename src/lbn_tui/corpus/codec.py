@@ -1,0 +1,127 @@
+"""Entries as JSON values and back, for the corpus caches (`cache`, `store`).
+
+Nothing read back is trusted: every value is type-checked against the
+entry class's fields (`Bad` when it does not fit) and every string is
+cleaned as the loader cleans it, so a cache file edited by hand cannot put
+escape sequences on the terminal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import fields
+from typing import Any
+
+from lbn_tui.corpus import model
+
+
+def encode_entry(entry: model.Entry) -> dict[str, Any]:
+    data: dict[str, Any] = {"kind": entry.kind}
+    for f in fields(entry):
+        value = getattr(entry, f.name)
+        if isinstance(value, model.Source):
+            value = [value.title, value.url, value.publisher, value.note]
+        elif isinstance(value, model.Location):
+            value = [value.path, value.line, value.column]
+        elif isinstance(value, tuple):
+            value = [
+                [p.text, p.heading, list(p.cites), list(p.embed)]
+                if isinstance(p, model.Paragraph)
+                else p
+                for p in value
+            ]
+        data[f.name] = value
+    return data
+
+
+class Bad(Exception):
+    """The cache file does not hold what it should."""
+
+
+def _text(value: object) -> str:
+    if type(value) is not str:
+        raise Bad
+    return clean(value)
+
+
+def _number(value: object) -> int:
+    if type(value) is not int:
+        raise Bad
+    return value
+
+
+def _texts(value: object) -> tuple[str, ...]:
+    if type(value) is not list:
+        raise Bad
+    return tuple(_text(v) for v in value)
+
+
+def _source(value: object) -> model.Source:
+    if type(value) is not list or len(value) != 4:
+        raise Bad
+    return model.Source(*(_text(v) for v in value))
+
+
+def _location(value: object) -> model.Location:
+    if type(value) is not list or len(value) != 3:
+        raise Bad
+    if type(value[0]) is not str:
+        raise Bad
+    return model.Location(clean(value[0]), _number(value[1]), _number(value[2]))
+
+
+def _paragraphs(value: object) -> tuple[model.Paragraph, ...]:
+    if type(value) is not list:
+        raise Bad
+    out = []
+    for item in value:
+        if type(item) is not list or len(item) != 4:
+            raise Bad
+        out.append(
+            model.Paragraph(_text(item[0]), _text(item[1]), _texts(item[2]), _texts(item[3]))
+        )
+    return tuple(out)
+
+
+_DECODERS: dict[str, Callable[[object], object]] = {
+    "str": _text,
+    "int": _number,
+    "tuple[str, ...]": _texts,
+    "Source": _source,
+    "Location": _location,
+    "tuple[Paragraph, ...]": _paragraphs,
+}
+_SCHEMA: dict[str, tuple[tuple[str, Callable[[object], object]], ...]] = {}
+
+
+def _schema(kind: str) -> tuple[tuple[str, Callable[[object], object]], ...]:
+    schema = _SCHEMA.get(kind)
+    if schema is None:
+        cls = model.ENTRY_CLASSES[kind]
+        # The annotations are strings (``from __future__ import annotations``).
+        schema = tuple((f.name, _DECODERS[str(f.type)]) for f in fields(cls))
+        _SCHEMA[kind] = schema
+    return schema
+
+
+def decode_entry(data: object) -> model.Entry:
+    if type(data) is not dict:
+        raise Bad
+    kind = data.get("kind")
+    if type(kind) is not str or kind not in model.ENTRY_CLASSES:
+        raise Bad
+    schema = _schema(kind)
+    if len(data) != len(schema) + 1:
+        raise Bad
+    values: dict[str, Any] = {name: decode(data[name]) for name, decode in schema}
+    return model.ENTRY_CLASSES[kind](**values)
+
+
+def clean(text: str) -> str:
+    """What the loader does to every string: a cache file edited by hand
+    still cannot put escape sequences on the terminal."""
+    if text.isprintable():
+        return text
+    from lbn_tui.sanitize import clean_text
+
+    return clean_text(text)
