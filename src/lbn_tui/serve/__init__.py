@@ -12,6 +12,7 @@ only when the server starts.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import TextIO
 
 from lbn_tui.serve.options import ServeConfig
@@ -44,7 +45,15 @@ def run_serve(config: ServeConfig) -> int:
         print(f"lbn-tui: no authorized keys file at {config.authorized_keys}", file=sys.stderr)
         return 1
     if config.web:
-        return _run_web(config)
+        try:
+            from lbn_tui.serve import web
+        except ImportError as exc:
+            print(
+                f"lbn-tui: --web needs textual-serve ({exc}); pip install 'lbn-tui[web]'",
+                file=sys.stderr,
+            )
+            return 1
+        return _with_log(config, lambda log: web.serve_web(config, log, config.public_url))
     try:
         from lbn_tui.serve import ssh as serve_ssh
     except ImportError as exc:
@@ -53,6 +62,11 @@ def run_serve(config: ServeConfig) -> int:
             file=sys.stderr,
         )
         return 1
+    return _with_log(config, lambda log: serve_ssh.serve(config, log))
+
+
+def _with_log(config: ServeConfig, run: Callable[[EventLog], int]) -> int:
+    """Run the server with its event log: ``--log FILE`` (appended) or stderr."""
     log_stream: TextIO = sys.stderr
     if config.log is not None:
         try:
@@ -61,30 +75,7 @@ def run_serve(config: ServeConfig) -> int:
             print(f"lbn-tui: cannot open log {config.log}: {exc.strerror or exc}", file=sys.stderr)
             return 1
     try:
-        return serve_ssh.serve(config, EventLog(log_stream))
-    finally:
-        if log_stream is not sys.stderr:
-            log_stream.close()
-
-
-def _run_web(config: ServeConfig) -> int:
-    try:
-        from lbn_tui.serve import web
-    except ImportError as exc:
-        print(
-            f"lbn-tui: --web needs textual-serve ({exc}); pip install 'lbn-tui[web]'",
-            file=sys.stderr,
-        )
-        return 1
-    log_stream: TextIO = sys.stderr
-    if config.log is not None:
-        try:
-            log_stream = open(config.log, "a", encoding="utf-8")  # noqa: SIM115
-        except OSError as exc:
-            print(f"lbn-tui: cannot open log {config.log}: {exc.strerror or exc}", file=sys.stderr)
-            return 1
-    try:
-        return web.serve_web(config, EventLog(log_stream), config.public_url)
+        return run(EventLog(log_stream))
     finally:
         if log_stream is not sys.stderr:
             log_stream.close()
