@@ -359,7 +359,7 @@ def test_unknown_key_at_source_level(tmp_path: Path) -> None:
         "f.yaml",
         4,
         3,
-        "unknown key 'colour' in 'source' (expected: title, url, publisher, note)",
+        "unknown key 'colour' in 'source' (expected: title, url, publisher, note, editorial)",
     )
 
 

@@ -42,7 +42,7 @@ try:  # not through hashlib, which loads OpenSSL (~2 ms at start-up)
 except ImportError:  # pragma: no cover - CPython always has it
     from hashlib import blake2b
 
-FORMAT = 1
+FORMAT = 2
 #: Corpus cache files kept in the directory (most recently written first).
 KEEP_FILES = 4
 _PACKAGE = Path(__file__).resolve().parent.parent

@@ -20,18 +20,31 @@ def encode_entry(entry: model.Entry) -> dict[str, Any]:
     for f in fields(entry):
         value = getattr(entry, f.name)
         if isinstance(value, model.Source):
-            value = [value.title, value.url, value.publisher, value.note]
+            value = [
+                value.title,
+                value.url,
+                value.publisher,
+                value.note,
+                [_encode_fact(f) for f in value.facts],
+            ]
         elif isinstance(value, model.Location):
             value = [value.path, value.line, value.column]
         elif isinstance(value, tuple):
             value = [
                 [p.text, p.heading, list(p.cites), list(p.embed)]
                 if isinstance(p, model.Paragraph)
+                else _encode_fact(p)
+                if isinstance(p, model.Fact)
                 else p
                 for p in value
             ]
         data[f.name] = value
     return data
+
+
+def _encode_fact(fact: model.Fact) -> list[Any]:
+    value = list(fact.value) if isinstance(fact.value, tuple) else fact.value
+    return [fact.name, value, fact.found_at]
 
 
 class Bad(Exception):
@@ -56,10 +69,34 @@ def _texts(value: object) -> tuple[str, ...]:
     return tuple(_text(v) for v in value)
 
 
-def _source(value: object) -> model.Source:
-    if type(value) is not list or len(value) != 4:
+def _flag(value: object) -> bool:
+    if type(value) is not bool:
         raise Bad
-    return model.Source(*(_text(v) for v in value))
+    return value
+
+
+def _facts(value: object) -> tuple[model.Fact, ...]:
+    if type(value) is not list:
+        raise Bad
+    out = []
+    for item in value:
+        if type(item) is not list or len(item) != 3:
+            raise Bad
+        name, fact_value, found_at = item
+        if type(name) is not str or name not in model.FACT_LABELS:
+            raise Bad
+        decoded: str | tuple[str, ...] = (
+            _texts(fact_value) if type(fact_value) is list else _text(fact_value)
+        )
+        out.append(model.Fact(name, decoded, _text(found_at)))
+    return tuple(out)
+
+
+def _source(value: object) -> model.Source:
+    if type(value) is not list or len(value) != 5:
+        raise Bad
+    title, url, publisher, note = (_text(v) for v in value[:4])
+    return model.Source(title, url, publisher, note, _facts(value[4]))
 
 
 def _location(value: object) -> model.Location:
@@ -90,6 +127,8 @@ _DECODERS: dict[str, Callable[[object], object]] = {
     "Source": _source,
     "Location": _location,
     "tuple[Paragraph, ...]": _paragraphs,
+    "tuple[Fact, ...]": _facts,
+    "bool": _flag,
 }
 _SCHEMA: dict[str, tuple[tuple[str, Callable[[object], object]], ...]] = {}
 

@@ -92,7 +92,12 @@ _FIELDS = {kind: {f.key: f for f in specs} for kind, specs in _SCHEMA.items()}
 # Single-id fields: written as one id, not a list.
 _SINGLE_ID = {(kind, f.key) for kind, specs in _SCHEMA.items() for f in specs if f.single}
 _PARAGRAPH_KEYS = ("text", "heading", "cites", "embed")
-_SOURCE_KEYS = {"title": True, "url": True, "publisher": False, "note": False}
+_SOURCE_KEYS = {"title": True, "url": True, "publisher": False, "note": False, "editorial": False}
+#: The facts a file's ``source`` may state about its page.
+_SOURCE_FACTS = ("container", "date")
+#: An address: http(s), a host, no spaces.
+_URL = re.compile(r"https?://[^\s/?#]+[^\s]*")
+_FACT_KEYS = ("value", "found_at")
 
 
 # --------------------------------------------------------------------------
@@ -627,7 +632,7 @@ class _FileReader:
         keys = self._mapping(node, "'source'")
         if keys is None:
             return None
-        values: dict[str, str] = {}
+        values: dict[str, Any] = {}
         ok = True
         for key, (key_node, value_node) in keys.items():
             if key not in _SOURCE_KEYS:
@@ -635,6 +640,13 @@ class _FileReader:
                     key_node,
                     f"unknown key '{key}' in 'source' (expected: {', '.join(_SOURCE_KEYS)})",
                 )
+                continue
+            if key == "editorial":
+                facts = self._facts(value_node, _SOURCE_FACTS, "source: editorial")
+                if facts is None:
+                    ok = False
+                else:
+                    values["facts"] = facts
                 continue
             value = self._string(value_node, f"source: {key}")
             if value is None:
@@ -682,14 +694,14 @@ class _FileReader:
         values: dict[str, Any] = {}
         ok = entry_id is not None
         for key, (key_node, value_node) in keys.items():
-            if key in ("id", "kind"):
+            if key in ("id", "kind", "editorial"):
                 continue
             spec = fields.get(key)
             if spec is None:
                 self.problem(
                     key_node,
                     f"unknown key '{key}' for kind '{kind}' (expected: "
-                    f"{', '.join(f.key for f in _SCHEMA[kind])})",
+                    f"{', '.join(_expected_keys(kind))})",
                 )
                 ok = False
                 continue
@@ -702,15 +714,33 @@ class _FileReader:
             if spec.required and spec.key not in keys:
                 self.problem(node, f"{named} (kind '{kind}') is missing required key '{spec.key}'")
                 ok = False
+        if "editorial" in keys:
+            facts = self._facts(
+                keys["editorial"][1], model.ENTRY_CLASSES[kind].FACTS, f"{named}: editorial"
+            )
+            if facts is None:
+                ok = False
+            else:
+                values["facts"] = facts
         if not ok or source is None or entry_id is None:
             return
         if (kind, "session") in _SINGLE_ID and "session" in values:
             values["session"] = values["session"][0]
         if kind == "figure" and "found_in" in values:
             values["found_in"] = values["found_in"][0]
-        if not values.get("title"):
-            values["title"] = model.ENTRY_CLASSES[kind].derive_title(values)
         cls = model.ENTRY_CLASSES[kind]
+        if not values.get("title"):
+            values["title"] = cls.derive_title(values)
+            values["editorial_title"] = True
+            if not values["title"]:
+                self.problem(
+                    node,
+                    f"{named} (kind '{kind}') is missing required key 'title' "
+                    "(or an editorial title fact)",
+                )
+                return
+        elif "title" in cls.editorial_fields():
+            values["editorial_title"] = True
         entry = cls(id=entry_id, source=source, location=self.at(node), **values)
         if next(iter(entry.passage_texts()), None) is None:
             # Only paragraphs can hold no text (headings or embeds alone);
@@ -722,6 +752,90 @@ class _FileReader:
             )
             return
         self.entries.append(entry)
+
+    def _facts(
+        self, node: yaml.Node, allowed: tuple[str, ...], what: str
+    ) -> tuple[model.Fact, ...] | None:
+        """An ``editorial`` block: fact name → {value, found_at}."""
+        keys = self._mapping(node, f"'{what}'")
+        if keys is None:
+            return None
+        if not allowed:
+            self.problem(node, f"{what}: this kind takes no editorial facts")
+            return None
+        out: list[model.Fact] = []
+        ok = True
+        for name, (key_node, value_node) in keys.items():
+            if name not in allowed:
+                self.problem(
+                    key_node,
+                    f"unknown editorial fact '{name}' (expected: {', '.join(allowed)})",
+                )
+                ok = False
+                continue
+            fact = self._fact(name, value_node, f"{what}: {name}")
+            if fact is None:
+                ok = False
+            else:
+                out.append(fact)
+        return tuple(out) if ok else None
+
+    def _fact(self, name: str, node: yaml.Node, what: str) -> model.Fact | None:
+        keys = self._mapping(node, what)
+        if keys is None:
+            return None
+        for key, (key_node, _value) in keys.items():
+            if key not in _FACT_KEYS:
+                self.problem(key_node, f"unknown key '{key}' in {what} (expected: value, found_at)")
+                return None
+        for key in _FACT_KEYS:
+            if key not in keys:
+                why = " (the address of the page that states it)" if key == "found_at" else ""
+                self.problem(node, f"{what} is missing '{key}'{why}")
+                return None
+        value_node = keys["value"][1]
+        value: str | tuple[str, ...] | None
+        if name == "authors" and isinstance(value_node, yaml.SequenceNode):
+            if not self._first_visit(value_node):
+                return None
+            names = [self._string(item, f"{what}: a name") for item in value_node.value]
+            if not names or any(n is None for n in names):
+                if not names:
+                    self.problem(value_node, f"{what} must not be empty")
+                return None
+            value = tuple(n for n in names if n is not None)
+        else:
+            value = self._string(value_node, what)
+            if value is None:
+                return None
+            if name == "authors":
+                value = (value,)
+            elif name == "date" and not model.DATE_PATTERN.fullmatch(value):
+                self.problem(
+                    value_node, f"{what} must be YYYY, YYYY-MM or YYYY-MM-DD, not '{value[:40]}'"
+                )
+                return None
+            elif name == "url" and not _URL.fullmatch(value):
+                self.problem(value_node, f"{what} must be an http(s) address, not '{value[:60]}'")
+                return None
+            elif name == "type" and value not in model.ITEM_TYPES:
+                self.problem(
+                    value_node,
+                    f"{what} must be one of: {', '.join(model.ITEM_TYPES)} (not '{value[:40]}')",
+                )
+                return None
+        found_node = keys["found_at"][1]
+        found_at = self._string(found_node, f"{what}: found_at")
+        if found_at is None:
+            return None
+        if not _URL.fullmatch(found_at):
+            self.problem(
+                found_node,
+                f"{what}: found_at must be the http(s) address of the page that states "
+                f"the fact, not '{found_at[:60]}'",
+            )
+            return None
+        return model.Fact(name, value, found_at)
 
     def _value(self, spec: _Field, kind: str, node: yaml.Node) -> Any:
         what = spec.key
@@ -740,6 +854,13 @@ class _FileReader:
         if spec.type == "ids":
             return self._ids(node, what, spec.refers_to, (kind, spec.key) in _SINGLE_ID)
         return self._paragraphs(node, what)
+
+
+def _expected_keys(kind: str) -> list[str]:
+    keys = [f.key for f in _SCHEMA[kind]]
+    if model.ENTRY_CLASSES[kind].FACTS:
+        keys.append("editorial")
+    return keys
 
 
 def _character(character: object) -> str:

@@ -46,10 +46,21 @@ class FieldSpec:
     choices: tuple[str, ...] = ()
     single: bool = False
     """For ids: written as one id, not a list."""
+    editorial: bool = False
+    """Written for this project (a gloss, a derived title), not printed on
+    the page: shown apart from the published text, never quoted."""
 
     @property
     def name(self) -> str:
         return self.attr or self.key
+
+
+def _fact_in(values: Mapping[str, object], name: str) -> str:
+    """A fact's value among the loader's values for an entry (``facts``)."""
+    for fact in values.get("facts", ()) or ():  # type: ignore[attr-defined]
+        if isinstance(fact, Fact) and fact.name == name and isinstance(fact.value, str):
+            return fact.value
+    return ""
 
 
 def _shorten(text: str, words: int = 9) -> str:
@@ -71,14 +82,109 @@ class Location:
         return f"{self.path}:{self.line}:{self.column}"
 
 
+#: The facts an entry's ``editorial`` block may state, each published on
+#: another public page (its address is the fact's ``found_at``).
+FACT_LABELS: Mapping[str, str] = {
+    "title": "Title",
+    "authors": "Authors",
+    "publisher": "Publisher",
+    "container": "Published in",
+    "date": "Date",
+    "url": "Address",
+    "type": "Type",
+    "place": "Place",
+    "programme": "Programme",
+}
+#: The facts that identify a cited work (a reference, a reading, a briefing).
+WORK_FACTS = ("title", "authors", "publisher", "container", "date", "url", "type")
+#: The item types a ``type`` fact may name (CSL's names, which reference
+#: managers share).
+ITEM_TYPES: tuple[str, ...] = (
+    "report",
+    "article-journal",
+    "article-newspaper",
+    "article",
+    "book",
+    "chapter",
+    "webpage",
+    "post-weblog",
+    "dataset",
+    "speech",
+    "event",
+    "document",
+)
+#: A ``date`` fact: ISO, as precise as the page states it.
+DATE_PATTERN = re.compile(r"(\d{4})(?:-(0[1-9]|1[0-2])(?:-(0[1-9]|[12]\d|3[01]))?)?")
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """An editorial fact: not printed on the source page, but stated on
+    another public page, whose address is ``found_at``."""
+
+    name: str
+    value: str | tuple[str, ...]
+    found_at: str
+
+    @property
+    def label(self) -> str:
+        return FACT_LABELS.get(self.name, self.name)
+
+    @property
+    def text(self) -> str:
+        """The value as a reader sees it (a date in words, names joined)."""
+        if isinstance(self.value, tuple):
+            return "; ".join(self.value)
+        if self.name == "date":
+            return date_in_words(self.value)
+        return self.value
+
+
+def date_in_words(value: str) -> str:
+    """``2023-10-25`` → ``25 October 2023`` (anything else as it is)."""
+    match = DATE_PATTERN.fullmatch(value)
+    if match is None:
+        return value
+    year, month, day = match.groups()
+    if month is None:
+        return year
+    words = f"{MONTHS[int(month) - 1]} {year}"
+    return f"{int(day)} {words}" if day else words
+
+
 @dataclass(frozen=True, slots=True)
 class Source:
-    """The page a briefing file was taken from."""
+    """The page a briefing file was taken from.
+
+    ``note`` is the page's own text (its banner); ``title``, ``url`` and
+    ``publisher`` are written for this project; ``facts`` are editorial facts
+    about the page (the publication it belongs to, its date)."""
 
     title: str
     url: str
     publisher: str = ""
     note: str = ""
+    facts: tuple[Fact, ...] = ()
+
+    def fact(self, name: str) -> Fact | None:
+        for fact in self.facts:
+            if fact.name == name:
+                return fact
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +228,8 @@ class Entry:
     LABEL: ClassVar[str] = ""
     BADGE: ClassVar[str] = ""
     FIELDS: ClassVar[tuple[FieldSpec, ...]] = ()
+    FACTS: ClassVar[tuple[str, ...]] = ()
+    """The editorial facts an entry of the kind may state (`FACT_LABELS`)."""
 
     @classmethod
     def derive_title(cls, values: Mapping[str, object]) -> str:
@@ -136,10 +244,39 @@ class Entry:
     title: str
     source: Source
     location: Location = field(compare=False)
+    facts: tuple[Fact, ...] = ()
+    """Editorial facts, each with the address where it is published."""
+    editorial_title: bool = False
+    """The title is not printed on the page (derived, or an editorial fact)."""
 
     @property
     def kind_label(self) -> str:
         return KIND_LABELS[self.kind]
+
+    def fact(self, name: str) -> Fact | None:
+        for fact in self.facts:
+            if fact.name == name:
+                return fact
+        return None
+
+    def fact_text(self, name: str) -> str:
+        found = self.fact(name)
+        return found.text if found is not None else ""
+
+    @classmethod
+    def editorial_fields(cls) -> frozenset[str]:
+        """The fields of the kind written for this project, not printed."""
+        return frozenset(f.name for f in cls.FIELDS if f.editorial)
+
+    def glosses(self) -> list[tuple[str, str]]:
+        """(label, text) of the editorial fields this entry fills."""
+        out = []
+        for spec in self.FIELDS:
+            if spec.editorial and spec.name != "title":
+                value = getattr(self, spec.name, "")
+                if isinstance(value, str) and value:
+                    out.append((spec.key.replace("_", " ").capitalize(), value))
+        return out
 
     def passage_texts(self) -> Iterator[tuple[str, str]]:
         """Yield (heading, text) for each passage, in reading order."""
@@ -178,7 +315,7 @@ class Session(Entry):
     LABEL: ClassVar[str] = "Session"
     BADGE: ClassVar[str] = "Session"
     FIELDS: ClassVar[tuple[FieldSpec, ...]] = (
-        FieldSpec("title", required=True),
+        FieldSpec("title"),
         FieldSpec("series", "choice", True, choices=tuple(SESSION_SERIES)),
         FieldSpec("number", "int", True),
         FieldSpec("summary", "paragraphs"),
@@ -186,6 +323,16 @@ class Session(Entry):
         FieldSpec("reading_list", "ids", refers_to=("reading",)),
         FieldSpec("reading_list_note"),
     )
+    FACTS: ClassVar[tuple[str, ...]] = ("title", "date", "url")
+
+    @classmethod
+    def derive_title(cls, values: Mapping[str, object]) -> str:
+        """The title an editorial fact gives, else "Inquiry session 3"."""
+        found = _fact_in(values, "title")
+        if found:
+            return found
+        series = str(values.get("series", ""))
+        return f"{SESSION_SERIES.get(series, 'Session')} {values.get('number', '')}".strip()
 
     def meta_lines(self) -> list[str]:
         return [self.label]
@@ -232,6 +379,7 @@ class Briefing(Entry):
         FieldSpec("title", required=True),
         FieldSpec("description", required=True),
     )
+    FACTS: ClassVar[tuple[str, ...]] = WORK_FACTS
 
     description: str = ""
 
@@ -253,6 +401,7 @@ class Reading(Entry):
         FieldSpec("date"),
         FieldSpec("description", required=True),
     )
+    FACTS: ClassVar[tuple[str, ...]] = WORK_FACTS
 
     def meta_lines(self) -> list[str]:
         return [p for p in (self.subtitle, self.byline) if p]
@@ -280,7 +429,7 @@ class Recommendation(Entry):
     LABEL: ClassVar[str] = "Recommendation"
     BADGE: ClassVar[str] = "Rec."
     FIELDS: ClassVar[tuple[FieldSpec, ...]] = (
-        FieldSpec("title"),
+        FieldSpec("title", editorial=True),
         FieldSpec("group", "choice", True, choices=tuple(RECOMMENDATION_GROUPS)),
         FieldSpec("number", "int", True),
         FieldSpec("text", required=True),
@@ -318,7 +467,7 @@ class Quote(Entry):
     LABEL: ClassVar[str] = "Quote"
     BADGE: ClassVar[str] = "Quote"
     FIELDS: ClassVar[tuple[FieldSpec, ...]] = (
-        FieldSpec("title"),
+        FieldSpec("title", editorial=True),
         FieldSpec("text", required=True),
         FieldSpec("speaker", required=True),
         FieldSpec("role"),
@@ -385,10 +534,15 @@ class Article(Entry):
     LABEL: ClassVar[str] = "Article"
     BADGE: ClassVar[str] = "Article"
     FIELDS: ClassVar[tuple[FieldSpec, ...]] = (
-        FieldSpec("title", required=True),
+        FieldSpec("title"),
         FieldSpec("paragraphs", "paragraphs", True),
         FieldSpec("note"),
     )
+    FACTS: ClassVar[tuple[str, ...]] = ("title", "date", "url")
+
+    @classmethod
+    def derive_title(cls, values: Mapping[str, object]) -> str:
+        return _fact_in(values, "title")
 
     paragraphs: tuple[Paragraph, ...] = ()
     note: str = ""
@@ -420,10 +574,11 @@ class CaseStudy(Entry):
     BADGE: ClassVar[str] = "Case study"
     FIELDS: ClassVar[tuple[FieldSpec, ...]] = (
         FieldSpec("title", required=True),
-        FieldSpec("programme"),
-        FieldSpec("place"),
-        FieldSpec("summary"),
+        FieldSpec("programme", editorial=True),
+        FieldSpec("place", editorial=True),
+        FieldSpec("summary", editorial=True),
     )
+    FACTS: ClassVar[tuple[str, ...]] = ("place", "programme", "url")
 
     def meta_lines(self) -> list[str]:
         return [" · ".join(p for p in (self.programme, self.place) if p)]
@@ -444,10 +599,10 @@ class Figure(Entry):
     LABEL: ClassVar[str] = "Figure"
     BADGE: ClassVar[str] = "Figure"
     FIELDS: ClassVar[tuple[FieldSpec, ...]] = (
-        FieldSpec("title"),
+        FieldSpec("title", editorial=True),
         FieldSpec("value", required=True),
-        FieldSpec("measures", required=True),
-        FieldSpec("origin"),
+        FieldSpec("measures", required=True, editorial=True),
+        FieldSpec("origin", editorial=True),
         FieldSpec("found_in", "ids", refers_to=("",), single=True),
         FieldSpec("cites", "ids", attr="cited", refers_to=("reference",)),
     )
@@ -491,12 +646,13 @@ class Reference(Entry):
     LABEL: ClassVar[str] = "Reference"
     BADGE: ClassVar[str] = "Reference"
     FIELDS: ClassVar[tuple[FieldSpec, ...]] = (
-        FieldSpec("title"),
+        FieldSpec("title", editorial=True),
         FieldSpec("citation", required=True),
         FieldSpec("author", required=True),
         FieldSpec("year", required=True),
-        FieldSpec("note"),
+        FieldSpec("note", editorial=True),
     )
+    FACTS: ClassVar[tuple[str, ...]] = WORK_FACTS
 
     @classmethod
     def derive_title(cls, values: Mapping[str, object]) -> str:

@@ -47,7 +47,7 @@ from lbn_tui.corpus import model
 from lbn_tui.corpus.model import ID_PATTERN
 
 MAGIC = b"LBNCORP\x02"
-FORMAT = 2
+FORMAT = 3
 #: Packs with more passages than this are cached in this format.
 LARGE_PASSAGES = 2000
 #: Corpus store files kept in the directory (most recently written first).
