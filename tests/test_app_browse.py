@@ -179,10 +179,12 @@ async def test_copy_puts_attributed_text_on_clipboard(mini_corpus: Corpus, tmp_p
         passage = mini_corpus.by_id["quote-burt"].passages()[0]
         expected = attributed_text(mini_corpus, passage)
         assert expected.startswith("“Social prescribing")
-        assert expected.endswith(
-            "Jim Burt, National Academy for Social Prescribing, "
-            "oral evidence to inquiry session one"
-        )
+        # Who said it and where, the page quoting it, the permalink.
+        assert (
+            "” — Jim Burt, National Academy for Social Prescribing, "
+            "oral evidence to inquiry session one. Quoted in: "
+        ) in expected
+        assert expected.endswith("[quote-burt]")
         assert app.clipboard == expected
         notes = [str(n.message) for n in app._notifications]
         assert any("Social prescribing" in n for n in notes)

@@ -184,5 +184,5 @@ def test_every_kind_is_known_everywhere(kind: str, mini_corpus: model.Corpus) ->
     assert any(entry.title in block.content.plain for block in view.blocks)
     assert entry.title in render.entry_plain_text(mini_corpus, entry)
     assert cli._entry_json(mini_corpus, entry)["kind"] == kind
-    attribution = render.attribution_of(mini_corpus, entry.passages()[0])
-    assert attribution.strip()
+    copied = render.attributed_text(mini_corpus, entry.passages()[0])
+    assert copied.strip() and f"[{entry.id}" in copied

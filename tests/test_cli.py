@@ -259,7 +259,9 @@ def test_show_plain_text(env: dict[str, str]) -> None:
     result = run("show", "quote-burt", "--briefings", VALID, env=env)
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert out.startswith("Jim Burt: “Social prescribing only works where there is…”\n")
+    assert out.startswith(
+        "Jim Burt: “Social prescribing only works where there is…” (title by lbn-tui)\n"
+    )
     flat = " ".join(out.split())
     assert "“Social prescribing only works where there is something in the community" in flat
     assert f"— {BURT}" in flat
@@ -271,8 +273,8 @@ def test_show_one_passage_of_an_entry(capsys: pytest.CaptureFixture[str]) -> Non
     code, out, _ = main(capsys, "show", "vision#3", "--briefings", VALID)
     assert code == 0
     assert out == (
-        "“A closing note.” — The vision: a neighbourhood strategy, The vision "
-        "(https://example.invalid/vision/)\n"
+        "“A closing note.” — *The vision* (n.d.), The vision: a neighbourhood strategy. "
+        "Available at: https://example.invalid/vision/. [vision#3]\n"
     )
 
 
@@ -472,10 +474,12 @@ def test_export_starred_markdown(tmp_path: Path, env: dict[str, str]) -> None:
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert out.startswith("# Starred passages\n")
-    assert "> Social prescribing only works where there is something" in out
-    assert f"> — {BURT}" in out
-    assert "[Inquiry session one: health](https://example.invalid/inquiry-one/)" in out
-    assert "> A closing note." in out
+    assert "“Social prescribing only works where there is something" in out
+    assert f"” — {BURT}. Quoted in: " in out
+    assert "*Inquiry session one: health*. Available at: https://example.invalid/inquiry-one/" in (
+        out
+    )
+    assert "“A closing note.” — *The vision*" in out
     assert "(Not found in the loaded briefings: gone)" in out
 
 
@@ -489,9 +493,9 @@ def test_export_starred_text_to_a_file(tmp_path: Path, capsys: pytest.CaptureFix
     assert out == ""
     assert err == f"wrote 1 starred passage(s) to {target}\n"
     assert target.read_text(encoding="utf-8").startswith("“Social prescribing only works")
-    assert f"— {BURT}\n[quote-burt] https://example.invalid/inquiry-one/" in target.read_text(
-        encoding="utf-8"
-    )
+    written = target.read_text(encoding="utf-8")
+    assert f"— {BURT}. Quoted in: Test publisher (n.d.) Inquiry session one: health." in written
+    assert written.endswith("Available at: https://example.invalid/inquiry-one/. [quote-burt]\n")
 
 
 def test_export_to_an_unwritable_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -729,3 +733,72 @@ def test_check_parses_each_file_once(
     code, out, _ = main(capsys, "check", VALID)
     assert code == 0, out
     assert len(parsed) == len(loader.briefing_files(VALID)), parsed
+
+
+# --------------------------------------------------------------------------
+# cite, and export of a bibliography.
+
+
+def test_cite_prints_what_c_copies(capsys: pytest.CaptureFixture[str]) -> None:
+    from lbn_tui.corpus.loader import load_corpus
+    from lbn_tui.render import attributed_text
+
+    corpus = load_corpus([VALID])
+    code, out, _ = main(capsys, "cite", "quote-burt", "--briefings", VALID)
+    assert code == 0
+    assert out == attributed_text(corpus, corpus.passages_of("quote-burt")[0]) + "\n"
+    assert out.startswith("“Social prescribing only works") and out.endswith("[quote-burt]\n")
+
+
+def test_cite_an_entry_of_several_passages_gives_its_reference(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = main(capsys, "cite", "vision", "--briefings", VALID)
+    assert code == 0
+    assert out == "*The vision* (n.d.). Available at: https://example.invalid/vision/. [vision]\n"
+
+
+@pytest.mark.parametrize("style", ["csl-json", "ris", "bibtex"])
+def test_cite_as_a_record(capsys: pytest.CaptureFixture[str], style: str) -> None:
+    import json
+
+    import bibtexparser
+    import rispy
+
+    code, out, _ = main(capsys, "cite", "read-fabric", "--style", style, "--briefings", VALID)
+    assert code == 0
+    if style == "csl-json":
+        (item,) = json.loads(out)
+        assert (item["id"], item["type"], item["title"]) == (
+            "read-fabric",
+            "report",
+            "The state of our social fabric",
+        )
+    elif style == "ris":
+        (record,) = rispy.loads(out)
+        assert record["title"] == "The state of our social fabric"
+    else:
+        library = bibtexparser.parse_string(out)
+        assert [e.key for e in library.entries] == ["read-fabric"]
+
+
+def test_cite_an_unknown_ref_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = main(capsys, "cite", "quote-bur", "--briefings", VALID)
+    assert (code, out) == (1, "")
+    assert err.count("\n") == 1 and "did you mean 'quote-burt'" in err
+
+
+def test_export_a_bibliography(env: dict[str, str]) -> None:
+    result = run(
+        "export", "--kind", "reference", "--format", "bibtex", "--briefings", VALID, env=env
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("@") and "onward-2021" in result.stdout
+    listed = run("export", "--kind", "reading", "--format", "text", "--briefings", VALID, env=env)
+    assert listed.stdout == "Onward (2021) The state of our social fabric. [read-fabric]\n"
+
+
+def test_export_needs_starred_or_a_kind(env: dict[str, str]) -> None:
+    result = run("export", "--briefings", VALID, env=env)
+    assert result.returncode == 2
+    assert "one of the arguments --starred --kind is required" in result.stderr

@@ -89,7 +89,11 @@ FILES = {
         "https://www.appg-leftbehindneighbourhoods.org.uk/news/"
         "tackling-long-term-inequalities-in-left-behind-neighbourhoods/",
     ),
-    "001": ("report-conclusion.yaml", "https://www.appg-leftbehindneighbourhoods.org.uk/report/"),
+    # Where the conclusion's text is stored (the bare /report/ address is not).
+    "001": (
+        "report-conclusion.yaml",
+        "https://www.appg-leftbehindneighbourhoods.org.uk/report/references/",
+    ),
     "002": ("faqs.yaml", "https://www.appg-leftbehindneighbourhoods.org.uk/faqs/"),
     "003": (
         "evidence-session-1.yaml",

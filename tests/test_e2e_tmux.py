@@ -130,9 +130,13 @@ def test_search_open_copy_quit_in_a_real_terminal(terminal: Terminal) -> None:
     copied = terminal.tmux("show-buffer")
     quotes = [p for p in corpus.passages if p.kind == "quote" and p.speaker.startswith("Jim Burt")]
     assert copied in {attributed_text(corpus, p) for p in quotes}, copied
-    assert copied.endswith(
-        "— Jim Burt, National Academy for Social Prescribing, oral evidence to inquiry session one"
-    )
+    # Who said it and where (the inquiry session as the report names it),
+    # the page quoting it, the permalink.
+    assert (
+        "” — Jim Burt, National Academy for Social Prescribing, oral evidence to inquiry session "
+        "one (Inquiry session one: Levelling up social outcomes, April 2022). Quoted in: "
+    ) in copied
+    assert copied.endswith("]") and "[quote-jim-burt-" in copied
 
     terminal.keys("q")
     after = terminal.wait_for("lbn-tui exited 0")

@@ -8,7 +8,7 @@ import pytest
 
 from lbn_tui.corpus import model
 from lbn_tui.corpus.loader import load_corpus
-from lbn_tui.render import attributed_text, attribution_of, entry_plain_text, export_starred
+from lbn_tui.render import attributed_text, entry_plain_text, export_starred
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -29,8 +29,13 @@ def passage(corpus: model.Corpus, ref: str) -> model.Passage:
     return found[1]
 
 
+SESSION_PAGE = f"Test publisher (n.d.) *Inquiry session one: health*. Available at: {SESSION_URL}"
+
+
 def test_attributed_text_of_a_quote(corpus: model.Corpus) -> None:
-    assert attributed_text(corpus, passage(corpus, "quote-burt")) == f"“{QUOTE_TEXT}” — {BURT}"
+    assert attributed_text(corpus, passage(corpus, "quote-burt")) == (
+        f"“{QUOTE_TEXT}” — {BURT}. Quoted in: {SESSION_PAGE}. [quote-burt]"
+    )
 
 
 def test_attribution_of_a_quote_without_role_or_occasion(tmp_path: Path) -> None:
@@ -40,50 +45,59 @@ def test_attribution_of_a_quote_without_role_or_occasion(tmp_path: Path) -> None
         encoding="utf-8",
     )
     small = load_corpus([tmp_path])
-    assert attributed_text(small, small.by_id["q"].passages()[0]) == "“Words.” — Ann Smith"
-
-
-def test_attribution_of_other_kinds_names_title_and_source(corpus: model.Corpus) -> None:
-    reading = attribution_of(corpus, passage(corpus, "read-fabric"))
-    assert reading == (
-        "The state of our social fabric, Onward, 2021, Test publisher, "
-        f"Inquiry session one: health ({SESSION_URL})"
+    assert attributed_text(small, small.by_id["q"].passages()[0]) == (
+        "“Words.” — Ann Smith. Quoted in: *T* (n.d.). Available at: https://e.invalid/. [q]"
     )
-    figure = attribution_of(corpus, passage(corpus, "fig-life"))
-    assert "Test origin" in figure and VISION_URL in figure
+
+
+def test_a_reading_is_copied_as_its_reference_never_quoted(corpus: model.Corpus) -> None:
+    reading = attributed_text(corpus, passage(corpus, "read-fabric"))
+    assert reading == (
+        f"Onward (2021) *The state of our social fabric*. Listed in: {SESSION_PAGE}. [read-fabric]"
+    )
+    assert "“" not in reading
+
+
+def test_a_figure_without_its_sentence_is_a_summary_never_quoted(corpus: model.Corpus) -> None:
+    figure = attributed_text(corpus, passage(corpus, "fig-life"))
+    assert "“" not in figure and "(editorial summary)" in figure
+    assert VISION_URL in figure and figure.endswith("[fig-life]")
+
+
+def test_a_paragraph_is_quoted_with_its_page_and_permalink(corpus: model.Corpus) -> None:
     article = attributed_text(corpus, passage(corpus, "vision#1"))
-    assert article.startswith("“Every neighbourhood should have")
-    assert article.endswith(f"— The vision: a neighbourhood strategy, The vision ({VISION_URL})")
+    assert article == (
+        "“Every neighbourhood should have the social infrastructure it needs.” — "
+        "*The vision* (n.d.), The vision: a neighbourhood strategy. "
+        f"Available at: {VISION_URL}. [vision#1]"
+    )
 
 
-def test_export_markdown_has_every_passage_with_attribution_and_url(
-    corpus: model.Corpus,
-) -> None:
+def test_export_markdown_has_every_passage_with_its_citation(corpus: model.Corpus) -> None:
     refs = ["quote-burt", "vision#3", "faq-what", "read-fabric"]
     text = export_starred(corpus, refs)
     assert text.startswith("# Starred passages\n\n")
-    assert f"> {QUOTE_TEXT}\n>\n> — {BURT}\n" in text
-    assert f"`quote-burt` · [Inquiry session one: health]({SESSION_URL})" in text
-    assert "> A closing note.\n" in text
-    assert f"`vision#3` · [The vision]({VISION_URL})" in text
-    # A whole multi-passage entry: every paragraph, in order.
-    faq = text.index("> A place with high deprivation")
-    assert faq < text.index("> The Community Needs Index measures it.")
-    assert "> — What is a left behind neighbourhood?, The vision" in text
-    assert "> Measures of social fabric across places." in text
+    assert f"“{QUOTE_TEXT}” — {BURT}. Quoted in: {SESSION_PAGE}. [quote-burt]\n" in text
+    assert "“A closing note.” — *The vision* (n.d.)" in text
+    # A whole multi-passage entry: every paragraph, in order, each with its permalink.
+    faq = text.index("“A place with high deprivation")
+    assert faq < text.index("[faq-what#1]") < text.index("“The Community Needs Index measures it.")
+    assert "‘What is a left behind neighbourhood?’" in text
+    assert "[faq-what#2]" in text
     # In the starring order.
-    order = [text.index(f"`{ref}`") for ref in refs]
+    order = [text.index(f"[{ref}") for ref in refs]
     assert order == sorted(order)
     assert "Not found" not in text
     assert text.endswith("\n") and not text.endswith("\n\n")
 
 
-def test_export_text_has_every_passage_with_attribution_and_url(corpus: model.Corpus) -> None:
+def test_export_text_has_no_markdown(corpus: model.Corpus) -> None:
     text = export_starred(corpus, ["quote-burt", "vision#3"], fmt="text")
     assert text == (
-        f"“{QUOTE_TEXT}”\n— {BURT}\n[quote-burt] {SESSION_URL}\n\n"
-        f"“A closing note.”\n— The vision: a neighbourhood strategy, The vision ({VISION_URL})\n"
-        f"[vision#3] {VISION_URL}\n"
+        f"“{QUOTE_TEXT}” — {BURT}. Quoted in: Test publisher (n.d.) Inquiry session one: "
+        f"health. Available at: {SESSION_URL}. [quote-burt]\n\n"
+        "“A closing note.” — The vision (n.d.), The vision: a neighbourhood strategy. "
+        f"Available at: {VISION_URL}. [vision#3]\n"
     )
 
 
@@ -111,7 +125,9 @@ def test_export_keeps_markup_literally() -> None:
 def test_plain_text_of_a_quote(corpus: model.Corpus) -> None:
     text = entry_plain_text(corpus, corpus.by_id["quote-burt"], width=200)
     lines = text.splitlines()
-    assert lines[0] == "Jim Burt: “Social prescribing only works where there is…”"
+    # The title is derived, not printed on the page: it says so.
+    title = "Jim Burt: “Social prescribing only works where there is…”"
+    assert lines[0] == f"{title} (title by lbn-tui)"
     assert lines[1] == "Quote · quote-burt"
     assert f"“{QUOTE_TEXT}”" in lines
     assert f"— {BURT}" in lines
@@ -171,7 +187,8 @@ def test_plain_text_of_every_kind_has_title_passages_and_source(
 ) -> None:
     entry = corpus.by_id[entry_id]
     text = entry_plain_text(corpus, entry, width=0)
-    assert text.splitlines()[0] == entry.title
+    marked = " (title by lbn-tui)" if entry.editorial_title else ""
+    assert text.splitlines()[0] == entry.title + marked
     assert f"{entry.kind_label} · {entry.id}" in text
     flat = " ".join(text.split())
     if isinstance(entry, model.Figure):
@@ -192,7 +209,9 @@ def test_attribution_of_a_recommendation_names_its_list_publisher_and_page() -> 
     rec = next(r for r in recs if r.group == "best-case-scenario" and r.number == 7)
     text = attributed_text(bundled, rec.passages()[0])
     assert text == (
-        f"“{rec.text}” — The best-case scenario, no. 7, All-Party Parliamentary Group for "
-        "‘left behind’ neighbourhoods, Our vision for ‘left behind’ neighbourhoods "
-        "(https://appg-leftbehindneighbourhoods.org.uk/report/our-vision-for-left-behind-neighbourhoods)"
+        f"“{rec.text}” — All-Party Parliamentary Group for ‘left behind’ neighbourhoods (2023) "
+        "‘Our vision for ‘left behind’ neighbourhoods’, in *A neighbourhood strategy for national "
+        "renewal*, The best-case scenario, no. 7. Available at: "
+        "https://appg-leftbehindneighbourhoods.org.uk/report/our-vision-for-left-behind-neighbourhoods"
+        f". [{rec.id}]"
     )

@@ -116,6 +116,7 @@ def _add_folder_options(parser: argparse.ArgumentParser, suppress: bool) -> None
 def build_parser() -> argparse.ArgumentParser:
     import argparse
 
+    from lbn_tui.cite.formats import RECORD_FORMATS, STYLES
     from lbn_tui.search.filters import kind_names_help
     from lbn_tui.serve.options import add_serve_parser, positive_int  # no asyncssh here
 
@@ -193,18 +194,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("id", metavar="ID")
 
     p = sub.add_parser(
+        "cite",
+        parents=[common],
+        help="a passage or entry as a citation (Harvard, CSL-JSON, RIS, BibTeX)",
+        description="Print what c copies in the browser for ID or ID#N (Harvard: verbatim "
+        "text in quotation marks, then who, where, when and the address, then the "
+        "permalink), or the cited work as one CSL-JSON, RIS or BibTeX record.",
+    )
+    p.add_argument("id", metavar="REF")
+    p.add_argument("--style", choices=STYLES, default="harvard", help="default: harvard")
+
+    p = sub.add_parser(
         "export",
         parents=[common],
-        help="write starred passages with attributions",
-        description="Write the starred passages, with attributions and sources.",
+        help="write starred passages, or a bibliography, with citations",
+        description="Write the starred passages (--starred), each as its citation, or every "
+        "entry of a kind (--kind reference, --kind reading) as a bibliography; markdown and "
+        "text are documents, csl-json, ris and bibtex are records for reference managers.",
     )
-    p.add_argument(
-        "--starred",
-        action="store_true",
-        required=True,
-        help="export the starred passages (the only export for now)",
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--starred", action="store_true", help="the starred passages")
+    what.add_argument(
+        "--kind",
+        action="append",
+        type=_kind,
+        metavar="KIND",
+        help="every entry of this kind, as a bibliography (repeatable)",
     )
-    p.add_argument("--format", choices=("markdown", "text"), default="markdown")
+    p.add_argument("--format", choices=("markdown", "text", *RECORD_FORMATS), default="markdown")
     p.add_argument(
         "--output", "-o", type=Path, metavar="FILE", help="write to FILE instead of stdout"
     )
@@ -327,12 +344,30 @@ def _entry_json(corpus: model.Corpus, entry: model.Entry) -> dict[str, Any]:
                 {k: (list(v) if isinstance(v, tuple) else v) for k, v in vars_of(p).items() if v}
                 for p in value
             ]
+        elif isinstance(value, tuple) and value and isinstance(value[0], model.Fact):
+            value = [
+                {
+                    "name": fact.name,
+                    "value": list(fact.value) if isinstance(fact.value, tuple) else fact.value,
+                    "found_at": fact.found_at,
+                }
+                for fact in value
+            ]
         elif isinstance(value, tuple):
             value = list(value)
         data[f.name] = value
+    editorial = sorted(entry.editorial_fields() - {"title"})
+    if entry.editorial_title:
+        editorial.insert(0, "title")
+    # Which fields this project wrote (not printed on the page); `facts` are
+    # editorial too, each with the address that states it.
+    data["editorial_fields"] = editorial
     if isinstance(entry, model.Quote):
         data["attribution"] = entry.attribution
     data["source"] = {"title": entry.source.title, "url": entry.source.url}
+    from lbn_tui.cite import works
+
+    data["reference"] = works.reference_text(corpus, entry)
     data["passages"] = [
         {"ref": model.passage_ref(p, entry, corpus), "heading": p.heading, "text": p.text}
         for p in corpus.passages_of(entry.id)
@@ -467,11 +502,35 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_cite(args: argparse.Namespace) -> int:
+    from lbn_tui.cite import formats, works
+
+    corpus = _load(args)
+    entry, passage = _resolve(corpus, args.id)
+    if args.style != "harvard":
+        _write(formats.write([works.work_of(corpus, entry)], args.style))
+        return 0
+    if passage is None:
+        # An entry of several passages: its reference (cite ID#N quotes one).
+        _write(f"{works.reference_text(corpus, entry)}. [{entry.id}]")
+        return 0
+    _write(works.copy_text(corpus, entry, passage))
+    return 0
+
+
 def cmd_export(args: argparse.Namespace) -> int:
-    from lbn_tui.render import export_starred
+    from lbn_tui.render import export_bibliography, export_starred
     from lbn_tui.state import StarStore
 
     corpus = _load(args)
+    if args.kind:
+        text = export_bibliography(corpus, _kinds(args.kind) or (), fmt=args.format)
+        if args.output is None:
+            _write(text)
+            return 0
+        _write_file_atomically(args.output, text, args.force, own=Path.cwd())
+        print(f"wrote the bibliography to {args.output}", file=sys.stderr)
+        return 0
     store = StarStore()
     notice = store.load()
     if notice:
@@ -709,6 +768,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "list": cmd_list,
         "check": cmd_check,
         "export": cmd_export,
+        "cite": cmd_cite,
         "config": cmd_config,
     }
     try:

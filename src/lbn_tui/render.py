@@ -10,44 +10,27 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Iterable
 
+from lbn_tui.cite import formats, works
 from lbn_tui.corpus import model
 from lbn_tui.sanitize import visible
 
 
-def attribution_of(corpus: model.Corpus, passage: model.Passage) -> str:
-    """Who said or published the passage, as one line.
-
-    A quote: speaker, role, occasion.  Anything else: what the passage is
-    (a reading's title and byline, a figure's origin, a recommendation's
-    list and number, an article's title when it differs from its page),
-    then the page's publisher and title, then its address.
-    """
-    entry = corpus.by_id[passage.entry_id]
-    if isinstance(entry, model.Quote):
-        return entry.attribution
-    parts: list[str] = []
-    if isinstance(entry, model.Reading):
-        parts += [entry.title, entry.byline]
-    elif isinstance(entry, model.Figure):
-        parts.append(entry.origin)
-    elif isinstance(entry, model.Recommendation):
-        parts.append(f"{entry.group_label}, no. {entry.number}")
-    elif entry.title != entry.source.title:
-        parts.append(entry.title)
-    parts += [entry.source.publisher, entry.source.title]
-    seen: list[str] = []
-    for part in parts:
-        if part and part not in seen:
-            seen.append(part)
-    text = ", ".join(seen)
-    if entry.source.url:
-        text += f" ({entry.source.url})"
-    return text
-
-
 def attributed_text(corpus: model.Corpus, passage: model.Passage) -> str:
-    """``“text” — attribution``, ready to paste."""
-    return f"“{passage.text}” — {attribution_of(corpus, passage)}"
+    """What ``c`` copies: the passage as a citation ready to paste
+    (`cite.works.copy_text`)."""
+    return works.copy_text(corpus, corpus.by_id[passage.entry_id], passage)
+
+
+def _editorial_lines(entry: model.Entry, width: int) -> list[str]:
+    """The facts this project added, apart from the page's text, each with
+    the address that states it."""
+    lines: list[str] = []
+    if entry.facts:
+        lines += ["", "Added by lbn-tui (not on the page; each fact as found at the address):"]
+        for fact in entry.facts:
+            lines += _wrap(f"{fact.label}: {fact.text}", width - 2, "  ")
+            lines += _wrap(f"found at {fact.found_at}", width - 4, "    ")
+    return lines
 
 
 def _wrap(text: str, width: int, indent: str = "") -> list[str]:
@@ -122,7 +105,8 @@ def _paragraphs(
 
 def entry_plain_text(corpus: model.Corpus, entry: model.Entry, width: int = 78) -> str:
     """The whole entry as readable plain text."""
-    lines = [entry.title, f"{entry.kind_label} · {entry.id}", ""]
+    title = f"{entry.title} (title by lbn-tui)" if entry.editorial_title else entry.title
+    lines = [title, f"{entry.kind_label} · {entry.id}", ""]
     if isinstance(entry, model.Session):
         lines.append(entry.label)
         lines.append("")
@@ -168,20 +152,17 @@ def entry_plain_text(corpus: model.Corpus, entry: model.Entry, width: int = 78) 
         if entry.note:
             lines += ["", *_wrap(entry.note, width)]
     elif isinstance(entry, model.CaseStudy):
-        details = ", ".join(p for p in (entry.programme, entry.place) if p)
-        if details:
-            lines += _wrap(details, width)
-        if entry.summary:
-            lines += ["", *_wrap(entry.summary, width)]
+        for label, text in entry.glosses():
+            lines += _wrap(f"{label} (by lbn-tui): {text}", width)
     elif isinstance(entry, model.Figure):
         lines += _wrap(entry.value, width)
-        lines += _wrap(entry.measures, width)
+        lines += _wrap(f"What it measures (by lbn-tui): {entry.measures}", width)
         if entry.origin:
-            lines += ["", *_wrap(f"Source: {entry.origin}", width)]
+            lines += ["", *_wrap(f"Origin (by lbn-tui): {entry.origin}", width)]
     elif isinstance(entry, model.Reference):
         lines += _wrap(f"({entry.citation})", width)
         if entry.note:
-            lines += _wrap(entry.note, width)
+            lines += _wrap(f"Note (by lbn-tui): {entry.note}", width)
         citing = corpus.citing_passages(entry.id)
         if citing:
             lines += ["", "Cited in:"]
@@ -208,32 +189,44 @@ def entry_plain_text(corpus: model.Corpus, entry: model.Entry, width: int = 78) 
     if back:
         lines += ["", "Linked from:"]
         lines += [f"  {b}" for b in back]
+    lines += _editorial_lines(entry, width)
+    reference = works.reference_text(corpus, entry, markdown=False)
+    lines += ["", "Reference:", *_wrap(reference, width - 2, "  ")]
     lines += ["", f"Source: {entry.source.title}", f"        {entry.source.url}"]
     return "\n".join(lines).rstrip() + "\n"
 
 
-def export_starred(corpus: model.Corpus, refs: Iterable[str], fmt: str = "markdown") -> str:
-    """The starred passages with their attributions and sources."""
-    blocks: list[str] = []
+#: What ``export`` writes: a document (markdown, text) or records.
+EXPORT_FORMATS = ("markdown", "text", *formats.RECORD_FORMATS)
+
+
+def _starred_passages(
+    corpus: model.Corpus, refs: Iterable[str]
+) -> tuple[list[tuple[str, model.Entry, tuple[model.Passage, ...]]], list[str]]:
+    found: list[tuple[str, model.Entry, tuple[model.Passage, ...]]] = []
     missing: list[str] = []
     for ref in refs:
-        found = model.resolve_ref(corpus, ref)
-        if found is None:
+        resolved = model.resolve_ref(corpus, ref)
+        if resolved is None:
             missing.append(ref)
             continue
-        entry, passage = found
+        entry, passage = resolved
         passages = (passage,) if passage is not None else corpus.passages_of(entry.id)
-        body = "\n\n".join(p.text for p in passages)
-        if fmt == "markdown":
-            quoted = "\n".join(f"> {line}" if line else ">" for line in body.splitlines())
-            cite = attribution_of(corpus, passages[0])
-            blocks.append(
-                f"{quoted}\n>\n> — {cite}\n\n`{ref}` · [{entry.source.title}]({entry.source.url})"
-            )
-        else:
-            blocks.append(
-                f"“{body}”\n— {attribution_of(corpus, passages[0])}\n[{ref}] {entry.source.url}"
-            )
+        found.append((ref, entry, passages))
+    return found, missing
+
+
+def export_starred(corpus: model.Corpus, refs: Iterable[str], fmt: str = "markdown") -> str:
+    """The starred passages, each as its citation (`works.copy_text`), or
+    the works they cite as records (CSL-JSON, RIS, BibTeX)."""
+    found, missing = _starred_passages(corpus, refs)
+    if fmt in formats.RECORD_FORMATS:
+        records = _dedupe(works.work_of(corpus, entry) for _ref, entry, _p in found)
+        return formats.write(records, fmt)
+    blocks: list[str] = []
+    for _ref, entry, passages in found:
+        for passage in passages:
+            blocks.append(works.copy_text(corpus, entry, passage, markdown=fmt == "markdown"))
     head = "# Starred passages\n\n" if fmt == "markdown" else ""
     text = head + "\n\n".join(blocks)
     if missing:
@@ -241,3 +234,35 @@ def export_starred(corpus: model.Corpus, refs: Iterable[str], fmt: str = "markdo
         note = ", ".join(visible(ref) for ref in missing)
         text += f"\n\n(Not found in the loaded briefings: {note})"
     return text.rstrip() + "\n"
+
+
+def _dedupe(items: Iterable[works.Work]) -> list[works.Work]:
+    """Each work once: passages of one page cite one page."""
+    seen: dict[tuple[object, ...], works.Work] = {}
+    for work in items:
+        same = (work.type, work.authors, work.title, work.container, work.url, work.event)
+        seen.setdefault(same, work)
+    return list(seen.values())
+
+
+def export_bibliography(corpus: model.Corpus, kinds: Iterable[str], fmt: str = "markdown") -> str:
+    """Every entry of the kinds as a work: a Harvard reference list (sorted
+    by author and year, as a bibliography is) or records in file order."""
+    wanted = set(kinds)
+    entries = [e for e in corpus.entries if e.kind in wanted]
+    found = _dedupe(works.work_of(corpus, e) for e in entries)
+    if fmt in formats.RECORD_FORMATS:
+        return formats.write(found, fmt)
+    markdown = fmt == "markdown"
+    lines = sorted(
+        (
+            works.harvard(w, markdown=markdown)
+            + ("" if w.identified else ". Work not identified")
+            + f". [{w.key}]"
+            for w in found
+        ),
+        key=lambda t: t.casefold(),
+    )
+    if markdown:
+        return "# References\n\n" + "\n".join(f"- {line}" for line in lines) + "\n"
+    return "\n".join(lines) + "\n"

@@ -581,7 +581,8 @@ class CaseStudy(Entry):
     FACTS: ClassVar[tuple[str, ...]] = ("place", "programme", "url")
 
     def meta_lines(self) -> list[str]:
-        return [" · ".join(p for p in (self.programme, self.place) if p)]
+        details = " · ".join(p for p in (self.programme, self.place) if p)
+        return [f"{details} (by lbn-tui)"] if details else []
 
     programme: str = ""
     place: str = ""
@@ -612,7 +613,7 @@ class Figure(Entry):
         return f"{values.get('value', '')} {_shorten(str(values.get('measures', '')), 7)}"
 
     def meta_lines(self) -> list[str]:
-        return [f"Source: {self.origin}"] if self.origin else []
+        return [f"Origin (by lbn-tui): {self.origin}"] if self.origin else []
 
     value: str = ""
     measures: str = ""
@@ -659,7 +660,8 @@ class Reference(Entry):
         return str(values.get("citation", ""))
 
     def meta_lines(self) -> list[str]:
-        return [", ".join(p for p in (self.author, self.year) if p), self.note]
+        note = f"Note (by lbn-tui): {self.note}" if self.note else ""
+        return [", ".join(p for p in (self.author, self.year) if p), note]
 
     citation: str = ""
     author: str = ""

@@ -21,6 +21,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.worker import get_current_worker
 
+from lbn_tui.cite import works
 from lbn_tui.corpus import model
 from lbn_tui.corpus.outline import (
     STARRED_KEY,
@@ -74,6 +75,7 @@ class BrowserScreen(Screen[None]):
         Binding("c", "copy", "Copy", id="browser.copy"),
         Binding("s", "star", "Star", id="browser.star"),
         Binding("e", "export", "Export starred", show=False, id="browser.export"),
+        Binding("r", "copy_reference", "Copy reference", show=False, id="browser.copy-reference"),
         Binding("u", "copy_url", "Copy URL", show=False, id="browser.copy-url"),
         Binding("n", "find(1)", "Next match", show=False, id="browser.find-next"),
         Binding("N", "find(-1)", "Previous match", show=False, id="browser.find-previous"),
@@ -542,7 +544,7 @@ class BrowserScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "search":
             return self._search is None or self.focused is not self._search.input
-        if action in ("copy", "star"):
+        if action in ("copy", "star", "copy_reference"):
             if self.has_class("-searching"):
                 return False
             return True if self.current_passage() is not None else None
@@ -600,11 +602,23 @@ class BrowserScreen(Screen[None]):
         where = "below" if step > 0 else "above"
         self.notify(f"No more of {query!r} {where}", timeout=3, markup=False)
 
+    def action_copy_reference(self) -> None:
+        """r: the Harvard reference alone of what is under the cursor (the
+        work a reading or reference names, else the page), with its id."""
+        passage = self.current_passage()
+        if passage is None:
+            self.notify(self._no_passage_reason(), severity="warning")
+            return
+        entry = self.corpus.by_id[passage.entry_id]
+        text = f"{works.reference_text(self.corpus, entry)}. [{entry.id}]"
+        self.app.copy_to_clipboard(text)
+        self._toast(f"Copied reference: {shorten(text, TOAST_CHARS)}")
+
     def action_copy_url(self) -> None:
         passage = self.current_passage()
         if passage is None:
             return
-        url = self.corpus.by_id[passage.entry_id].source.url
+        url = works.address_of(self.corpus, self.corpus.by_id[passage.entry_id])
         self.app.copy_to_clipboard(url)
         self._toast(f"Copied URL: {shorten(url, TOAST_CHARS)}")
 

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 
 from textual.content import Content
 
+from lbn_tui.cite import works
 from lbn_tui.corpus import model
 from lbn_tui.corpus.outline import (
     LIST_PREFIX,
@@ -24,6 +25,8 @@ MUTED = "$text-muted"
 TITLE = "bold"
 HIGHLIGHT = "bold reverse"
 LINK = "underline $text-primary"
+#: Text written for this project (glosses, derived titles, editorial facts).
+EDITORIAL = "italic $text-muted"
 
 IsStarred = Callable[[model.Passage], bool]
 
@@ -202,9 +205,14 @@ def _source_block(entry: model.Entry) -> Block:
 def entry_view(
     corpus: model.Corpus, entry: model.Entry, place: Place, is_starred: IsStarred
 ) -> View:
-    blocks: list[Block] = [
-        Block(Content.assemble(badge(entry.kind), "  ", (entry.title, "bold")), "title")
+    title_parts: list[Content | str | tuple[str, str]] = [
+        badge(entry.kind),
+        "  ",
+        (entry.title, "bold"),
     ]
+    if entry.editorial_title:
+        title_parts.append(("  (title by lbn-tui)", EDITORIAL))
+    blocks: list[Block] = [Block(Content.assemble(*title_parts), "title")]
     for line in entry.meta_lines():
         if line:
             blocks.append(Block(Content.styled(line, MUTED), "meta"))
@@ -234,14 +242,33 @@ def entry_view(
     elif isinstance(entry, model.Quote):
         blocks.append(_passage_block(passages[0], place, is_starred, quoted=True))
     elif isinstance(entry, model.Figure):
+        # The value, then what it measures in this project's words: a
+        # summary, never shown as if quoted.
         blocks.append(
             _passage_block(
                 passages[0],
                 place,
                 is_starred,
-                Content.assemble((entry.value, "bold $text-accent"), ": ", entry.measures),
+                Content.assemble(
+                    (entry.value, "bold $text-accent"),
+                    "  ",
+                    (entry.measures, "italic"),
+                    ("  (summary by lbn-tui)", EDITORIAL),
+                ),
             )
         )
+        stated = works.stated_in(corpus, entry)
+        if stated is not None:
+            found, found_passage = stated
+            ref = model.passage_ref(found_passage, found, corpus)
+            blocks.append(
+                Block(
+                    _quoted(works.sentence_with(found_passage.text, entry.value)),
+                    "embed",
+                    target=ref,
+                    label=Content.styled("As printed", MUTED),
+                )
+            )
     else:
         for passage in passages:
             blocks.append(_passage_block(passage, place, is_starred))
@@ -260,6 +287,7 @@ def entry_view(
                 blocks.append(_item_block(corpus, source_entry, None, is_starred, cited))
         blocks += _more(MAX_SHOWN, len(citing), f"lbn-tui show {entry.id} lists them all")
     blocks += _links_blocks(corpus, entry)
+    blocks += _editorial_blocks(entry)
     blocks.append(_source_block(entry))
     cursor = place.block if place.block is not None and place.block < len(blocks) else None
     if cursor is None and place.passage is not None:
@@ -275,6 +303,24 @@ def entry_view(
         )
     title = Content.assemble(entry.kind_label, " · ", entry.title)
     return View(entry.id, title, tuple(blocks), cursor)
+
+
+def _editorial_blocks(entry: model.Entry) -> list[Block]:
+    """The facts this project added (not on the page), apart and labelled,
+    grouped by the address that states them (Enter or u copies it)."""
+    if not entry.facts:
+        return []
+    by_address: dict[str, list[model.Fact]] = {}
+    for fact in entry.facts:
+        by_address.setdefault(fact.found_at, []).append(fact)
+    blocks = [Block(Content.styled("Added by lbn-tui (not on the page)", EDITORIAL), "heading")]
+    for address, facts in by_address.items():
+        parts: list[Content | str | tuple[str, str]] = []
+        for fact in facts:
+            parts += [(f"{fact.label}: ", EDITORIAL), fact.text, "\n"]
+        parts += [("found at ", MUTED), (address, LINK)]
+        blocks.append(Block(Content.assemble(*parts), "meta", target=f"url:{address}"))
+    return blocks
 
 
 def _links_blocks(corpus: model.Corpus, entry: model.Entry) -> list[Block]:

@@ -148,6 +148,7 @@ def help_columns(
         keymap=keymap,
         pairs=[
             ("browser.back", "browser.forward", "Back / Forward", 1),
+            ("browser.copy", "browser.copy-reference", "Copy citation / ref.", 1),
             ("browser.find-next", "browser.find-previous", "Find the search here", 1),
         ],
         skip=["browser.leave-hit", "browser.close-contents"],
