@@ -97,3 +97,34 @@ async def test_a_title_no_page_prints_says_so(bundled_corpus: Corpus, tmp_path: 
         shown = screen_text(app)
         assert "Inquiry session one: Levelling up social outcomes" in shown
         assert "(title by lbn-tui)" in shown
+
+
+async def test_the_export_dialog_offers_every_format(
+    bundled_corpus: Corpus, tmp_path: Path
+) -> None:
+    import bibtexparser
+    from textual.widgets import Input, TextArea
+
+    from lbn_tui.tui.dialogs.export import ExportScreen
+
+    app = make_app(bundled_corpus, tmp_path, open_ref="ref-onward-2021")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("s", "e")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, ExportScreen)
+        assert dialog.query_one(Input).value.endswith("lbn-starred.md")
+        seen = []
+        for _ in range(4):
+            await pilot.press("ctrl+t")
+            await pilot.pause()
+            seen.append(dialog.format)
+        assert seen == ["text", "csl-json", "ris", "bibtex"]
+        text = dialog.query_one(TextArea).text
+        library = bibtexparser.parse_string(text)
+        assert [e.key for e in library.entries] == ["ref-onward-2021"]
+        assert dialog.query_one(Input).value.endswith("lbn-starred.bib")
+        await pilot.press("ctrl+y")
+        await pilot.pause()
+        assert app.clipboard == text

@@ -100,7 +100,12 @@ async def test_the_export_dialog_shows_its_own_keys(mini_corpus: Corpus, tmp_pat
         assert isinstance(app.screen, ExportScreen)
         keys = shown(app)
         assert keys[0] == ("esc", "Close")
-        assert set(keys) == {("esc", "Close"), ("ctrl+y", "Copy all"), ("ctrl+s", "Save")}
+        assert set(keys) == {
+            ("esc", "Close"),
+            ("ctrl+y", "Copy all"),
+            ("ctrl+s", "Save"),
+            ("ctrl+t", "Format"),
+        }
         assert not {("/", "Search"), ("c", "Copy")} & set(keys)
 
 

@@ -683,5 +683,9 @@ class BrowserScreen(Screen[None]):
             return
         from lbn_tui.tui.dialogs.export import ExportScreen
 
-        text = export_starred(self.corpus, refs, fmt="markdown")
-        self.app.push_screen(ExportScreen(text, len(refs), served=self.served))
+        corpus = self.corpus
+        self.app.push_screen(
+            ExportScreen(
+                lambda fmt: export_starred(corpus, refs, fmt=fmt), len(refs), served=self.served
+            )
+        )

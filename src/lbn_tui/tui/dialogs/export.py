@@ -1,13 +1,17 @@
-"""The export dialog: the starred passages as Markdown, to copy or save.
+"""The export dialog: the starred passages, to copy or save.
 
-Shows the whole export (read-only) so the reader sees what they get, with
-a path to save to (default ``./lbn-starred.md``; an existing file is only
-replaced after a second Save).  When the app is served over SSH the file
-would land on the server, so the dialog offers copying only.
+Shows the whole export (read-only) so the reader sees what they get, in
+the format chosen (Markdown, text, or CSL-JSON, RIS and BibTeX records for a
+reference manager; ``ctrl+t`` or the Format button cycles them), with a
+path to save to (default ``./lbn-starred.md``, its extension following the
+format; an existing file is only replaced after a second Save).  When the
+app is served over SSH the file would land on the server, so the dialog
+offers copying only.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
 
@@ -22,6 +26,14 @@ from textual.widgets import Button, Input, Label, TextArea
 from lbn_tui.tui.widgets.footer import LeanFooter
 
 DEFAULT_NAME = "lbn-starred.md"
+#: Each format the dialog offers: its name for the reader and its file extension.
+FORMATS: dict[str, tuple[str, str]] = {
+    "markdown": ("Markdown", ".md"),
+    "text": ("plain text", ".txt"),
+    "csl-json": ("CSL-JSON (Zotero, pandoc)", ".json"),
+    "ris": ("RIS", ".ris"),
+    "bibtex": ("BibTeX", ".bib"),
+}
 
 
 def passages(count: int, noun: str = "passage") -> str:
@@ -37,24 +49,29 @@ class ExportScreen(ModalScreen[Path | None]):
         Binding("escape", "close", "Close", id="export.close"),
         Binding("ctrl+s", "save", "Save", id="export.save"),
         Binding("ctrl+y", "copy_all", "Copy all", id="export.copy"),
+        Binding("ctrl+t", "next_format", "Format", id="export.format"),
     ]
 
-    def __init__(self, text: str, count: int, *, served: bool = False) -> None:
+    def __init__(
+        self, write_export: Callable[[str], str], count: int, *, served: bool = False
+    ) -> None:
         super().__init__()
-        self.text = text
+        self.write_export = write_export
+        self.format = "markdown"
+        self.text = write_export(self.format)
         self.count = count
         self.served = served
         self._confirm_overwrite: Path | None = None
 
+    def _title(self) -> Content:
+        return Content.assemble(
+            (f"Export {passages(self.count, 'starred passage')}", "bold"),
+            (f"  as {FORMATS[self.format][0]}", "$text-muted"),
+        )
+
     def compose(self) -> ComposeResult:
         with Vertical(id="export"):
-            yield Label(
-                Content.assemble(
-                    (f"Export {passages(self.count, 'starred passage')}", "bold"),
-                    ("  as Markdown", "$text-muted"),
-                ),
-                id="export-title",
-            )
+            yield Label(self._title(), id="export-title")
             area = TextArea(self.text, read_only=True, id="export-text", soft_wrap=True)
             area.show_line_numbers = False
             yield area
@@ -64,6 +81,7 @@ class ExportScreen(ModalScreen[Path | None]):
                     yield Input(str(Path.cwd() / DEFAULT_NAME), id="export-path")
             yield Label("", id="export-status", markup=False)
             with Horizontal(id="export-buttons"):
+                yield Button("Format", id="format")
                 if not self.served:
                     yield Button("Save", id="save", variant="primary")
                 yield Button("Copy all", id="copy")
@@ -112,10 +130,27 @@ class ExportScreen(ModalScreen[Path | None]):
     def _path_changed(self) -> None:
         self._confirm_overwrite = None
 
+    @on(Button.Pressed, "#format")
+    def action_next_format(self) -> None:
+        """The next format: the preview, the title and the file's extension follow."""
+        names = list(FORMATS)
+        old = self.format
+        self.format = names[(names.index(old) + 1) % len(names)]
+        self.text = self.write_export(self.format)
+        self.query_one("#export-text", TextArea).load_text(self.text)
+        self.query_one("#export-title", Label).update(self._title())
+        if not self.served:
+            box = self.query_one("#export-path", Input)
+            path = Path(box.value)
+            if path.suffix == FORMATS[old][1]:
+                box.value = str(path.with_suffix(FORMATS[self.format][1]))
+
     @on(Button.Pressed, "#copy")
     def action_copy_all(self) -> None:
         self.app.copy_to_clipboard(self.text)
-        self.app.notify(f"{passages(self.count)} as Markdown", title="Copied the export")
+        self.app.notify(
+            f"{passages(self.count)} as {FORMATS[self.format][0]}", title="Copied the export"
+        )
 
     @on(Button.Pressed, "#close")
     def action_close(self) -> None:
