@@ -71,6 +71,9 @@ def _session_pid(server: Server, session: str) -> tuple[int, str]:
 
 
 async def _quit(proc: asyncssh.SSHClientProcess[bytes]) -> bytes:
+    # Not at once after the first screen: an app still mounting its contents
+    # can fail on a quit (MountError), a race in the app, not in serving.
+    await asyncio.sleep(0.7)
     proc.stdin.write(b"\x11")  # Ctrl+Q
     return await _read_all(proc)
 
