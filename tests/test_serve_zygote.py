@@ -248,3 +248,16 @@ async def test_the_zygote_stops_with_the_server(start_server: StartServer) -> No
     assert await asyncio.to_thread(server.proc.wait, 15) == 0
     assert _proc_stat(zygote) is None
     assert not home.exists()
+
+
+async def test_the_zygote_removes_its_home_when_the_server_is_killed(
+    start_server: StartServer,
+) -> None:
+    server: Server = start_server()
+    line = server.wait_for(r" zygote pid=(\d+)")
+    zygote = int(re.search(r"pid=(\d+)", line).group(1))  # type: ignore[union-attr]
+    home = Path(os.readlink(f"/proc/{zygote}/cwd"))
+    server.proc.kill()
+    await asyncio.to_thread(server.proc.wait, 10)
+    await asyncio.to_thread(_wait, lambda: _proc_stat(zygote) is None, 10, "the zygote to exit")
+    assert not home.exists()

@@ -64,6 +64,7 @@ READY_TIMEOUT = 60.0
 #: Exit status of a reader whose exit was not seen by its zygote (which died
 #: first) and could not be read from /proc either.
 UNKNOWN_STATUS = 0
+ZYGOTE_HOME_PREFIX = "lbn-tui-zygote-"
 
 Runner = Callable[[list[str], Any], int]
 
@@ -90,7 +91,13 @@ def main(argv: list[str], run: Runner) -> int:
     zygote = Zygote(control, run, options)
     zygote.load()
     zygote.send({"ready": os.getpid()})
-    return zygote.serve()
+    code = zygote.serve()
+    # Our home (the working folder the server made), also when the server was
+    # killed outright and cannot remove it.
+    home = Path.cwd()
+    if home.name.startswith(ZYGOTE_HOME_PREFIX):
+        shutil.rmtree(home, ignore_errors=True)
+    return code
 
 
 def briefing_dirs(options: Sequence[str]) -> list[Path]:
@@ -376,7 +383,7 @@ class ZygoteClient:
         """Start a zygote; `ready` turns True when it has loaded everything."""
         loop = asyncio.get_running_loop()
         self._ready_event = asyncio.Event()
-        self.home = Path(tempfile.mkdtemp(prefix="lbn-tui-zygote-"))
+        self.home = Path(tempfile.mkdtemp(prefix=ZYGOTE_HOME_PREFIX))
         (self.home / "state").mkdir(mode=0o700)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
