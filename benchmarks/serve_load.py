@@ -1,13 +1,20 @@
-"""Bounded load test of ``lbn-tui serve`` on loopback.
+"""Bounded load test of ``lbn-tui serve`` on loopback: the two ways a
+reader's app starts, compared in one run.
 
-Starts the real server, then N concurrent asyncssh clients, each with a PTY:
-wait for the app's first screen, type a search, wait for its hits, quit (Ctrl+Q).
-Prints sessions/s, time to first screen, and memory at the peak (RSS and PSS
-of the app processes per session, the server's RSS); then checks that no
-process or session directory is left behind and that the server still takes
-a new reader.  Exit status 1 if a check fails.
+For each start path (``--reader-start spawn``, a fresh python per reader, the
+old way; then ``--reader-start zygote``, forked from a pre-loaded parent),
+starts the real server and N concurrent asyncssh clients with a PTY (30 by
+default), all arriving at once: each waits for the app's first screen and
+stays connected.  With all N connected and idle, it reads every reader's PSS
+and RSS from /proc/PID/smaps_rollup (and the zygote's), then times a few
+more readers arriving one at a time to their first screen (N already
+connected).  Then the N type a search, wait for its hits and quit (Ctrl+Q);
+no process or session directory may be left behind, and the server must
+exit 0.  Prints each path's figures and the ratios new/old.  Exit status 1
+if a check fails.
 
-    python benchmarks/serve_load.py [--sessions 30] [--timeout 180]
+    python benchmarks/serve_load.py [--sessions 30] [--arrivals 5] [--timeout 300]
+    python benchmarks/serve_load.py --only zygote     # one path
 
 ``--haproxy N`` runs N servers (``--proxy-protocol``, one shared host key,
 ``--health-port``) behind a real HAProxy (Debian's package; TCP mode,
@@ -38,40 +45,61 @@ import asyncssh
 MAX_SESSIONS = 100
 FIRST_SCREEN = b"behind"  # on the app's first screen ("... 'left behind' ...")
 QUERY = b"social prescribing"
-CHILD_MARK = b"TIOCSCTTY"  # in each served app's command line
+CHILD_MARK = b"lbn_tui"  # in each served app's command line (policy.*_BOOTSTRAP)
 
 
 def serve_command() -> list[str]:
-    import contextlib
-    import io
-
-    from lbn_tui.cli import build_parser
-
-    try:
-        with contextlib.redirect_stderr(io.StringIO()):
-            build_parser().parse_args(["serve", "--port", "0"])
-    except SystemExit:
-        return [sys.executable, "-m", "lbn_tui.serve", "serve"]
     return [sys.executable, "-m", "lbn_tui", "serve"]
 
 
 def ppid(pid: int) -> int:
+    fields = proc_stat(pid)
+    return int(fields[1]) if fields else -1
+
+
+def proc_stat(pid: int) -> list[str] | None:
+    """/proc/PID/stat from field 3 on (state, ppid, pgrp, session, ...)."""
     try:
-        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-    except (OSError, IndexError, ValueError):
-        return -1
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
 
 
 def app_children(server_pid: int) -> list[int]:
+    """The readers' apps: live descendants of the server (its children, or its
+    zygote's) that lead their own session and run lbn-tui."""
+    parents: dict[int, int] = {}
+    leaders = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            fields = proc_stat(int(entry.name))
+            if fields is None or fields[0] in ("Z", "X"):
+                continue
+            parents[int(entry.name)] = int(fields[1])
+            if int(fields[3]) == int(entry.name):
+                leaders.append(int(entry.name))
     found = []
+    for pid in leaders:
+        ancestor, hops = parents.get(pid, 0), 0
+        while ancestor > 1 and ancestor != server_pid and hops < 8:
+            ancestor, hops = parents.get(ancestor, 0), hops + 1
+        try:
+            if ancestor == server_pid and CHILD_MARK in Path(f"/proc/{pid}/cmdline").read_bytes():
+                found.append(pid)
+        except OSError:
+            pass
+    return found
+
+
+def zygote_of(server_pid: int) -> int | None:
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit() and ppid(int(entry.name)) == server_pid:
             try:
-                if CHILD_MARK in (entry / "cmdline").read_bytes():
-                    found.append(int(entry.name))
+                if b"zygote.main" in (entry / "cmdline").read_bytes():
+                    return int(entry.name)
             except OSError:
                 pass
-    return found
+    return None
 
 
 def memory_kib(pid: int, field: str, source: str = "status") -> int:
@@ -94,33 +122,11 @@ def session_home(pid: int) -> Path | None:
     return None
 
 
-class Sampler:
-    def __init__(self, server_pid: int) -> None:
-        self.server_pid = server_pid
-        self.peak_children = 0
-        self.peak_rss = 0  # sum over the app processes, KiB
-        self.peak_pss = 0
-        self.peak_server_rss = 0
-        self.homes: set[Path] = set()
-
-    def sample(self) -> None:
-        children = app_children(self.server_pid)
-        rss = sum(memory_kib(pid, "VmRSS") for pid in children)
-        pss = sum(memory_kib(pid, "Pss", "smaps_rollup") for pid in children)
-        if len(children) > self.peak_children or (
-            len(children) == self.peak_children and rss > self.peak_rss
-        ):
-            self.peak_children, self.peak_rss, self.peak_pss = len(children), rss, pss
-        self.peak_server_rss = max(self.peak_server_rss, memory_kib(self.server_pid, "VmRSS"))
-        for pid in children:
-            home = session_home(pid)
-            if home is not None:
-                self.homes.add(home)
-
-    async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            await asyncio.to_thread(self.sample)
-            await asyncio.sleep(0.2)
+def memory_of(pids: list[int]) -> tuple[int, int]:
+    """(PSS, RSS) summed over these processes, KiB, from smaps_rollup."""
+    pss = sum(memory_kib(pid, "Pss", "smaps_rollup") for pid in pids)
+    rss = sum(memory_kib(pid, "Rss", "smaps_rollup") for pid in pids)
+    return pss, rss
 
 
 async def read_until(proc: asyncssh.SSHClientProcess[bytes], needle: bytes, seconds: float) -> None:
@@ -178,30 +184,217 @@ async def one_reader(
     return first, time.perf_counter() - begin
 
 
-async def load(
-    port: int, server_pid: int, sessions: int
-) -> tuple[list[tuple[float, float]], float, Sampler]:
-    sampler = Sampler(server_pid)
-    stop = asyncio.Event()
-    sampling = asyncio.create_task(sampler.run(stop))
-    go = asyncio.Event()
-    tasks = [asyncio.create_task(one_reader(port, go)) for _ in range(sessions)]
+async def held_reader(port: int, go: asyncio.Event, release: asyncio.Event) -> tuple[float, float]:
+    """Arrive when ``go`` is set, wait for the first screen, stay connected
+    until ``release``; then search, wait for the hits and quit.  (seconds to
+    the first screen, seconds for the whole visit)."""
+    await go.wait()
+    begin = time.perf_counter()
+    async with asyncssh.connect(
+        "127.0.0.1",
+        port,
+        username="reader",
+        known_hosts=None,
+        config=None,
+        client_keys=None,
+        agent_path=None,
+    ) as conn:
+        proc = await conn.create_process(
+            term_type="xterm-256color", term_size=(80, 24), encoding=None
+        )
+        await read_until(proc, FIRST_SCREEN, 120)
+        first = time.perf_counter() - begin
+        await release.wait()
+        proc.stdin.write(b"/")
+        await asyncio.sleep(0.3)
+        proc.stdin.write(QUERY)
+        await read_until(proc, b"prescrib", 60)
+        await asyncio.sleep(0.5)
+        proc.stdin.write(b"\x11")  # Ctrl+Q
+        await read_to_end(proc, 30)
+    return first, time.perf_counter() - begin
+
+
+class Figures:
+    """One start path's measurements."""
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+        self.burst: list[float] = []  # first screens, N arriving at once
+        self.arrivals: list[float] = []  # first screens, one at a time, N connected
+        self.readers = 0  # processes seen with N connected
+        self.pss = 0  # KiB, summed over the readers
+        self.rss = 0
+        self.zygote_pss = 0
+        self.zygote_rss = 0
+        self.server_rss = 0
+        self.wall = 0.0
+        self.failures = 0
+        self.ok = True
+
+    def pss_per_reader(self, with_zygote: bool = False) -> float:
+        extra = self.zygote_pss if with_zygote else 0
+        return (self.pss + extra) / max(self.readers, 1) / 1024
+
+    def rss_per_reader(self) -> float:
+        return self.rss / max(self.readers, 1) / 1024
+
+
+async def measure(port: int, server_pid: int, sessions: int, arrivals: int, out: Figures) -> None:
+    go, release = asyncio.Event(), asyncio.Event()
+    homes: set[Path] = set()
+    tasks = [asyncio.create_task(held_reader(port, go, release)) for _ in range(sessions)]
     begin = time.perf_counter()
     go.set()
+    # Wait until every reader has its first screen (or has failed).
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        done = sum(1 for t in tasks if t.done())
+        if len(app_children(server_pid)) + done >= sessions:
+            break
+        await asyncio.sleep(0.2)
+    await asyncio.sleep(2.0)  # every first screen drawn, the apps idle
+    pids = app_children(server_pid)
+    out.readers = len(pids)
+    out.pss, out.rss = await asyncio.to_thread(memory_of, pids)
+    zygote = zygote_of(server_pid)
+    if zygote is not None:
+        out.zygote_pss, out.zygote_rss = memory_of([zygote])
+    out.server_rss = memory_kib(server_pid, "VmRSS")
+    for pid in pids:
+        home = session_home(pid)
+        if home is not None:
+            homes.add(home)
+    # New readers, one at a time, with the N still connected.
+    for _ in range(arrivals):
+        first, _total = await one_reader(port, _set_event())
+        out.arrivals.append(first)
+        await asyncio.sleep(0.5)
+    release.set()
     results = await asyncio.gather(*tasks, return_exceptions=True)
-    elapsed = time.perf_counter() - begin
-    stop.set()
-    await sampling
+    out.wall = time.perf_counter() - begin
     failures = [r for r in results if isinstance(r, BaseException)]
     for failure in failures[:5]:
         print(f"  a reader failed: {failure!r}", file=sys.stderr)
-    good = [r for r in results if not isinstance(r, BaseException)]
-    return good, elapsed, sampler
+    out.failures = len(failures)
+    out.burst = sorted(r[0] for r in results if not isinstance(r, BaseException))
+    # Nothing left behind.
+    deadline = time.monotonic() + 10
+    while app_children(server_pid) and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    left = app_children(server_pid)
+    left_homes = [h for h in homes if h.exists()]
+    print(f"  left behind:        {len(left)} processes, {len(left_homes)} session dirs")
+    out.ok &= not left and not left_homes and not failures
+
+
+def run_mode(mode: str, sessions: int, arrivals: int, timeout: float) -> Figures:
+    out = Figures(mode)
+    print(f"--reader-start {mode}: {sessions} readers at once, then {arrivals} one at a time")
+    with tempfile.TemporaryDirectory(prefix="lbn-serve-load-") as tmp:
+        log_path = Path(tmp) / "serve.log"
+        command = [
+            *serve_command(),
+            "--host", "127.0.0.1", "--port", "0",
+            "--host-key", str(Path(tmp) / "host_key"),
+            "--log", str(log_path),
+            "--max-sessions", str(sessions + 2),
+            "--max-per-address", str(sessions + 2),
+            "--reader-start", mode,
+        ]  # fmt: skip
+        server = subprocess.Popen(command, stderr=subprocess.PIPE)
+        try:
+            match = wait_log(log_path, r" listen .*port=(\d+)", 90)
+            if not match:
+                print("  the server did not start", file=sys.stderr)
+                out.ok = False
+                return out
+            port = int(match.group(1))
+            asyncio.run(
+                asyncio.wait_for(measure(port, server.pid, sessions, arrivals, out), timeout)
+            )
+            text = log_path.read_text()
+            ends = len(re.findall(r" session-end ", text))
+            starts = Counter(re.findall(r" session session=.* start=(\w+)", text))
+            print(f"  session-end lines:  {ends}; started by {dict(starts)}")
+            out.ok &= ends == sessions + arrivals and set(starts) == {mode}
+        except (TimeoutError, OSError) as exc:
+            print(f"  failed: {exc!r}", file=sys.stderr)
+            out.ok = False
+        finally:
+            server.send_signal(signal.SIGTERM)
+            try:
+                code = server.wait(20)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                code = -9
+        print(f"  server exit status: {code}")
+        out.ok &= code == 0
+    return out
+
+
+def report(results: list[Figures], sessions: int) -> None:
+    def median(values: list[float]) -> float:
+        return statistics.median(values) if values else float("nan")
+
+    def p95(values: list[float]) -> float:
+        return values[min(len(values) - 1, int(0.95 * len(values)))] if values else float("nan")
+
+    rows: list[tuple[str, Any]] = [
+        ("readers connected", lambda f: f"{f.readers}"),
+        ("PSS per reader (MiB)", lambda f: f"{f.pss_per_reader():.1f}"),
+        ("  + zygote's share", lambda f: f"{f.pss_per_reader(with_zygote=True):.1f}"),
+        ("RSS per reader (MiB)", lambda f: f"{f.rss_per_reader():.1f}"),
+        ("zygote PSS/RSS (MiB)", lambda f: f"{f.zygote_pss / 1024:.1f}/{f.zygote_rss / 1024:.1f}"),
+        ("server RSS (MiB)", lambda f: f"{f.server_rss / 1024:.1f}"),
+        (
+            f"first screen, {sessions} connected",
+            lambda f: f"median {median(f.arrivals):.3f} s, max {max(f.arrivals, default=0):.3f} s",
+        ),
+        (
+            f"first screen, {sessions} at once",
+            lambda f: f"median {median(f.burst):.2f} s, p95 {p95(sorted(f.burst)):.2f} s",
+        ),
+        ("wall time (all visits)", lambda f: f"{f.wall:.1f} s"),
+        ("failed readers", lambda f: f"{f.failures}"),
+    ]
+    width = max(len(name) for name, _ in rows) + 2
+    print()
+    print(" " * width + "".join(f"{f.mode:<36}" for f in results))
+    for name, cell in rows:
+        print(f"{name:<{width}}" + "".join(f"{cell(f):<36}" for f in results))
+    by = {f.mode: f for f in results}
+    if "spawn" in by and "zygote" in by:
+        old, new = by["spawn"], by["zygote"]
+
+        def ratio(a: float, b: float) -> str:
+            return f"{a / b:.2f}" if b else "n/a"
+
+        print()
+        print("ratios new/old (zygote/spawn), same run:")
+        pss = ratio(new.pss_per_reader(), old.pss_per_reader())
+        print(f"  PSS per reader:                  {pss}")
+        print(
+            "  PSS per reader + zygote's share: "
+            f"{ratio(new.pss_per_reader(True), old.pss_per_reader())}"
+        )
+        print(
+            f"  first screen, {sessions} connected (median): "
+            f"{ratio(median(new.arrivals), median(old.arrivals))}"
+        )
+        print(
+            f"  first screen, {sessions} at once (median):  "
+            f"{ratio(median(new.burst), median(old.burst))}"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sessions", type=int, default=30, help="concurrent readers (max 100)")
+    parser.add_argument(
+        "--arrivals", type=int, default=5, help="readers arriving one at a time afterwards"
+    )
+    parser.add_argument("--only", choices=("spawn", "zygote"), help="measure one start path only")
     parser.add_argument("--timeout", type=float, default=None, help="give up after S seconds")
     parser.add_argument(
         "--haproxy",
@@ -213,77 +406,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.haproxy:
         return main_haproxy(args)
-    args.timeout = args.timeout or 180
+    timeout = args.timeout or 300
     sessions = max(1, min(args.sessions, MAX_SESSIONS))
-
-    with tempfile.TemporaryDirectory(prefix="lbn-serve-load-") as tmp:
-        log_path = Path(tmp) / "serve.log"
-        command = [
-            *serve_command(),
-            "--host", "127.0.0.1", "--port", "0",
-            "--host-key", str(Path(tmp) / "host_key"),
-            "--log", str(log_path),
-            "--max-sessions", str(sessions + 1),
-            "--max-per-address", str(sessions + 1),
-        ]  # fmt: skip
-        server = subprocess.Popen(command, stderr=subprocess.PIPE)
-        try:
-            deadline = time.monotonic() + 30
-            port = 0
-            while time.monotonic() < deadline and not port:
-                text = log_path.read_text() if log_path.exists() else ""
-                match = re.search(r" listen .*port=(\d+)", text)
-                port = int(match.group(1)) if match else 0
-                time.sleep(0.05)
-            if not port:
-                print("the server did not start", file=sys.stderr)
-                return 1
-            runner = asyncio.wait_for(load(port, server.pid, sessions), args.timeout)
-            results, elapsed, sampler = asyncio.run(runner)
-
-            ok = True
-            firsts = sorted(r[0] for r in results)
-            print(f"readers:              {len(results)}/{sessions} completed")
-            print(f"wall time:            {elapsed:.1f} s")
-            print(f"sessions/s:           {len(results) / elapsed:.2f}")
-            if firsts:
-                p95 = firsts[min(len(firsts) - 1, int(0.95 * len(firsts)))]
-                print(
-                    f"first screen:         median {statistics.median(firsts):.2f} s, "
-                    f"p95 {p95:.2f} s, max {firsts[-1]:.2f} s"
-                )
-            n = max(sampler.peak_children, 1)
-            print(f"peak app processes:   {sampler.peak_children}")
-            print(
-                f"memory per session:   RSS {sampler.peak_rss / n / 1024:.1f} MiB, "
-                f"PSS {sampler.peak_pss / n / 1024:.1f} MiB "
-                f"(sum {sampler.peak_rss / 1024:.0f} MiB RSS)"
-            )
-            print(f"server RSS (peak):    {sampler.peak_server_rss / 1024:.1f} MiB")
-            ok &= len(results) == sessions
-
-            deadline = time.monotonic() + 10
-            while app_children(server.pid) and time.monotonic() < deadline:
-                time.sleep(0.1)
-            left = app_children(server.pid)
-            left_homes = [h for h in sampler.homes if h.exists()]
-            print(f"left behind:          {len(left)} processes, {len(left_homes)} session dirs")
-            ok &= not left and not left_homes
-
-            after = asyncio.run(asyncio.wait_for(one_reader(port, _set_event()), 60))
-            print(f"a new reader after:   first screen in {after[0]:.2f} s")
-            ends = len(re.findall(r" session-end ", log_path.read_text()))
-            print(f"log session-end lines: {ends}")
-            ok &= ends == sessions + 1
-        finally:
-            server.send_signal(signal.SIGTERM)
-            try:
-                code = server.wait(20)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                code = -9
-        print(f"server exit status:   {code}")
-        ok &= code == 0
+    arrivals = max(1, min(args.arrivals, 20))
+    modes = [args.only] if args.only else ["spawn", "zygote"]
+    results = [run_mode(mode, sessions, arrivals, timeout) for mode in modes]
+    report(results, sessions)
+    ok = all(f.ok for f in results)
     print("ok" if ok else "FAILED")
     return 0 if ok else 1
 

@@ -29,7 +29,7 @@ pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the server is L
 
 HAVE_SSH = shutil.which("ssh") is not None
 HAVE_TMUX = shutil.which("tmux") is not None
-CHILD_MARK = "TIOCSCTTY"  # in every served lbn-tui's command line (serve.CHILD_BOOTSTRAP)
+CHILD_MARK = "lbn_tui"  # in every served lbn-tui's command line (policy.*_BOOTSTRAP)
 
 
 def _serve_command() -> list[str]:
@@ -57,6 +57,59 @@ def _children(pid: int) -> list[int]:
         for p in Path("/proc").iterdir()
         if p.name.isdigit() and _ppid(int(p.name)) == pid
     ]
+
+
+def _proc_stat(pid: int) -> list[str] | None:
+    """Fields 3 on of /proc/PID/stat (state, ppid, pgrp, session, ...)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
+def _reader_pids(server_pid: int) -> list[int]:
+    """The readers' apps of a server, however they were started: live
+    descendants (its children, or the zygote's) that lead their own session
+    (each reader's pty is its controlling terminal) and run lbn-tui."""
+    parents: dict[int, int] = {}
+    leaders: set[int] = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        fields = _proc_stat(int(entry.name))
+        if fields is None or fields[0] in ("Z", "X"):
+            continue
+        pid = int(entry.name)
+        parents[pid] = int(fields[1])
+        if int(fields[3]) == pid:
+            leaders.add(pid)
+    found = []
+    for pid in leaders:
+        ancestor, hops = parents.get(pid, 0), 0
+        while ancestor > 1 and ancestor != server_pid and hops < 8:
+            ancestor, hops = parents.get(ancestor, 0), hops + 1
+        if ancestor != server_pid:
+            continue
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        if CHILD_MARK in cmdline:
+            found.append(pid)
+    return sorted(found)
+
+
+def _zygote_pids(server_pid: int) -> list[int]:
+    """The server's zygote (serve/zygote.py), if it has one."""
+    found = []
+    for pid in _children(server_pid):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"zygote.main" in cmdline and pid not in _reader_pids(server_pid):
+            found.append(pid)
+    return found
 
 
 def _environ(pid: int) -> dict[str, str]:
@@ -126,11 +179,8 @@ class Server:
         )
 
     def app_children(self) -> list[int]:
-        return [
-            pid
-            for pid in _children(self.proc.pid)
-            if CHILD_MARK in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
-        ]
+        """The readers' apps (the server's children, or its zygote's)."""
+        return _reader_pids(self.proc.pid)
 
     def stop(self) -> int:
         if self.proc.poll() is None:
@@ -672,7 +722,9 @@ async def test_sigterm_tells_readers_and_leaves_nothing_behind(start_server: Sta
     assert b"lbn-tui: the server is shutting down" in output
     conn.close()
     assert await asyncio.to_thread(server.proc.wait, 15) == 0
-    assert not Path(f"/proc/{child}").exists() or _ppid(child) != server.proc.pid
+    assert child not in _reader_pids(server.proc.pid)
+    stat = _proc_stat(child)
+    assert stat is None or stat[0] == "Z" or int(stat[3]) != child, "the reader's app is gone"
     assert not home.exists()
     assert re.search(r"session-end .*reason=shutdown", server.log())
     assert server.log().rstrip().endswith("stopped")

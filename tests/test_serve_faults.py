@@ -31,13 +31,13 @@ asyncssh = pytest.importorskip("asyncssh")
 
 from test_serve import (  # noqa: E402
     APP_TEXT,
-    CHILD_MARK,
     Server,
     _connect,
     _environ,
     _open_reader,
     _read_all,
     _read_until,
+    _reader_pids,
     _wait,
 )
 
@@ -75,21 +75,8 @@ def _stat_fields(pid: int) -> list[str] | None:
 
 
 def _app_pids(server: Server) -> list[int]:
-    """The server's ``lbn-tui`` children (race-free: processes may vanish)."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        fields = _stat_fields(int(entry.name))
-        if fields is None or int(fields[1]) != server.proc.pid:
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().decode(errors="replace")
-        except OSError:
-            continue
-        if CHILD_MARK in cmdline:
-            pids.append(int(entry.name))
-    return pids
+    """The server's ``lbn-tui`` readers (race-free: processes may vanish)."""
+    return _reader_pids(server.proc.pid)
 
 
 def _in_groups(groups: set[int]) -> list[int]:

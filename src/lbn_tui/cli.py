@@ -719,13 +719,19 @@ def _deferred_loader(briefing_dirs: list[Path], open_ref: str | None) -> Any:
     return load
 
 
-def cmd_app(args: argparse.Namespace, open_ref: str | None = None) -> int:
+def cmd_app(
+    args: argparse.Namespace, open_ref: str | None = None, preloaded: model.Corpus | None = None
+) -> int:
     from lbn_tui.corpus import cache as corpus_cache
 
     briefing_dirs = briefing_folders(args)
-    corpus: model.Corpus | None = None
+    corpus: model.Corpus | None = preloaded  # by `lbn-tui serve`'s zygote (serve/zygote.py)
     loader = None
-    if sys.stdin.isatty() and sys.stdout.isatty() and _pack_bytes(briefing_dirs) > LARGE_PACK_BYTES:
+    if corpus is not None:
+        _can_show_app()
+    elif (
+        sys.stdin.isatty() and sys.stdout.isatty() and _pack_bytes(briefing_dirs) > LARGE_PACK_BYTES
+    ):
         # A large pack: the app starts at once on a loading screen, and the
         # corpus is read in a thread (problems are raised by run_app).
         _can_show_app()
@@ -756,7 +762,7 @@ def cmd_app(args: argparse.Namespace, open_ref: str | None = None) -> int:
     )
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, preloaded: model.Corpus | None = None) -> int:
     if argv is None:
         argv = sys.argv[1:]
     # No arguments: the browser on the default folders, what parse_args([])
@@ -773,7 +779,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     try:
         if args.command is None:
-            return cmd_app(args)
+            return cmd_app(args, preloaded=preloaded)
         if args.command == "open":
             return cmd_app(args, open_ref=args.id)
         if args.command == "serve":

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from lbn_tui.folders import named_folders
-from lbn_tui.serve.policy import HOST_KEY_NAME
+from lbn_tui.serve.policy import HOST_KEY_NAME, READER_STARTS
 from lbn_tui.serve.proxy import parse_proxy_network
 
 DEFAULT_HOST = "127.0.0.1"
@@ -49,6 +49,14 @@ class ServeConfig:
     #: ``--web``: the browser over HTTP (textual-serve) instead of SSH.
     web: bool = False
     public_url: str | None = None
+    #: How readers' apps start (SSH only): ``zygote`` (None: the default),
+    #: forked from a pre-loaded parent, or ``spawn``, a fresh ``python`` each
+    #: (`policy.READER_STARTS`).
+    reader_start: str | None = None
+
+    @property
+    def uses_zygote(self) -> bool:
+        return not self.web and self.reader_start in (None, "zygote")
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> ServeConfig:
@@ -71,6 +79,7 @@ class ServeConfig:
             health_host=getattr(args, "health_host", None),
             web=bool(getattr(args, "web", False)),
             public_url=getattr(args, "public_url", None),
+            reader_start=getattr(args, "reader_start", None),
         )
 
     def problem(self) -> str | None:
@@ -85,6 +94,8 @@ class ServeConfig:
             return "--proxy-from is only used with --proxy-protocol or --web"
         if self.public_url is not None and not self.web:
             return "--public-url is only used with --web"
+        if self.web and self.reader_start is not None:
+            return "--reader-start is for SSH readers (textual-serve starts web readers itself)"
         if self.health_host is not None and self.health_port is None:
             return "--health-host is only used with --health-port"
         return None
@@ -237,6 +248,15 @@ def add_serve_parser(subparsers: Any, parents: Sequence[argparse.ArgumentParser]
         "--health-host",
         metavar="ADDR",
         help="address for --health-port (default: --host)",
+    )
+    p.add_argument(
+        "--reader-start",
+        choices=READER_STARTS,
+        default=None,
+        help="how each SSH reader's app starts: 'zygote' (default), forked from one "
+        "process that has loaded the app and the briefings once (less memory per reader, "
+        "faster first screens), or 'spawn', a fresh python per reader (the old way; "
+        "also used while the zygote is not ready)",
     )
     p.add_argument(
         "--web",

@@ -69,6 +69,64 @@ raise SystemExit(code)
 
 CHILD_PATH = "/usr/local/bin:/usr/bin:/bin"
 
+#: How readers' apps are started: forked from a pre-loaded zygote (the
+#: default; `lbn_tui.serve.zygote`), or each one a fresh ``python`` (the old
+#: path, kept for comparison and as the fallback while no zygote is ready).
+READER_STARTS = ("zygote", "spawn")
+
+#: What the zygote imports before it forks any reader: everything a reader's
+#: app imports during a session (its first screen, a search, the palette, the
+#: help), so that those pages are shared by all readers instead of each
+#: reader's own.  No numpy (OpenBLAS starts threads, and the zygote must have
+#: none when it forks) and no asyncssh.  Names missing from an installed
+#: version are skipped.
+ZYGOTE_PRELOAD = (
+    "lbn_tui.cli",
+    "lbn_tui.render",
+    "lbn_tui.state",
+    "lbn_tui.settings",
+    "lbn_tui.search.engine",
+    "lbn_tui.search.lazy",
+    "lbn_tui.tui.app",
+    "lbn_tui.tui.loading",
+    "lbn_tui.tui.browser.commands",
+    "lbn_tui.tui.dialogs.export",
+    "lbn_tui.tui.dialogs.help",
+    "lbn_tui.tui.dialogs.palette",
+    "lbn_tui.tui.widgets.breadcrumb",
+    "lbn_tui.tui.widgets.search_panel",
+    "rapidfuzz.process",
+    "rapidfuzz.fuzz",
+    "textual.drivers.linux_driver",
+    "textual.drivers.headless_driver",
+    "textual.layouts.horizontal",
+    "textual.layouts.stream",
+    "textual.scrollbar",
+    "textual.system_commands",
+    "textual._xterm_parser",
+    "textual.pilot",
+    "concurrent.futures.thread",
+    "rich._unicode_data.unicode17-0-0",
+)
+
+#: The zygote's program: `lbn_tui.serve.zygote.main` with the served app's
+#: entry point (``lbn_tui.cli.main`` given the pre-loaded corpus).  Its
+#: argv: the control socket's descriptor, then the readers' ``lbn-tui``
+#: options (as `child_argv`'s).  Readers forked from it show this command
+#: line in ``ps``; their environment is their own (see zygote.py).
+ZYGOTE_BOOTSTRAP = """\
+import sys
+from lbn_tui.serve import zygote
+from lbn_tui.cli import main
+raise SystemExit(zygote.main(sys.argv[1:], lambda argv, corpus: main(argv, preloaded=corpus)))
+"""
+
+#: Room kept in the zygote's environment block so that each reader can show
+#: its own environment there (``/proc/PID/environ``, ``ps e``): see
+#: `lbn_tui.serve.zygote.show_environment`.
+ENV_ROOM_NAME = "LBN_TUI_ENV_ROOM"
+ENV_ROOM_BYTES = 8192
+
 
 def default_host_key_path() -> Path:
     return paths.data_dir() / HOST_KEY_NAME
@@ -144,6 +202,21 @@ def child_argv(folders: Sequence[Path], with_bundled: bool) -> list[str]:
     if folders and with_bundled:
         argv.append("--with-bundled")
     return argv
+
+
+def zygote_argv(control_fd: int, folders: Sequence[Path], with_bundled: bool) -> list[str]:
+    """How to start the zygote: its control socket, then the readers' options."""
+    options = child_argv(folders, with_bundled)[4:]
+    return [sys.executable, "-I", "-c", ZYGOTE_BOOTSTRAP, str(control_fd), *options]
+
+
+def zygote_environment(home: Path) -> dict[str, str]:
+    """The zygote's environment: a reader's, without the reader (no TERM, no
+    client variables), and room for each reader to show its own."""
+    env = child_environment({}, "", home, home / "state")
+    del env["TERM"]
+    env[ENV_ROOM_NAME] = "." * ENV_ROOM_BYTES
+    return env
 
 
 class EventLog:

@@ -32,6 +32,7 @@ import asyncssh
 
 from lbn_tui.serve import policy, proxy
 from lbn_tui.serve.options import ServeConfig
+from lbn_tui.serve.zygote import ForkedReader, ZygoteClient
 
 #: Sent before a message when the server ends a session itself: leave the
 #: alternate screen and every input mode the app may have turned on, so the
@@ -130,6 +131,11 @@ class Hub:
         self.sessions_by_address: Counter[str] = Counter()
         self.shutting_down = False
         self._next_connection = 0
+        #: Where readers' apps come from: forked by the zygote, or (None, or
+        #: while it is not ready) each a fresh ``python`` (`policy.READER_STARTS`).
+        self.zygote: ZygoteClient | None = None
+        if config.uses_zygote:
+            self.zygote = ZygoteClient(config.folders, config.with_bundled, log)
 
     def new_connection_id(self) -> int:
         self._next_connection += 1
@@ -212,6 +218,8 @@ class Hub:
             await asyncio.sleep(0.05)
         for conn in list(self.connections):
             conn.hang_up()
+        if self.zygote is not None:
+            await self.zygote.close()
         await asyncio.sleep(0.1)
 
 
@@ -377,8 +385,9 @@ class ReaderSession(asyncssh.SSHServerSession[bytes]):
         self.chan: asyncssh.SSHServerChannel[bytes] | None = None
         self.term_type: str | None = None
         self.size = (80, 24, 0, 0)
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.proc: subprocess.Popen[bytes] | ForkedReader | None = None
         self.master = -1
+        self._slave = -1  # the pty's other side, kept while the zygote forks
         self.pidfd = -1
         self.home: Path | None = None
         self.started = 0.0
@@ -456,11 +465,7 @@ class ReaderSession(asyncssh.SSHServerSession[bytes]):
         try:
             self._start_child(term, env)
         except OSError as exc:
-            self.hub.forget_session(self)
-            self.hub.log("error", session=self.id, what="start", error=exc)
-            self._cleanup_home()
-            self._write_line("lbn-tui: sorry, the browser could not be started; try again later")
-            self._exit(1)
+            self._start_failed(exc)
 
     def data_received(self, data: bytes, datatype: asyncssh.DataType) -> None:
         self.last_input = self.loop.time()
@@ -476,10 +481,12 @@ class ReaderSession(asyncssh.SSHServerSession[bytes]):
 
     def terminal_size_changed(self, width: int, height: int, pixwidth: int, pixheight: int) -> None:
         self.size = (width, height, pixwidth, pixheight)
-        if self.master < 0 or self.proc is None or self.proc.returncode is not None:
+        if self.master < 0:
             return
         with contextlib.suppress(OSError):
             fcntl.ioctl(self.master, termios.TIOCSWINSZ, winsize(*self.size))
+        if self.proc is None or self.proc.returncode is not None:
+            return
         with contextlib.suppress(OSError):
             os.killpg(self.proc.pid, signal.SIGWINCH)
 
@@ -496,6 +503,8 @@ class ReaderSession(asyncssh.SSHServerSession[bytes]):
             self._counted = False
             self.owner.open_channels -= 1
         self.channel_open = False
+        if self.proc is None and self.master >= 0 and not self.finished:
+            self.ending = self.ending or "hangup"  # the app is still being started
         if self.proc is not None and not self.finished:
             if self.ending is None:
                 self.ending = "hangup"
@@ -560,24 +569,69 @@ class ReaderSession(asyncssh.SSHServerSession[bytes]):
         master, slave = pty.openpty()
         try:
             fcntl.ioctl(slave, termios.TIOCSWINSZ, winsize(*self.size))
-            self.proc = subprocess.Popen(
-                self.hub.argv,
-                stdin=slave,
-                stdout=slave,
-                stderr=slave,
-                env=env,
-                cwd=self.home,
-                start_new_session=True,
-                close_fds=True,
-            )
         except OSError:
             os.close(master)
-            raise
-        finally:
             os.close(slave)
+            raise
+        # The master side is ours from now on: what the reader types while
+        # the app starts waits in the terminal.
         self.master = master
         os.set_blocking(master, False)
+        self._slave = slave
         self.started = self.last_input = self.loop.time()
+        self._watch_master()
+        zygote = self.hub.zygote
+        if zygote is not None and zygote.usable():
+            try:
+                zygote.spawn(
+                    env,
+                    self.home,
+                    slave,
+                    lambda reader, error: self._zygote_answered(reader, error, term, env),
+                )
+                return
+            except OSError as exc:
+                self.hub.log("error", session=self.id, what="zygote", error=exc)
+        self._spawn(term, env)
+
+    def _zygote_answered(
+        self, reader: ForkedReader | None, error: str | None, term: str, env: dict[str, str]
+    ) -> None:
+        if reader is None:
+            # The old way for this reader (the zygote died, or would not fork).
+            self.hub.log("error", session=self.id, what="zygote", error=error or "-")
+            if self.finished or self._slave < 0:
+                return
+            if self.ending is not None or not self.channel_open:  # gone meanwhile
+                self._close_slave()
+                self._close_master()
+                self.hub.forget_session(self)
+                self._cleanup_home()
+                self.finished = True
+                return
+            try:
+                self._spawn(term, env)
+            except OSError as exc:
+                self._start_failed(exc)
+            return
+        self._close_slave()
+        self.proc = reader
+        reader.on_exit = self._child_exited
+        self._started(term, "zygote")
+
+    def _spawn(self, term: str, env: dict[str, str]) -> None:
+        """The old way: a fresh ``python`` running ``lbn-tui`` (``policy.child_argv``)."""
+        self.proc = subprocess.Popen(
+            self.hub.argv,
+            stdin=self._slave,
+            stdout=self._slave,
+            stderr=self._slave,
+            env=env,
+            cwd=self.home,
+            start_new_session=True,
+            close_fds=True,
+        )
+        self._close_slave()
         try:
             self.pidfd = os.pidfd_open(self.proc.pid)
         except (AttributeError, OSError):
@@ -586,7 +640,10 @@ class ReaderSession(asyncssh.SSHServerSession[bytes]):
             self.loop.add_reader(self.pidfd, self._child_exited)
         else:  # pragma: no cover - kernels before 5.3
             self.loop.call_later(0.25, self._poll_child)
-        self._watch_master()
+        self._started(term, "spawn")
+
+    def _started(self, term: str, how: str) -> None:
+        assert self.proc is not None
         self._idle_handle = self.loop.call_later(self.hub.idle_timeout, self._check_idle)
         self.hub.log(
             "session",
@@ -597,7 +654,31 @@ class ReaderSession(asyncssh.SSHServerSession[bytes]):
             size=f"{self.size[0]}x{self.size[1]}",
             pid=self.proc.pid,
             readers=len(self.hub.sessions),
+            start=how,
         )
+        # Ended while the zygote forked (hang-up, shutdown): end the app too.
+        if self.ending is not None or not self.channel_open:
+            self.ending = self.ending or "hangup"
+            self._kill_child()
+        else:
+            # The size may have changed meanwhile.
+            with contextlib.suppress(OSError):
+                os.killpg(self.proc.pid, signal.SIGWINCH)
+
+    def _start_failed(self, exc: OSError) -> None:
+        self._close_slave()
+        self._close_master()
+        self.hub.forget_session(self)
+        self.hub.log("error", session=self.id, what="start", error=exc)
+        self._cleanup_home()
+        self.finished = True
+        self._write_line("lbn-tui: sorry, the browser could not be started; try again later")
+        self._exit(1)
+
+    def _close_slave(self) -> None:
+        if self._slave >= 0:
+            os.close(self._slave)
+            self._slave = -1
 
     def _watch_master(self) -> None:
         """Read the app's output while it has any and the channel can take it."""
@@ -800,6 +881,11 @@ async def _serve(config: ServeConfig, log: policy.EventLog, key: asyncssh.SSHKey
         )
     )
     hub = Hub(config, log)
+    if hub.zygote is not None:
+        # Readers arriving before it is ready (or while it restarts) are
+        # started the old way.
+        hub.zygote.start()
+        await hub.zygote.wait_ready()
     options: dict[str, Any] = {
         "server_host_keys": [key],
         "server_version": "lbn_tui",
@@ -833,6 +919,8 @@ async def _serve(config: ServeConfig, log: policy.EventLog, key: asyncssh.SSHKey
             port = sockets[0].getsockname()[1] if sockets else config.port
     except (OSError, ValueError, asyncssh.Error) as exc:
         print(f"lbn-tui: cannot serve on {config.host} port {config.port}: {exc}", file=sys.stderr)
+        if hub.zygote is not None:
+            await hub.zygote.close()
         return 1
     health_port: int | None = None
     if config.health_port is not None:
@@ -849,6 +937,8 @@ async def _serve(config: ServeConfig, log: policy.EventLog, key: asyncssh.SSHKey
             )
             for server in servers:
                 server.close()
+            if hub.zygote is not None:
+                await hub.zygote.close()
             return 1
         servers.append(health)
         health_port = health.sockets[0].getsockname()[1]
@@ -866,6 +956,7 @@ async def _serve(config: ServeConfig, log: policy.EventLog, key: asyncssh.SSHKey
         max_sessions=hub.max_sessions,
         max_per_address=hub.max_per_address,
         idle_timeout=f"{hub.idle_timeout:g}",
+        readers="zygote" if hub.zygote is not None else "spawn",
         **extra,
     )
     stop = asyncio.Event()
