@@ -259,8 +259,12 @@ def cmd_search(args: argparse.Namespace) -> int:
     if not args.query.strip():
         _fail('the query is empty: say what to look for, e.g. lbn-tui search "social prescribing"')
     corpus = _load(args)
-    # The candidate index of a large pack from its cache, as in the app.
-    index = SearchIndex.load_or_build(corpus.passages)
+    from lbn_tui.corpus.store import StoredCorpus
+
+    # The candidate index of a large pack from its cache, as in the app; its
+    # passages read from the corpus store only when scored or shown.
+    passages = corpus.passage_view() if isinstance(corpus, StoredCorpus) else corpus.passages
+    index = SearchIndex.load_or_build(passages)
     hits = index.search(args.query, kinds=_kinds(args.kind), limit=args.limit)
     if args.json:
         out = []

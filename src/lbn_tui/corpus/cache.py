@@ -195,7 +195,10 @@ def load_corpus(folders: Sequence[Path], cache_dir: Path | None = None) -> model
     # could go unseen ("racy" files: they are cached on a later start).
     if key is not None and corpus_key(folders) == key and not _recently_changed(folders):
         if len(corpus.passages) > store.LARGE_PASSAGES:
-            store.write(corpus, key, cache_dir)
+            # The store file as the next start will read it: its `source`
+            # keys the search index cache, so the index built now is found then.
+            if store.write(corpus, key, cache_dir):
+                return store.read(key, cache_dir) or corpus
         else:
             write(corpus, key, cache_dir)
     return corpus

@@ -189,8 +189,13 @@ class TrigramIndex:
         yield "bonus", self.bonus
 
     @classmethod
-    def from_arrays(cls, arrays: dict[str, npt.NDArray[Any]], n: int) -> TrigramIndex:
-        """Check shapes and bounds (a cache file is not trusted); ValueError if bad."""
+    def from_arrays(
+        cls, arrays: dict[str, npt.NDArray[Any]], n: int, *, postings_checked: bool = False
+    ) -> TrigramIndex:
+        """Check shapes and bounds (a cache file is not trusted); ValueError if bad.
+
+        ``postings_checked``: the caller has checked every posting is below
+        ``n`` (as it read them), so the postings are not read here."""
         keys = arrays["keys"]
         offsets = arrays["offsets"]
         postings = arrays["postings"]
@@ -207,7 +212,7 @@ class TrigramIndex:
             raise ValueError("offsets or keys not increasing")
         if len(keys) and int(keys[-1]) >= _KEY_SPACE:
             raise ValueError("key out of range")
-        if len(postings) and int(postings.max()) >= n:
+        if not postings_checked and len(postings) and int(postings.max()) >= n:
             raise ValueError("posting out of range")
         if not np.all(np.isfinite(bonus)):
             raise ValueError("bad bonus")
