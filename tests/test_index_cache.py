@@ -288,18 +288,38 @@ def test_the_view_reads_only_what_is_asked(mini_corpus: Corpus) -> None:
         view[len(view)]
 
 
-def test_the_index_file_is_mapped_not_read(tmp_path: Path) -> None:
-    import mmap
+def test_the_postings_stay_on_disk(tmp_path: Path) -> None:
+    import numpy as np
 
     _load(PASSAGES, tmp_path)
+    index = _load(PASSAGES, tmp_path)  # from the file
     path = _only_file(tmp_path)
     data = path.read_bytes()
     size = int.from_bytes(data[8:16], "little")
     meta = json.loads(data[16 : 16 + size])["meta"]
-    parts = index_cache.read(path, meta)
-    assert parts is not None and parts["postings"][1].nbytes > 0
-    assert all(isinstance(view.obj, mmap.mmap) for _, view in parts.values())
+    parts = index_cache.read(path, meta, on_disk={"postings"})
+    assert parts is not None
+    dtype, part = parts["postings"]
+    assert isinstance(part, index_cache.FilePart) and dtype == "<u4"
+    assert all(
+        isinstance(view, memoryview) for name, (_, view) in parts.items() if name != "postings"
+    )
+    assert index._tri is not None and index._tri.read_postings is not None
+    assert len(index._tri.postings) == 0
+    # What is read is what was written; a read past the part is refused.
+    built = SearchIndex(PASSAGES, use_index=True).prepare()
+    assert built._tri is not None
+    expected = built._tri.postings
+    assert index._tri.read_postings(0, len(expected)).tolist() == expected.tolist()
+    out = np.empty(2, dtype="<u4")
+    assert not part.read_into(out.data.cast("B"), part.nbytes - 4)
+    # Cut short in place after it was checked: fewer postings, no crash.
+    with open(path, "r+b") as handle:
+        handle.truncate(40)
+    assert index._tri.read_postings(0, len(expected)).tolist() == []
+    index.search("mutual aid")
     # A chunk check that fails refuses the file.
+    path.write_bytes(data)
     assert index_cache.read(path, meta, {"postings": lambda chunk: False}) is None
     assert index_cache.read(path, meta, {"postings": lambda chunk: True}) is not None
 

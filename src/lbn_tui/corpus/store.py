@@ -272,9 +272,6 @@ class _TextColumn:
             _decode_text(data[a - base : b - base]) for a, b in pairwise(offsets[start : end + 1])
         ]
 
-    def every(self) -> list[str]:
-        return self.range(0, len(self._offsets) - 1)
-
 
 def _decode_text(data: bytes) -> str:
     from lbn_tui.corpus.codec import clean
@@ -565,19 +562,14 @@ class StoredCorpus(model.Corpus):
 
     @property
     def passages(self) -> StoredPassageTuple:
+        """Every passage, made by the entries (every entry is decoded, and
+        checked against the text columns): the passages' strings are the
+        entries' own, held once.  The app needs both (its contents tree
+        shows every entry); search on the command line reads `passage_view`."""
         if self._passages is None:
-            out: list[model.Passage] = []
-            passage = model.Passage
-            k = 0
-            headings = self._heading_column.every()
-            texts = self._text_column.every()
-            for entry_id, kind, title, speaker, count in zip(
-                self._ids, self._kinds, self._titles, self._speakers, self._counts, strict=True
-            ):
-                for j in range(count):
-                    out.append(passage(entry_id, j, kind, texts[k], title, speaker, headings[k]))
-                    k += 1
-            self._passages = StoredPassageTuple(out, self.source)
+            passages_of = self.passages_of
+            every = [p for entry_id in self._ids for p in passages_of(entry_id)]
+            self._passages = StoredPassageTuple(every, self.source)
         assert isinstance(self._passages, StoredPassageTuple)
         return self._passages
 
@@ -633,11 +625,8 @@ class StoredCorpus(model.Corpus):
             raise StoreMismatch(f"entry {entry.id!r} does not match its corpus store columns")
         # passage_texts() is what passages() is made of: no Passage objects here.
         start, end = self._starts[i], self._starts[i + 1]
-        if self._passages is not None:
-            stored = [(p.heading, p.text) for p in self._passages[start:end]]
-        else:
-            headings = self._heading_column.range(start, end)
-            stored = list(zip(headings, self._text_column.range(start, end), strict=True))
+        headings = self._heading_column.range(start, end)
+        stored = list(zip(headings, self._text_column.range(start, end), strict=True))
         if list(entry.passage_texts()) != stored:
             raise StoreMismatch(f"entry {entry.id!r} does not match its corpus store passages")
         return entry

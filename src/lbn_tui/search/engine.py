@@ -439,6 +439,26 @@ def _tokenise(
     return dict(df), bonus
 
 
+def _posting_reader(part: Any, n: int) -> Callable[[int, int], Any]:
+    """Reads postings ``start:end`` from a cache file's part (an
+    `index_cache.FilePart`, checked when it was opened).  A read that comes
+    up short, or a posting out of bounds (the file changed in place since),
+    is no postings or those in bounds: fewer candidates, never a crash."""
+    import numpy as np
+
+    def read(start: int, end: int) -> Any:
+        out = np.empty(max(0, end - start), dtype="<u4")
+        if not len(out):
+            return out
+        if not part.read_into(out.data.cast("B"), start * 4):
+            return out[:0]
+        if int(out.max()) >= n:
+            return out[out < n]
+        return out
+
+    return read
+
+
 class SearchIndex:
     """Search over passages: :meth:`search` per keystroke.
 
@@ -610,27 +630,32 @@ class SearchIndex:
         n = len(self._passages)
 
         def postings_in_bounds(chunk: memoryview) -> bool:
-            # Checked as the file is read: the postings are then only mapped.
+            # Checked as the file is read: the postings then stay on disk.
             if len(chunk) % 4:
                 return False
             values = np.frombuffer(chunk, dtype="<u4")
             return not len(values) or int(values.max()) < n
 
-        parts = index_cache.read(path, meta, {"postings": postings_in_bounds})
+        parts = index_cache.read(path, meta, {"postings": postings_in_bounds}, on_disk={"postings"})
         if parts is None:
             return False
         try:
-            arrays = {
-                name: np.frombuffer(buf, dtype=np.dtype(dtype))
-                for name, (dtype, buf) in parts.items()
-            }
-            tri = TrigramIndex.from_arrays(arrays, n, postings_checked=True)
-            words = bytes(parts["vocab"][1]).decode("utf-8", "surrogatepass")
+            dtype, postings = parts.pop("postings")
+            if dtype != "<u4" or not isinstance(postings, index_cache.FilePart):
+                return False
+            arrays = {}
+            for name, (dtype, buf) in parts.items():
+                if isinstance(buf, index_cache.FilePart):
+                    return False
+                arrays[name] = np.frombuffer(buf, dtype=np.dtype(dtype))
+            stored = (postings.nbytes // 4, _posting_reader(postings, n))
+            tri = TrigramIndex.from_arrays(arrays, n, stored_postings=stored)
+            words = bytes(arrays["vocab"]).decode("utf-8", "surrogatepass")
             vocab = words.split("\n") if words else []
             counts = arrays["df"]
             if counts.dtype != np.int64 or len(counts) != len(vocab):
                 return False
-            if len(vocab) and (counts.min() < 1 or counts.max() > len(self._passages)):
+            if len(vocab) and (counts.min() < 1 or counts.max() > n):
                 return False
             if vocab != sorted(vocab) or len(set(vocab)) != len(vocab):
                 return False
@@ -638,7 +663,7 @@ class SearchIndex:
         except (KeyError, ValueError, UnicodeDecodeError):
             return False
         self._tri = tri
-        self._vocab = _Vocabulary(df, len(self._passages), vocab)
+        self._vocab = _Vocabulary(df, n, vocab)
         return True
 
     def _field(self, value: str) -> _Field:

@@ -16,14 +16,16 @@ rebuilds.  Files are written to a temporary name and renamed into place, so a
 reader never sees half a file; an interrupted write leaves only a stray
 temporary file, which the next successful write removes.
 
-Reading does not load the file: every part's CRC-32 is computed from reads
-of 1 MiB into one buffer (and the caller may check each chunk, e.g. that
-postings are in bounds), then the file is memory-mapped and the parts are
-views of the map.  A search touches only the pages of the postings it reads,
-so the ~100 MB of a 100 000-passage index stay out of the process's memory.
-Cache files are replaced by renaming, never written in place; a file
-truncated *while mapped* (by hand, in place) would fault the process, like
-any memory-mapped file.
+Reading need not load the whole file: the parts the caller names
+(``on_disk``: the postings, ~97% of a file) are checked (CRC-32, and the
+caller's check of each chunk, e.g. that postings are in bounds) from reads
+of 1 MiB into one buffer and left on disk as a `FilePart`, which a search
+reads a few posting lists of (``os.preadv`` into its own array).  So the
+~100 MB of a 100 000-passage index stay out of the process's memory.  (A
+memory map was tried: on current kernels a fault maps the page cache's
+whole large folio, and one search kept ~30 MB of postings resident.)
+Cache files are replaced by renaming, never written in place; the open
+file is the one checked.
 
 The cache key is the caller's: for a corpus read from the corpus store,
 its ``source`` (the store file's key and its parts' CRC-32s), which proves the
@@ -37,12 +39,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import mmap
 import os
 import stat
+import weakref
 import zlib
 from array import array
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any, Protocol
 
@@ -130,37 +132,91 @@ ChunkCheck = Callable[[memoryview], bool]
 
 
 def read(
-    path: Path, meta: Mapping[str, Any], checks: Mapping[str, ChunkCheck] | None = None
-) -> dict[str, tuple[str, memoryview]] | None:
+    path: Path,
+    meta: Mapping[str, Any],
+    checks: Mapping[str, ChunkCheck] | None = None,
+    *,
+    on_disk: Collection[str] = (),
+) -> dict[str, tuple[str, memoryview | FilePart]] | None:
     """The parts of a valid cache file whose meta equals ``meta``, else None.
 
-    Returns ``{name: (dtype, view)}``, views of a read-only memory map of
-    the file; every part's size and CRC-32 have been checked, its dtype is
-    one of :data:`ALLOWED_DTYPES`, and ``checks[name]`` (if any) has passed
-    on each of its chunks.
+    Returns ``{name: (dtype, data)}``: every part's size and CRC-32 have
+    been checked, its dtype is one of :data:`ALLOWED_DTYPES`, and
+    ``checks[name]`` (if any) has passed on each of its chunks.  The parts
+    named in ``on_disk`` are a `FilePart` (read when asked for), the others
+    the bytes read.
     """
     flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0)
     try:
         fd = os.open(path, flags)
     except OSError:
         return None
+    opened = _OpenFile(fd)  # closes fd once nothing refers to it
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode) or not 16 <= info.st_size <= MAX_FILE_BYTES:
             return None
         os.set_blocking(fd, True)
         places = _places(os.pread(fd, 16 + _MAX_HEADER, 0), info.st_size, meta)
-        if places is None or not _checked(fd, places, checks or {}):
+        if places is None:
             return None
-        if not places:
-            return {}
-        mapped = mmap.mmap(fd, info.st_size, access=mmap.ACCESS_READ)
+        out: dict[str, tuple[str, memoryview | FilePart]] = {}
+        buffer = memoryview(bytearray(CHUNK))
+        for name, dtype, pos, nbytes, crc in places:
+            left = name in on_disk
+            # A part left on disk is checked through one buffer: the page
+            # cache is read, nothing of it stays in the process.
+            data = buffer if left else memoryview(bytearray(nbytes))
+            check = (checks or {}).get(name)
+            running = 0
+            for start in range(0, nbytes, CHUNK):
+                want = min(CHUNK, nbytes - start)
+                chunk = data[:want] if left else data[start : start + want]
+                if _read_into(fd, chunk, pos + start) != want:
+                    return None
+                running = zlib.crc32(chunk, running)
+                if check is not None and not check(chunk):
+                    return None
+            if running != crc:
+                return None
+            out[name] = (dtype, FilePart(opened, pos, nbytes) if left else data)
+        return out
     except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError):
         return None
-    finally:
-        os.close(fd)
-    view = memoryview(mapped)
-    return {name: (dtype, view[pos : pos + nbytes]) for name, dtype, pos, nbytes, _ in places}
+
+
+class _OpenFile:
+    __slots__ = ("__weakref__", "fd")
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        weakref.finalize(self, os.close, fd)
+
+
+class FilePart:
+    """A part of a cache file left on disk, read when asked for.
+
+    Holds the file open (closed when the file's last `FilePart` is
+    collected): a file renamed over it later changes nothing.  A read past
+    the end of the file (cut short in place since it was checked) reads
+    fewer bytes: `read_into` says so, and the caller decides what it means.
+    """
+
+    __slots__ = ("_file", "_pos", "nbytes")
+
+    def __init__(self, opened: _OpenFile, pos: int, nbytes: int) -> None:
+        self._file = opened
+        self._pos = pos
+        self.nbytes = nbytes
+
+    def read_into(self, view: memoryview, start: int) -> bool:
+        """Fill ``view`` from byte ``start`` of the part; False if the part is shorter."""
+        if start < 0 or start + view.nbytes > self.nbytes:
+            return False
+        try:
+            return _read_into(self._file.fd, view, self._pos + start) == view.nbytes
+        except OSError:
+            return False
 
 
 _Place = tuple[str, str, int, int, int]
@@ -200,27 +256,6 @@ def _places(head: bytes, size: int, meta: Mapping[str, Any]) -> list[_Place] | N
     if pos != size:
         return None
     return out
-
-
-def _checked(fd: int, places: list[_Place], checks: Mapping[str, ChunkCheck]) -> bool:
-    """Every part's CRC-32 (and check) from reads into one buffer: the page
-    cache is read, nothing is mapped into the process."""
-    buffer = bytearray(CHUNK)
-    whole = memoryview(buffer)
-    for name, _, pos, nbytes, crc in places:
-        check = checks.get(name)
-        running = 0
-        for start in range(0, nbytes, CHUNK):
-            want = min(CHUNK, nbytes - start)
-            chunk = whole[:want]
-            if _read_into(fd, chunk, pos + start) != want:
-                return False
-            running = zlib.crc32(chunk, running)
-            if check is not None and not check(chunk):
-                return False
-        if running != crc:
-            return False
-    return True
 
 
 def _read_into(fd: int, view: memoryview, offset: int) -> int:
