@@ -17,8 +17,11 @@ Files are written to a temporary name and renamed into place.
 
 A pack of more than `store.LARGE_PASSAGES` passages is cached by `store`
 instead (columns decoded at once, entries on first use): `cached` tries that
-file first, then the JSON file.  The command line's search, show, list and
-export read the corpus through `load_corpus` too.
+file first, then the JSON file.  After writing a store file, `load_corpus`
+returns the corpus read back from it, as every later start will see it (its
+`source` keys the search index cache, so an index built now is found then).
+The command line's search, show, list and export read the corpus through
+`load_corpus` too.
 
 Finding the files is `sources`' job; reading and writing them, `files`'.
 """
