@@ -419,3 +419,21 @@ def test_the_cached_path_finds_what_a_fresh_index_finds(
             assert hits(cli, query, kinds, limit) == expected, (query, kinds)
             assert hits(app, query, kinds, limit) == expected, (query, kinds)
     assert fresh.search(NEEDLE, limit=1)[0].passage.entry_id == "needle"
+
+
+@pytest.mark.parametrize("block", [1, 3, 7, 100_000])
+def test_passages_read_a_block_at_a_time_are_the_loaders(
+    block: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store, "_BLOCK", block)
+    loaded = load_corpus([bundled_briefings_dir()])
+    data = store.encode(loaded, "k")
+    stored = store.decode(data, "k")
+    assert stored is not None
+    assert tuple(stored.passage_view()) == loaded.passages  # from the columns
+    assert stored.passages == loaded.passages  # from the entries, decoded by block
+    assert list(stored.entries) == list(loaded.entries)
+    again = store.decode(data, "k")
+    assert again is not None
+    _ = again.by_id[loaded.entries[5].id]  # one decoded before the rest
+    assert again.passages == loaded.passages

@@ -428,6 +428,8 @@ def read(key: str, cache_dir: Path | None = None) -> StoredCorpus | None:
 
 
 _CHUNK = 1 << 20
+#: Passages read from the text columns at a time when reading them all.
+_BLOCK = 4096
 
 
 # --------------------------------------------------------------------------
@@ -567,6 +569,8 @@ class StoredCorpus(model.Corpus):
         entries' own, held once.  The app needs both (its contents tree
         shows every entry); search on the command line reads `passage_view`."""
         if self._passages is None:
+            for first, end in self._blocks():
+                self._decode_block(first, end)
             passages_of = self.passages_of
             every = [p for entry_id in self._ids for p in passages_of(entry_id)]
             self._passages = StoredPassageTuple(every, self.source)
@@ -598,6 +602,45 @@ class StoredCorpus(model.Corpus):
             out += [kind] * count
         return out
 
+    def _blocks(self) -> Iterator[tuple[int, int]]:
+        """(first, end) entries of about `_BLOCK` passages each, in order."""
+        first = 0
+        while first < len(self._ids):
+            end = bisect_right(self._starts, self._starts[first] + _BLOCK, first + 1)
+            end = min(max(end - 1, first + 1), len(self._ids))
+            yield first, end
+            first = end
+
+    def _block_texts(self, first: int, end: int) -> list[tuple[str, str]]:
+        """(heading, text) of the passages of entries ``first`` to ``end`` (two reads)."""
+        start, stop = self._starts[first], self._starts[end]
+        headings = self._heading_column.range(start, stop)
+        return list(zip(headings, self._text_column.range(start, stop), strict=True))
+
+    def _decode_block(self, first: int, end: int) -> None:
+        """Decode entries ``first`` to ``end`` (those not decoded yet), their
+        passages' texts read at once to check them against."""
+        if all(entry is not None for entry in self._decoded[first:end]):
+            return
+        texts = self._block_texts(first, end)
+        base = self._starts[first]
+        for i in range(first, end):
+            if self._decoded[i] is None:
+                stored = texts[self._starts[i] - base : self._starts[i + 1] - base]
+                self._decoded[i] = self._decode(i, stored)
+
+    def _column_passages(self) -> Iterator[model.Passage]:
+        """Every passage, from the text columns (a block at a time), no entry decoded."""
+        passage = model.Passage
+        for first, end in self._blocks():
+            texts = iter(self._block_texts(first, end))
+            for i in range(first, end):
+                entry_id, kind, title = self._ids[i], self._kinds[i], self._titles[i]
+                speaker = self._speakers[i]
+                for j in range(self._counts[i]):
+                    heading, text = next(texts)
+                    yield passage(entry_id, j, kind, text, title, speaker, heading)
+
     def _entry(self, i: int) -> model.Entry:
         entry = self._decoded[i]
         if entry is None:
@@ -605,7 +648,7 @@ class StoredCorpus(model.Corpus):
             self._decoded[i] = entry
         return entry
 
-    def _decode(self, i: int) -> model.Entry:
+    def _decode(self, i: int, stored: list[tuple[str, str]] | None = None) -> model.Entry:
         from lbn_tui.corpus.codec import Bad as _BadEntry
         from lbn_tui.corpus.codec import decode_entry
 
@@ -624,9 +667,8 @@ class StoredCorpus(model.Corpus):
         ):
             raise StoreMismatch(f"entry {entry.id!r} does not match its corpus store columns")
         # passage_texts() is what passages() is made of: no Passage objects here.
-        start, end = self._starts[i], self._starts[i + 1]
-        headings = self._heading_column.range(start, end)
-        stored = list(zip(headings, self._text_column.range(start, end), strict=True))
+        if stored is None:
+            stored = self._block_texts(i, i + 1)
         if list(entry.passage_texts()) != stored:
             raise StoreMismatch(f"entry {entry.id!r} does not match its corpus store passages")
         return entry
@@ -667,7 +709,10 @@ class StoredPassages(Sequence[model.Passage]):
         return self._corpus._passage(index)
 
     def __iter__(self) -> Iterator[model.Passage]:
-        return iter(self._corpus.passages)
+        # Building the index: from the columns, without decoding the entries.
+        if self._corpus._passages is not None:
+            return iter(self._corpus._passages)
+        return self._corpus._column_passages()
 
     def kinds(self) -> list[str]:
         return self._corpus._passage_kinds()
