@@ -14,8 +14,11 @@ Measured in one run for both packs, each with its own fresh
 
 - ``search_first_s``: ``lbn-tui search Q --json`` with an empty cache
   folder; ``search_later_s``: the median of the later calls (wall time of
-  the subprocess);
-- ``show_later_s``, ``list_later_s``: ``show ID`` and ``list``, later calls;
+  the subprocess); ``search_later_rss_mb``: the peak resident set of the
+  last of them;
+- ``show_first_s``, ``list_first_s``: ``show ID`` and ``list``, each with
+  an empty cache folder of its own; ``show_later_s``, ``list_later_s``:
+  later calls (median);
 - ``app_cold_s``: the app's first frame in tmux at 80x24 with an empty
   cache folder (the time until ``lbn-tui · t contents``, the breadcrumb's
   start, appears in ``tmux capture-pane``); ``app_warm_s``: median of later
@@ -186,12 +189,21 @@ def _env(home: Path) -> dict[str, str]:
     return env
 
 
+_LAST_RSS_MB = [0.0]
+
+
 def _cli(lbn: str, folder_args: list[str], args: list[str], env: dict[str, str]) -> float:
-    start = time.perf_counter()
-    done = subprocess.run([lbn, *folder_args, *args], env=env, capture_output=True, check=False)
-    took = time.perf_counter() - start
-    if done.returncode not in (0, 1):
-        raise RuntimeError(f"{args}: exit {done.returncode}: {done.stderr.decode()[-500:]}")
+    """Wall time of one call; its peak resident set goes to ``_LAST_RSS_MB``."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        child = subprocess.Popen([lbn, *folder_args, *args], env=env, stdout=out, stderr=err)
+        _, status, usage = os.wait4(child.pid, 0)
+        took = time.perf_counter() - start
+        child.returncode = os.waitstatus_to_exitcode(status)
+        _LAST_RSS_MB[0] = usage.ru_maxrss / 1024
+        if child.returncode not in (0, 1):
+            err.seek(0)
+            raise RuntimeError(f"{args}: exit {child.returncode}: {err.read().decode()[-500:]}")
     return took
 
 
@@ -286,6 +298,10 @@ def measure(
         result["search_first_s"] = round(_cli(lbn, folder_args, search, env), 3)
         later = [_cli(lbn, folder_args, search, env) for _ in range(runs)]
         result["search_later_s"] = round(statistics.median(later), 3)
+        result["search_later_rss_mb"] = round(_LAST_RSS_MB[0], 1)
+        for name, args in (("show", ["show", show_id]), ("list", ["list"])):
+            first_env = _env(home / f"first-{name}")
+            result[f"{name}_first_s"] = round(_cli(lbn, folder_args, args, first_env), 3)
         later = [_cli(lbn, folder_args, ["show", show_id], env) for _ in range(runs)]
         result["show_later_s"] = round(statistics.median(later), 3)
         later = [_cli(lbn, folder_args, ["list"], env) for _ in range(runs)]

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from lbn_tui import paths
-from lbn_tui.corpus.model import Passage
+from lbn_tui.corpus.model import Corpus, Passage
+from lbn_tui.corpus.store import StoredCorpus
 from lbn_tui.search import index_cache
 from lbn_tui.search import trigram as search_trigram
 from lbn_tui.search.engine import SearchIndex
@@ -227,3 +228,113 @@ def test_unwritable_cache_dir_still_searches(tmp_path: Path) -> None:
     blocker.write_text("not a directory")
     index = SearchIndex(PASSAGES, cache_dir=blocker / "sub", use_index=True).prepare()
     assert index.search("mutual aid")[0].passage.entry_id == "a1"
+
+
+# --------------------------------------------------------------------------
+# Passages read from the corpus store: keyed by the store file, mapped.
+
+
+def _stored(corpus: object, key: str = "k") -> StoredCorpus:
+    from lbn_tui.corpus import store
+
+    assert isinstance(corpus, Corpus)
+    stored = store.decode(store.encode(corpus, key), key)
+    assert stored is not None
+    return stored
+
+
+def _hits(index: SearchIndex, queries: list[str]) -> list[list[tuple[object, ...]]]:
+    return [
+        [(h.passage, h.score, h.spans, h.field) for h in index.search(q, kinds=kinds, limit=limit)]
+        for q in queries
+        for kinds, limit in ((None, 20), ({"quote"}, 5), ({"article", "faq"}, 50))
+    ]
+
+
+def test_store_passages_are_keyed_by_the_store_not_hashed(
+    mini_corpus: Corpus, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    queries = [*QUERIES, "burt", "community", "left behind", "q:", "st", "xyzzyq"]
+    fresh = _hits(SearchIndex(mini_corpus.passages, use_index=True), queries)
+    stored = _stored(mini_corpus)
+    builds = Builds(monkeypatch)
+
+    def no_hashing(*args: object) -> str:
+        raise AssertionError("every passage was hashed")
+
+    monkeypatch.setattr(index_cache, "content_key", no_hashing)
+    for passages in (stored.passage_view(), stored.passages, _stored(mini_corpus).passage_view()):
+        index = SearchIndex(passages, cache_dir=tmp_path, use_index=True).prepare()
+        assert _hits(index, queries) == fresh
+    assert builds.count == 1, "the index of the same store file was built again"
+    _only_file(tmp_path)
+    # Another store file (another key, or other content): another index.
+    SearchIndex(
+        _stored(mini_corpus, "other").passage_view(), cache_dir=tmp_path, use_index=True
+    ).prepare()
+    assert builds.count == 2
+    assert len(list(tmp_path.glob("search-*.idx"))) == 2
+
+
+def test_the_view_reads_only_what_is_asked(mini_corpus: Corpus) -> None:
+    stored = _stored(mini_corpus)
+    view = stored.passage_view()
+    assert len(view) == len(mini_corpus.passages)
+    assert list(view) == list(mini_corpus.passages)
+    assert [view[i] for i in range(len(view))] == list(mini_corpus.passages)
+    assert view[-1] == mini_corpus.passages[-1] and view[1:3] == mini_corpus.passages[1:3]
+    assert view.kinds() == [p.kind for p in mini_corpus.passages]
+    with pytest.raises(IndexError):
+        view[len(view)]
+
+
+def test_the_postings_stay_on_disk(tmp_path: Path) -> None:
+    import numpy as np
+
+    _load(PASSAGES, tmp_path)
+    index = _load(PASSAGES, tmp_path)  # from the file
+    path = _only_file(tmp_path)
+    data = path.read_bytes()
+    size = int.from_bytes(data[8:16], "little")
+    meta = json.loads(data[16 : 16 + size])["meta"]
+    parts = index_cache.read(path, meta, on_disk={"postings"})
+    assert parts is not None
+    dtype, part = parts["postings"]
+    assert isinstance(part, index_cache.FilePart) and dtype == "<u4"
+    assert all(
+        isinstance(view, memoryview) for name, (_, view) in parts.items() if name != "postings"
+    )
+    assert index._tri is not None and index._tri.read_postings is not None
+    assert len(index._tri.postings) == 0
+    # What is read is what was written; a read past the part is refused.
+    built = SearchIndex(PASSAGES, use_index=True).prepare()
+    assert built._tri is not None
+    expected = built._tri.postings
+    assert index._tri.read_postings(0, len(expected)).tolist() == expected.tolist()
+    out = np.empty(2, dtype="<u4")
+    assert not part.read_into(out.data.cast("B"), part.nbytes - 4)
+    # Cut short in place after it was checked: fewer postings, no crash.
+    with open(path, "r+b") as handle:
+        handle.truncate(40)
+    assert index._tri.read_postings(0, len(expected)).tolist() == []
+    index.search("mutual aid")
+    # A chunk check that fails refuses the file.
+    path.write_bytes(data)
+    assert index_cache.read(path, meta, {"postings": lambda chunk: False}) is None
+    assert index_cache.read(path, meta, {"postings": lambda chunk: True}) is not None
+
+
+def test_a_link_or_a_pipe_is_not_read(tmp_path: Path) -> None:
+    import os
+
+    _load(PASSAGES, tmp_path)
+    path = _only_file(tmp_path)
+    data = path.read_bytes()
+    size = int.from_bytes(data[8:16], "little")
+    meta = json.loads(data[16 : 16 + size])["meta"]
+    link = tmp_path / "link.idx"
+    link.symlink_to(path)
+    assert index_cache.read(link, meta) is None
+    pipe = tmp_path / "pipe.idx"
+    os.mkfifo(pipe)
+    assert index_cache.read(pipe, meta) is None  # without waiting for a writer

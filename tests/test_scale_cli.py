@@ -207,7 +207,8 @@ def _rewrite(
     data: bytes,
     columns: dict[str, object] | None,
     entries: bytes | None,
-    passages: dict[str, object] | None = None,
+    texts: list[str] | None = None,
+    headings: list[str] | None = None,
 ) -> bytes:
     """A store file with these parts, its CRC-32s right (a crafted file)."""
     size = int.from_bytes(data[8:16], "little")
@@ -221,8 +222,10 @@ def _rewrite(
         parts["columns"] = json.dumps(columns).encode()
     if entries is not None:
         parts["entries"] = entries
-    if passages is not None:
-        parts["passages"] = json.dumps(passages).encode()
+    if texts is not None:
+        parts["texts"] = store._text_column(texts)
+    if headings is not None:
+        parts["headings"] = store._text_column(headings)
     header["parts"] = [
         {"name": name, "nbytes": len(blob), "crc32": zlib.crc32(blob)}
         for name, blob in parts.items()
@@ -294,22 +297,143 @@ def test_crafted_passages_are_refused_when_read(mini_corpus: Corpus) -> None:
     data = store.encode(mini_corpus, "k")
     texts = [p.text for p in mini_corpus.passages]
     headings = [p.heading for p in mini_corpus.passages]
-    # Checked when the passages are read, against the entries decoded before...
-    crafted = _rewrite(data, None, None, {"headings": headings, "texts": ["x", *texts[1:]]})
+    first = mini_corpus.entries[0].id
+    # An entry is checked against its passages when it is decoded...
+    crafted = _rewrite(data, None, None, ["x", *texts[1:]])
     stored = store.decode(crafted, "k")
     assert stored is not None
-    assert stored.by_id[mini_corpus.entries[0].id] == mini_corpus.entries[0]
+    with pytest.raises(store.StoreMismatch):
+        stored.by_id[first]
+    # ... and so when the passages are made (by the entries), while a
+    # passage read alone is what the file says.
+    stored = store.decode(crafted, "k")
+    assert stored is not None
+    assert stored.passage_view()[0].text == "x"
     with pytest.raises(store.StoreMismatch):
         _ = stored.passages
-    # ... and against those decoded after.
+    # A passage's text is cleaned like the loader's, wherever it is read from.
+    crafted = _rewrite(data, None, None, ["\x1b]52;c;aGk=\x07" + texts[0], *texts[1:]])
     stored = store.decode(crafted, "k")
     assert stored is not None
-    _ = stored.passages
+    assert stored.passage_view()[0].text == texts[0] == stored.passages[0].text
+    # The wrong number of passages: refused at once.
+    for column in ("texts", "headings"):
+        short = {column: (texts if column == "texts" else headings)[1:]}
+        assert store.decode(_rewrite(data, None, None, **short), "k") is None, column
+    # Offsets past the part (the CRC-32s right): refused at once.
+    column = bytearray(store._text_column(texts))
+    column[8:16] = (len(column) * 2).to_bytes(8, "little")
+    assert store.decode(_rewrite_raw(data, "texts", bytes(column)), "k") is None
+    # Not UTF-8 (the CRC-32s right): refused when read.
+    bad = bytearray(store._text_column(texts))
+    bad[-1] = 0xFF
+    stored = store.decode(_rewrite_raw(data, "texts", bytes(bad)), "k")
+    assert stored is not None
     with pytest.raises(store.StoreMismatch):
-        stored.by_id[mini_corpus.entries[0].id]
-    # The wrong number of passages, or not strings: refused at once.
-    for passages in ({"headings": headings, "texts": texts[1:]}, {"headings": headings}):
-        stored = store.decode(_rewrite(data, None, None, passages), "k")
-        assert stored is not None
-        with pytest.raises(store.StoreMismatch):
-            _ = stored.passages
+        _ = stored.passages
+
+
+def _rewrite_raw(data: bytes, name: str, blob: bytes) -> bytes:
+    size = int.from_bytes(data[8:16], "little")
+    header = json.loads(data[16 : 16 + size])
+    pos = 16 + size + (-(16 + size) % 8)
+    parts = {}
+    for part in header["parts"]:
+        parts[part["name"]] = data[pos : pos + part["nbytes"]]
+        pos += part["nbytes"] + (-part["nbytes"] % 8)
+    parts[name] = blob
+    header["parts"] = [
+        {"name": n, "nbytes": len(b), "crc32": zlib.crc32(b)} for n, b in parts.items()
+    ]
+    raw = json.dumps(header).encode()
+    head = store.MAGIC + len(raw).to_bytes(8, "little") + raw
+    out = [head, b"\0" * (-len(head) % 8)]
+    for b in parts.values():
+        out += [b, b"\0" * (-len(b) % 8)]
+    return b"".join(out)
+
+
+# --------------------------------------------------------------------------
+# Search through the caches is search in memory.
+
+QUERIES = [
+    NEEDLE,
+    "alotment coperative grimsby",
+    "community wealth fund",
+    "socal prescribing",
+    "left behind neighbourhoods",
+    "how many neighbourhoods",
+    "what is social infrastructure",
+    "twenty percent",
+    "speaker 7",
+    "findings",
+    "article 12",
+    "s",
+    "gr",
+    "xyzzyq",
+]
+
+
+def test_the_cached_path_finds_what_a_fresh_index_finds(
+    pack: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The command line's and the app's path (the corpus store; the index
+    mapped from its cache file, keyed by the store) against an index built
+    in memory from the loader's corpus: the same hits, order, scores, spans."""
+    from lbn_tui.search import index_cache
+    from lbn_tui.search import trigram as search_trigram
+    from lbn_tui.search.engine import SearchIndex
+
+    cache = tmp_path / "cache"
+    first = corpus_cache.load_corpus([pack], cache)
+    assert isinstance(first, store.StoredCorpus)
+    SearchIndex.load_or_build(first.passage_view(), cache)
+    assert len(list(cache.glob("search-*.idx"))) == 1
+
+    builds = []
+    original = search_trigram.TrigramBuilder.finish
+    monkeypatch.setattr(
+        search_trigram.TrigramBuilder,
+        "finish",
+        lambda builder, bonus: builds.append(1) or original(builder, bonus),
+    )
+    monkeypatch.setattr(index_cache, "content_key", None)  # not called
+    again = corpus_cache.load_corpus([pack], cache)
+    assert isinstance(again, store.StoredCorpus)
+    cli = SearchIndex.load_or_build(again.passage_view(), cache)
+    app = SearchIndex.load_or_build(again.passages, cache)
+    assert not builds, "the cached index was not used"
+    monkeypatch.undo()
+    fresh = SearchIndex(load_corpus([pack]).passages)
+    assert fresh.uses_candidate_index
+
+    def hits(index: SearchIndex, query: str, kinds: set[str] | None, limit: int) -> list[object]:
+        return [
+            (h.passage, h.score, h.spans, h.field)
+            for h in index.search(query, kinds=kinds, limit=limit)
+        ]
+
+    for query in QUERIES:
+        for kinds, limit in ((None, 20), ({"quote"}, 10), ({"article"}, 50)):
+            expected = hits(fresh, query, kinds, limit)
+            assert hits(cli, query, kinds, limit) == expected, (query, kinds)
+            assert hits(app, query, kinds, limit) == expected, (query, kinds)
+    assert fresh.search(NEEDLE, limit=1)[0].passage.entry_id == "needle"
+
+
+@pytest.mark.parametrize("block", [1, 3, 7, 100_000])
+def test_passages_read_a_block_at_a_time_are_the_loaders(
+    block: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store, "_BLOCK", block)
+    loaded = load_corpus([bundled_briefings_dir()])
+    data = store.encode(loaded, "k")
+    stored = store.decode(data, "k")
+    assert stored is not None
+    assert tuple(stored.passage_view()) == loaded.passages  # from the columns
+    assert stored.passages == loaded.passages  # from the entries, decoded by block
+    assert list(stored.entries) == list(loaded.entries)
+    again = store.decode(data, "k")
+    assert again is not None
+    _ = again.by_id[loaded.entries[5].id]  # one decoded before the rest
+    assert again.passages == loaded.passages

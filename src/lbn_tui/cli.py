@@ -276,8 +276,12 @@ def cmd_search(args: argparse.Namespace) -> int:
     if not args.query.strip():
         _fail('the query is empty: say what to look for, e.g. lbn-tui search "social prescribing"')
     corpus = _load(args)
-    # The candidate index of a large pack from its cache, as in the app.
-    index = SearchIndex.load_or_build(corpus.passages)
+    from lbn_tui.corpus.store import StoredCorpus
+
+    # The candidate index of a large pack from its cache, as in the app; its
+    # passages read from the corpus store only when scored or shown.
+    passages = corpus.passage_view() if isinstance(corpus, StoredCorpus) else corpus.passages
+    index = SearchIndex.load_or_build(passages)
     hits = index.search(args.query, kinds=_kinds(args.kind), limit=args.limit)
     if args.json:
         out = []
@@ -448,9 +452,17 @@ def cmd_list(args: argparse.Namespace) -> int:
     width = terminal_width()
     id_width = min(max((len(e.id) for e in entries), default=0), LIST_ID_COLUMN)
     kind_width = max((len(e.kind) for e in entries), default=0)
-    for e in entries:
-        start = f"{e.id:<{id_width}}  {e.kind:<{kind_width}}  "
-        print(start + _truncate(e.title, max(1, width - len(start)), truncate))
+    # Each title is looked at only if it is too long or, when some title has
+    # a character that may not be one cell, to measure it (one search in C).
+    measure = _MAYBE_NOT_ONE_CELL.search("".join(e.title for e in entries)) is not None
+    lines = []
+    for entry_id, kind, title in entries:
+        start = f"{entry_id:<{id_width}}  {kind:<{kind_width}}  "
+        room = max(1, width - len(start))
+        lines.append(
+            start + (_truncate(title, room, truncate) if measure or len(title) > room else title)
+        )
+    sys.stdout.write("".join(line + "\n" for line in lines))
     return 0
 
 

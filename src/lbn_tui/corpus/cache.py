@@ -17,8 +17,11 @@ Files are written to a temporary name and renamed into place.
 
 A pack of more than `store.LARGE_PASSAGES` passages is cached by `store`
 instead (columns decoded at once, entries on first use): `cached` tries that
-file first, then the JSON file.  The command line's search, show, list and
-export read the corpus through `load_corpus` too.
+file first, then the JSON file.  After writing a store file, `load_corpus`
+returns the corpus read back from it, as every later start will see it (its
+`source` keys the search index cache, so an index built now is found then).
+The command line's search, show, list and export read the corpus through
+`load_corpus` too.
 
 Finding the files is `sources`' job; reading and writing them, `files`'.
 """
@@ -195,7 +198,10 @@ def load_corpus(folders: Sequence[Path], cache_dir: Path | None = None) -> model
     # could go unseen ("racy" files: they are cached on a later start).
     if key is not None and corpus_key(folders) == key and not _recently_changed(folders):
         if len(corpus.passages) > store.LARGE_PASSAGES:
-            store.write(corpus, key, cache_dir)
+            # The store file as the next start will read it: its `source`
+            # keys the search index cache, so the index built now is found then.
+            if store.write(corpus, key, cache_dir):
+                return store.read(key, cache_dir) or corpus
         else:
             write(corpus, key, cache_dir)
     return corpus

@@ -6,18 +6,20 @@ command never looks at.  A pack of more than :data:`LARGE_PASSAGES`
 passages is cached in this format instead::
 
     MAGIC (8 bytes) | header length (8 bytes, little-endian) | header (JSON)
-    | padding to 8 | columns (JSON) | padding | passages (JSON)
+    | padding to 8 | columns (JSON) | padding | texts | padding | headings
     | padding | entries (JSON lines) | padding
 
 The header: ``{"format", "key", "parts": [{"name", "nbytes", "crc32"}]}``.
 *columns* holds what ``list``, ``show`` and the back-links need, one JSON
 list per field (one ``json.loads`` in C): entry ids, kinds, titles, speaker
 lines, passage counts, each entry's links and cites, and each entry's byte
-offset in *entries*.  *passages* holds every passage's heading and text,
-decoded when the passages are first asked for (search).  *entries* is each
-entry's JSON (the `cache` encoding), one per line, decoded on first use
-(`StoredCorpus`).  Only the columns stay in memory after reading; the other
-parts are read from the open file when needed.
+offset in *entries*.  *texts* and *headings* hold every passage's text and
+heading: P + 1 byte offsets (unsigned 64-bit little-endian, P the number
+of passages) then the UTF-8 strings end to end, so that one passage is read
+and decoded without the others (`StoredPassages`, what ``search`` uses).
+*entries* is each entry's JSON (the `cache` encoding), one per line,
+decoded on first use (`StoredCorpus`).  Only the columns stay in memory
+after reading; the other parts are read from the open file when needed.
 
 No pickle: nothing in a cache file can run code.  On reading, the checks
 the JSON cache makes: magic, format, key and every part's size and CRC-32;
@@ -27,7 +29,12 @@ offsets in bounds.  Anything else and :func:`read` returns None (the caller
 loads the YAML and writes the cache again).  An entry decoded later is
 checked again against its columns (id, kind, title, links, cites,
 passages); a file crafted to pass the CRC-32s and fail there raises
-`StoreMismatch` rather than show something else.
+`StoreMismatch` rather than show something else (so do offsets out of
+order and text that is not UTF-8, found when a passage is read).
+
+`StoredCorpus.source` names the file's content (its key and its parts'
+CRC-32s): the search index cache (`lbn_tui.search.index_cache`) is keyed by
+it, so that it needs no hash of every passage to know they are unchanged.
 """
 
 from __future__ import annotations
@@ -35,8 +42,11 @@ from __future__ import annotations
 import json
 import os
 import stat
+import sys
 import weakref
 import zlib
+from array import array
+from bisect import bisect_right
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from itertools import accumulate, pairwise
 from pathlib import Path
@@ -46,8 +56,8 @@ from lbn_tui import files, paths
 from lbn_tui.corpus import model
 from lbn_tui.corpus.model import ID_PATTERN
 
-MAGIC = b"LBNCORP\x02"
-FORMAT = 3
+MAGIC = b"LBNCORP\x03"
+FORMAT = 4
 #: Packs with more passages than this are cached in this format.
 LARGE_PASSAGES = 2000
 #: Corpus store files kept in the directory (most recently written first).
@@ -82,11 +92,21 @@ def _pad(n: int) -> int:
 # Writing.
 
 
+def _text_column(strings: Sequence[str]) -> bytes:
+    """P + 1 offsets (u64, little-endian) and the strings' UTF-8, end to end."""
+    encoded = [text.encode("utf-8", "surrogatepass") for text in strings]
+    offsets = array("Q", [0, *accumulate(map(len, encoded))])
+    if sys.byteorder == "big":  # pragma: no cover - little-endian machines
+        offsets.byteswap()
+    return offsets.tobytes() + b"".join(encoded)
+
+
 def encode(corpus: model.Corpus, key: str) -> bytes:
     from lbn_tui.corpus.codec import encode_entry
 
     columns: dict[str, list[Any]] = {name: [] for name in _COLUMNS}
-    texts: dict[str, list[str]] = {"headings": [], "texts": []}
+    headings: list[str] = []
+    texts: list[str] = []
     lines: list[bytes] = []
     offset = 0
     for entry in corpus.entries:
@@ -96,8 +116,8 @@ def encode(corpus: model.Corpus, key: str) -> bytes:
         columns["titles"].append(entry.title)
         columns["speakers"].append(entry.speaker_line)
         columns["counts"].append(len(passages))
-        texts["headings"].extend(p.heading for p in passages)
-        texts["texts"].extend(p.text for p in passages)
+        headings.extend(p.heading for p in passages)
+        texts.extend(p.text for p in passages)
         columns["links"].append(list(entry.links()))
         columns["cites"].append(list(entry.cites()))
         columns["offsets"].append(offset)
@@ -107,7 +127,8 @@ def encode(corpus: model.Corpus, key: str) -> bytes:
     columns["offsets"].append(offset)
     parts = [
         ("columns", json.dumps(columns, ensure_ascii=False).encode("utf-8")),
-        ("passages", json.dumps(texts, ensure_ascii=False).encode("utf-8")),
+        ("texts", _text_column(texts)),
+        ("headings", _text_column(headings)),
         ("entries", b"".join(lines)),
     ]
     header = json.dumps(
@@ -148,11 +169,11 @@ class _Bad(Exception):
     pass
 
 
-#: Reads ``length`` bytes of the entries part from an offset in it.
+#: Reads the bytes from ``start`` to ``end`` of one part of a store file.
 Fetch = Callable[[int, int], bytes]
 
 
-_PARTS = ("columns", "passages", "entries")
+_PARTS = ("columns", "texts", "headings", "entries")
 
 
 def _header(head: bytes, key: str) -> tuple[int, list[tuple[str, int, int]]]:
@@ -212,9 +233,60 @@ def _id_lists(value: object, length: int, ids: frozenset[str]) -> list[tuple[str
     return out
 
 
+class _TextColumn:
+    """A text column (texts, headings): string ``i`` read and decoded when
+    asked for.  The offsets are checked when the file is read (in order,
+    within the part); the UTF-8 and the characters when a string is read."""
+
+    __slots__ = ("_fetch", "_head", "_offsets", "_size")
+
+    def __init__(self, count: int, size: int, fetch: Fetch) -> None:
+        head = (count + 1) * 8
+        if head > size:
+            raise _Bad
+        offsets = array("Q")
+        offsets.frombytes(fetch(0, head))
+        if sys.byteorder == "big":  # pragma: no cover - little-endian machines
+            offsets.byteswap()
+        if offsets[0] != 0 or offsets[-1] != size - head:
+            raise _Bad
+        values = offsets.tolist()
+        if values != sorted(values):  # in order (sorting sorted numbers: one pass in C)
+            raise _Bad
+        self._fetch = fetch
+        self._head = head
+        self._offsets = offsets
+        self._size = size
+
+    def __getitem__(self, i: int) -> str:
+        return _decode_text(
+            self._fetch(self._head + self._offsets[i], self._head + self._offsets[i + 1])
+        )
+
+    def range(self, start: int, end: int) -> list[str]:
+        """Strings ``start`` to ``end`` (one read)."""
+        offsets = self._offsets
+        base = offsets[start]
+        data = self._fetch(self._head + base, self._head + offsets[end])
+        return [
+            _decode_text(data[a - base : b - base]) for a, b in pairwise(offsets[start : end + 1])
+        ]
+
+
+def _decode_text(data: bytes) -> str:
+    from lbn_tui.corpus.codec import clean
+
+    try:
+        return clean(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise StoreMismatch("a passage in a corpus store file is not UTF-8") from exc
+
+
 def _corpus(
-    columns_bytes: bytes, entries_size: int, fetch: Fetch, fetch_passages: Callable[[], bytes]
+    columns_bytes: bytes, parts: Mapping[str, tuple[int, Fetch]], source: str
 ) -> StoredCorpus:
+    """The corpus of a file's columns; ``parts``: the size of each other part
+    and what reads it."""
     columns = json.loads(columns_bytes.decode("utf-8"))
     if type(columns) is not dict or set(columns) != set(_COLUMNS):
         raise _Bad
@@ -232,11 +304,13 @@ def _corpus(
     counts = _numbers(columns["counts"], n)
     if min(counts) < 1:
         raise _Bad
+    entries_size, fetch = parts["entries"]
     offsets = _numbers(columns["offsets"], n + 1)
     if offsets[0] != 0 or offsets[-1] != entries_size:
         raise _Bad
     if any(a >= b for a, b in pairwise(offsets)):
         raise _Bad
+    total = sum(counts)
     return StoredCorpus(
         ids=ids,
         kinds=kinds,
@@ -247,7 +321,9 @@ def _corpus(
         cites=_id_lists(columns["cites"], n, id_set),
         offsets=offsets,
         fetch=fetch,
-        fetch_passages=fetch_passages,
+        texts=_TextColumn(total, *parts["texts"]),
+        headings=_TextColumn(total, *parts["headings"]),
+        source=source,
     )
 
 
@@ -265,6 +341,11 @@ def _places(pos: int, parts: list[tuple[str, int, int]], size: int) -> list[tupl
     return out
 
 
+def _source(key: str, places: list[tuple[int, int, int]]) -> str:
+    """What names a store file's content: its key and its parts' sizes and CRC-32s."""
+    return " ".join([f"lbn-tui corpus store {FORMAT}", key, *(f"{n}:{c}" for _, n, c in places)])
+
+
 def decode(data: bytes, key: str) -> StoredCorpus | None:
     """The corpus in a store file's bytes, or None if it is not a valid one for ``key``."""
     try:
@@ -273,12 +354,15 @@ def decode(data: bytes, key: str) -> StoredCorpus | None:
         for offset, nbytes, crc in places:
             if zlib.crc32(data[offset : offset + nbytes]) != crc:
                 raise _Bad
-        (c_at, c_size, _), (p_at, p_size, _), (e_at, e_size, _) = places
+
+        def reader(at: int, size: int) -> tuple[int, Fetch]:
+            return size, lambda start, end: data[at + min(start, size) : at + min(end, size)]
+
+        (c_at, c_size, _), *rest = places
         return _corpus(
             data[c_at : c_at + c_size],
-            e_size,
-            lambda start, end: data[e_at + start : e_at + end],
-            lambda: data[p_at : p_at + p_size],
+            {name: reader(at, size) for name, (at, size, _) in zip(_PARTS[1:], rest, strict=True)},
+            _source(key, places),
         )
     except _ERRORS:
         return None
@@ -286,9 +370,9 @@ def decode(data: bytes, key: str) -> StoredCorpus | None:
 
 def read(key: str, cache_dir: Path | None = None) -> StoredCorpus | None:
     """The store file for ``key``, or None.  The columns are read; the
-    passages and entries parts are only checked (CRC-32, read in chunks)
-    and read later from the open file, when first needed (a file renamed
-    over it later changes nothing)."""
+    other parts are only checked (CRC-32, read in chunks; the text
+    columns' offsets) and read later from the open file, when first needed
+    (a file renamed over it later changes nothing)."""
     path = store_path(key, cache_dir)
     flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0)
     try:
@@ -303,6 +387,14 @@ def read(key: str, cache_dir: Path | None = None) -> StoredCorpus | None:
             raise StoreMismatch("a corpus store file was cut short")
         return data
 
+    def reader(at: int, size: int) -> tuple[int, Fetch]:
+        def fetch(start: int, end: int) -> bytes:
+            if not 0 <= start <= end <= size:
+                raise StoreMismatch("a read past the end of a corpus store part")
+            return pread(end - start, at + start)
+
+        return size, fetch
+
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_FILE_BYTES:
@@ -310,11 +402,11 @@ def read(key: str, cache_dir: Path | None = None) -> StoredCorpus | None:
         os.set_blocking(fd, True)
         pos, parts = _header(os.pread(fd, 16 + _MAX_HEADER, 0), key)
         places = _places(pos, parts, info.st_size)
-        (c_at, c_size, c_crc), (p_at, p_size, _), (e_at, e_size, _) = places
+        (c_at, c_size, c_crc), *rest = places
         columns = pread(c_size, c_at)
         if zlib.crc32(columns) != c_crc:
             return None
-        for offset, nbytes, crc in places[1:]:
+        for offset, nbytes, crc in rest:
             running = 0
             for start in range(0, nbytes, _CHUNK):
                 running = zlib.crc32(pread(min(_CHUNK, nbytes - start), offset + start), running)
@@ -322,9 +414,8 @@ def read(key: str, cache_dir: Path | None = None) -> StoredCorpus | None:
                 return None
         corpus = _corpus(
             columns,
-            e_size,
-            lambda start, end: pread(end - start, e_at + start),
-            lambda: pread(p_size, p_at),
+            {name: reader(at, size) for name, (at, size, _) in zip(_PARTS[1:], rest, strict=True)},
+            _source(key, places),
         )
         weakref.finalize(corpus, os.close, fd)
         keep = True
@@ -337,6 +428,8 @@ def read(key: str, cache_dir: Path | None = None) -> StoredCorpus | None:
 
 
 _CHUNK = 1 << 20
+#: Passages read from the text columns at a time when reading them all.
+_BLOCK = 4096
 
 
 # --------------------------------------------------------------------------
@@ -391,8 +484,8 @@ class _ById(Mapping[str, model.Entry]):
 
 
 class StoredCorpus(model.Corpus):
-    """A `model.Corpus` read from a store file: ids, kinds, titles and
-    passages at once; entries decoded when first asked for."""
+    """A `model.Corpus` read from a store file: ids, kinds and titles at
+    once; passages and entries read when first asked for."""
 
     __slots__ = (
         "__weakref__",
@@ -400,8 +493,7 @@ class StoredCorpus(model.Corpus):
         "_counts",
         "_decoded",
         "_fetch",
-        "_fetch_passages",
-        "_headings",
+        "_heading_column",
         "_ids",
         "_kinds",
         "_links",
@@ -409,8 +501,9 @@ class StoredCorpus(model.Corpus):
         "_position",
         "_speakers",
         "_starts",
-        "_texts",
+        "_text_column",
         "_titles",
+        "source",
     )
 
     def __init__(
@@ -425,20 +518,24 @@ class StoredCorpus(model.Corpus):
         cites: list[tuple[str, ...]],
         offsets: list[int],
         fetch: Fetch,
-        fetch_passages: Callable[[], bytes],
+        texts: _TextColumn,
+        headings: _TextColumn,
+        source: str,
     ) -> None:
         self._ids = ids
         self._kinds = kinds
         self._titles = titles
         self._speakers = speakers
         self._counts = counts
-        self._headings: list[str] | None = None
-        self._texts: list[str] | None = None
-        self._fetch_passages = fetch_passages
+        self._text_column = texts
+        self._heading_column = headings
         self._links = links
         self._cites = cites
         self._offsets = offsets
         self._fetch = fetch
+        self.source = source
+        """Names the file's content (key, parts' sizes and CRC-32s): what
+        the search index cache is keyed by."""
         self._decoded: list[model.Entry | None] = [None] * len(ids)
         self._position = {entry_id: i for i, entry_id in enumerate(ids)}
         self._starts = [0, *accumulate(counts)]
@@ -466,20 +563,83 @@ class StoredCorpus(model.Corpus):
         return tuple(self._entry(i) for i, k in enumerate(self._kinds) if k == kind)
 
     @property
-    def passages(self) -> tuple[model.Passage, ...]:
+    def passages(self) -> StoredPassageTuple:
+        """Every passage, made by the entries (every entry is decoded, and
+        checked against the text columns): the passages' strings are the
+        entries' own, held once.  The app needs both (its contents tree
+        shows every entry); search on the command line reads `passage_view`."""
         if self._passages is None:
-            out: list[model.Passage] = []
-            passage = model.Passage
-            k = 0
-            headings, texts = self._passage_columns()
-            for entry_id, kind, title, speaker, count in zip(
-                self._ids, self._kinds, self._titles, self._speakers, self._counts, strict=True
-            ):
-                for j in range(count):
-                    out.append(passage(entry_id, j, kind, texts[k], title, speaker, headings[k]))
-                    k += 1
-            self._passages = tuple(out)
+            for first, end in self._blocks():
+                self._decode_block(first, end)
+            passages_of = self.passages_of
+            every = [p for entry_id in self._ids for p in passages_of(entry_id)]
+            self._passages = StoredPassageTuple(every, self.source)
+        assert isinstance(self._passages, StoredPassageTuple)
         return self._passages
+
+    def passage_view(self) -> StoredPassages:
+        """The passages as a sequence that reads passage ``i`` from the file
+        when asked for (search on the command line: only the candidates are read)."""
+        return StoredPassages(self)
+
+    def _passage(self, i: int) -> model.Passage:
+        if self._passages is not None:
+            return self._passages[i]
+        e = bisect_right(self._starts, i) - 1
+        return model.Passage(
+            self._ids[e],
+            i - self._starts[e],
+            self._kinds[e],
+            self._text_column[i],
+            self._titles[e],
+            self._speakers[e],
+            self._heading_column[i],
+        )
+
+    def _passage_kinds(self) -> list[str]:
+        out: list[str] = []
+        for kind, count in zip(self._kinds, self._counts, strict=True):
+            out += [kind] * count
+        return out
+
+    def _blocks(self) -> Iterator[tuple[int, int]]:
+        """(first, end) entries of about `_BLOCK` passages each, in order."""
+        first = 0
+        while first < len(self._ids):
+            end = bisect_right(self._starts, self._starts[first] + _BLOCK, first + 1)
+            end = min(max(end - 1, first + 1), len(self._ids))
+            yield first, end
+            first = end
+
+    def _block_texts(self, first: int, end: int) -> list[tuple[str, str]]:
+        """(heading, text) of the passages of entries ``first`` to ``end`` (two reads)."""
+        start, stop = self._starts[first], self._starts[end]
+        headings = self._heading_column.range(start, stop)
+        return list(zip(headings, self._text_column.range(start, stop), strict=True))
+
+    def _decode_block(self, first: int, end: int) -> None:
+        """Decode entries ``first`` to ``end`` (those not decoded yet), their
+        passages' texts read at once to check them against."""
+        if all(entry is not None for entry in self._decoded[first:end]):
+            return
+        texts = self._block_texts(first, end)
+        base = self._starts[first]
+        for i in range(first, end):
+            if self._decoded[i] is None:
+                stored = texts[self._starts[i] - base : self._starts[i + 1] - base]
+                self._decoded[i] = self._decode(i, stored)
+
+    def _column_passages(self) -> Iterator[model.Passage]:
+        """Every passage, from the text columns (a block at a time), no entry decoded."""
+        passage = model.Passage
+        for first, end in self._blocks():
+            texts = iter(self._block_texts(first, end))
+            for i in range(first, end):
+                entry_id, kind, title = self._ids[i], self._kinds[i], self._titles[i]
+                speaker = self._speakers[i]
+                for j in range(self._counts[i]):
+                    heading, text = next(texts)
+                    yield passage(entry_id, j, kind, text, title, speaker, heading)
 
     def _entry(self, i: int) -> model.Entry:
         entry = self._decoded[i]
@@ -488,7 +648,7 @@ class StoredCorpus(model.Corpus):
             self._decoded[i] = entry
         return entry
 
-    def _decode(self, i: int) -> model.Entry:
+    def _decode(self, i: int, stored: list[tuple[str, str]] | None = None) -> model.Entry:
         from lbn_tui.corpus.codec import Bad as _BadEntry
         from lbn_tui.corpus.codec import decode_entry
 
@@ -506,33 +666,53 @@ class StoredCorpus(model.Corpus):
             or entry.speaker_line != self._speakers[i]
         ):
             raise StoreMismatch(f"entry {entry.id!r} does not match its corpus store columns")
-        if self._texts is not None:  # else checked when the passages are read
-            self._check_passages(i, entry)
+        # passage_texts() is what passages() is made of: no Passage objects here.
+        if stored is None:
+            stored = self._block_texts(i, i + 1)
+        if list(entry.passage_texts()) != stored:
+            raise StoreMismatch(f"entry {entry.id!r} does not match its corpus store passages")
         return entry
 
-    def _check_passages(self, i: int, entry: model.Entry) -> None:
-        # passage_texts() is what passages() is made of: no Passage objects here.
-        assert self._headings is not None and self._texts is not None
-        start, end = self._starts[i], self._starts[i + 1]
-        if list(entry.passage_texts()) != list(
-            zip(self._headings[start:end], self._texts[start:end], strict=True)
-        ):
-            raise StoreMismatch(f"entry {entry.id!r} does not match its corpus store passages")
 
-    def _passage_columns(self) -> tuple[list[str], list[str]]:
-        """Every passage's heading and text, read on first use."""
-        if self._headings is None or self._texts is None:
-            total = self._starts[-1]
-            try:
-                data = json.loads(self._fetch_passages().decode("utf-8"))
-                if type(data) is not dict or set(data) != {"headings", "texts"}:
-                    raise _Bad
-                headings = _strings(data["headings"], total)
-                texts = _strings(data["texts"], total)
-            except _ERRORS as exc:
-                raise StoreMismatch("the passages of a corpus store file are damaged") from exc
-            self._headings, self._texts = headings, texts
-            for i, entry in enumerate(self._decoded):
-                if entry is not None:
-                    self._check_passages(i, entry)
-        return self._headings, self._texts
+class StoredPassageTuple(tuple[model.Passage, ...]):
+    """`StoredCorpus.passages`: a tuple, and ``source``, the store file's
+    content they were read from (`StoredCorpus.source`)."""
+
+    source: str
+
+    def __new__(cls, passages: Sequence[model.Passage], source: str) -> StoredPassageTuple:
+        self = super().__new__(cls, passages)
+        self.source = source
+        return self
+
+
+class StoredPassages(Sequence[model.Passage]):
+    """A store file's passages, each read when asked for; ``kinds()`` the
+    kind of every passage; ``source`` as `StoredCorpus.source`."""
+
+    __slots__ = ("_corpus", "source")
+
+    def __init__(self, corpus: StoredCorpus) -> None:
+        self._corpus = corpus  # also keeps the file open
+        self.source = corpus.source
+
+    def __len__(self) -> int:
+        return self._corpus._starts[-1]
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return tuple(self._corpus._passage(i) for i in range(len(self))[index])
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return self._corpus._passage(index)
+
+    def __iter__(self) -> Iterator[model.Passage]:
+        # Building the index: from the columns, without decoding the entries.
+        if self._corpus._passages is not None:
+            return iter(self._corpus._passages)
+        return self._corpus._column_passages()
+
+    def kinds(self) -> list[str]:
+        return self._corpus._passage_kinds()

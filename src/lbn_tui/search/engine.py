@@ -47,8 +47,13 @@ Three stages, the same for every corpus size:
 Large corpora: ``SearchIndex(passages)`` is cheap; the trigram index is
 built on the first search, or by :meth:`SearchIndex.prepare`.
 :meth:`SearchIndex.load_or_build` also keeps it in a cache file under
-``$XDG_CACHE_HOME/lbn-tui/`` keyed by a hash of the passages (see
-:mod:`lbn_tui.search.index_cache`), so a second start loads it instead.
+``$XDG_CACHE_HOME/lbn-tui/`` (see :mod:`lbn_tui.search.index_cache`), so a
+second start maps it instead.  Passages read from the corpus store
+(`lbn_tui.corpus.store`) name the file they came from (``source``), and the
+cache file is keyed by that; other passages by a hash of their content.
+The passages may be a `lbn_tui.corpus.store.StoredPassages`, which reads a
+passage only when it is asked for (the command line's search: only the
+candidates are read).
 
 Threads: a search holds no lock and changes nothing but size-capped caches,
 so searches may run in worker threads and overlap.  The heavy steps are
@@ -434,6 +439,26 @@ def _tokenise(
     return dict(df), bonus
 
 
+def _posting_reader(part: Any, n: int) -> Callable[[int, int], Any]:
+    """Reads postings ``start:end`` from a cache file's part (an
+    `index_cache.FilePart`, checked when it was opened).  A read that comes
+    up short, or a posting out of bounds (the file changed in place since),
+    is no postings or those in bounds: fewer candidates, never a crash."""
+    import numpy as np
+
+    def read(start: int, end: int) -> Any:
+        out = np.empty(max(0, end - start), dtype="<u4")
+        if not len(out):
+            return out
+        if not part.read_into(out.data.cast("B"), start * 4):
+            return out[:0]
+        if int(out.max()) >= n:
+            return out[out < n]
+        return out
+
+    return read
+
+
 class SearchIndex:
     """Search over passages: :meth:`search` per keystroke.
 
@@ -451,8 +476,10 @@ class SearchIndex:
         "_docs",
         "_fields",
         "_kind_masks",
+        "_kinds",
         "_lock",
         "_passages",
+        "_source",
         "_terms",
         "_tri",
         "_use_index",
@@ -467,7 +494,20 @@ class SearchIndex:
         use_index: bool | None = None,
         candidates: int = DEFAULT_CANDIDATES,
     ) -> None:
-        self._passages: tuple[Passage, ...] = tuple(passages)
+        from lbn_tui.corpus.store import StoredPassages, StoredPassageTuple
+
+        self._source: str | None = None
+        self._kinds: Callable[[], Sequence[str]] | None = None
+        self._passages: Sequence[Passage]
+        if isinstance(passages, StoredPassages):
+            self._passages = passages
+            self._source = passages.source
+            self._kinds = passages.kinds
+        elif isinstance(passages, StoredPassageTuple):
+            self._passages = passages
+            self._source = passages.source
+        else:
+            self._passages = tuple(passages)
         self._use_index = len(self._passages) > INDEX_THRESHOLD if use_index is None else use_index
         self._cache_dir = cache_dir
         self._candidate_count = max(1, candidates)
@@ -535,15 +575,27 @@ class SearchIndex:
             return None
         return self._cache_dir / f"search-{key[:40]}.idx"
 
-    def _load_or_build(self) -> None:
+    def _cache_meta(self) -> tuple[Path | None, dict[str, Any]]:
+        """The cache file and the meta it must have: keyed by the store file
+        the passages were read from, else by a hash of their content."""
         from . import index_cache
 
         n = len(self._passages)
-        path = key = None
-        if self._cache_dir is not None:
-            key = index_cache.content_key(self._passages, INDEX_FORMAT)
-            path = self._cache_path(key)
-        meta = {"key": key, "passages": n, "index": INDEX_FORMAT}
+        if self._cache_dir is None:
+            return None, {"key": None, "passages": n, "index": INDEX_FORMAT}
+        if self._source is not None:
+            from hashlib import blake2b
+
+            named = f"lbn-tui search index {INDEX_FORMAT}\n{n}\n{self._source}"
+            key = blake2b(named.encode("utf-8", "surrogatepass"), digest_size=20).hexdigest()
+            meta = {"source": self._source, "passages": n, "index": INDEX_FORMAT}
+            return self._cache_path(key), meta
+        key = index_cache.content_key(self._passages, INDEX_FORMAT)
+        return self._cache_path(key), {"key": key, "passages": n, "index": INDEX_FORMAT}
+
+    def _load_or_build(self) -> None:
+        n = len(self._passages)
+        path, meta = self._cache_meta()
         if path is not None and self._load(path, meta):
             return
         from .trigram import TrigramBuilder
@@ -575,21 +627,35 @@ class SearchIndex:
         from . import index_cache
         from .trigram import TrigramIndex
 
-        parts = index_cache.read(path, meta)
+        n = len(self._passages)
+
+        def postings_in_bounds(chunk: memoryview) -> bool:
+            # Checked as the file is read: the postings then stay on disk.
+            if len(chunk) % 4:
+                return False
+            values = np.frombuffer(chunk, dtype="<u4")
+            return not len(values) or int(values.max()) < n
+
+        parts = index_cache.read(path, meta, {"postings": postings_in_bounds}, on_disk={"postings"})
         if parts is None:
             return False
         try:
-            arrays = {
-                name: np.frombuffer(buf, dtype=np.dtype(dtype))
-                for name, (dtype, buf) in parts.items()
-            }
-            tri = TrigramIndex.from_arrays(arrays, len(self._passages))
-            words = bytes(parts["vocab"][1]).decode("utf-8", "surrogatepass")
+            dtype, postings = parts.pop("postings")
+            if dtype != "<u4" or not isinstance(postings, index_cache.FilePart):
+                return False
+            arrays = {}
+            for name, (dtype, buf) in parts.items():
+                if isinstance(buf, index_cache.FilePart):
+                    return False
+                arrays[name] = np.frombuffer(buf, dtype=np.dtype(dtype))
+            stored = (postings.nbytes // 4, _posting_reader(postings, n))
+            tri = TrigramIndex.from_arrays(arrays, n, stored_postings=stored)
+            words = bytes(arrays["vocab"]).decode("utf-8", "surrogatepass")
             vocab = words.split("\n") if words else []
             counts = arrays["df"]
             if counts.dtype != np.int64 or len(counts) != len(vocab):
                 return False
-            if len(vocab) and (counts.min() < 1 or counts.max() > len(self._passages)):
+            if len(vocab) and (counts.min() < 1 or counts.max() > n):
                 return False
             if vocab != sorted(vocab) or len(set(vocab)) != len(vocab):
                 return False
@@ -597,7 +663,7 @@ class SearchIndex:
         except (KeyError, ValueError, UnicodeDecodeError):
             return False
         self._tri = tri
-        self._vocab = _Vocabulary(df, len(self._passages), vocab)
+        self._vocab = _Vocabulary(df, n, vocab)
         return True
 
     def _field(self, value: str) -> _Field:
@@ -915,7 +981,7 @@ class SearchIndex:
         if self._tri is None or exhaustive:
             if wanted is None:
                 return range(len(self._passages))
-            return [i for i, p in enumerate(self._passages) if p.kind in wanted]
+            return [i for i, kind in enumerate(self._passage_kinds()) if kind in wanted]
         allowed = None if wanted is None else self._kind_mask(wanted)
         n = len(self._passages)
         return self._tri.candidates(
@@ -926,13 +992,20 @@ class SearchIndex:
             budget=max(POSTINGS_BUDGET * n, 1000),
         )
 
+    def _passage_kinds(self) -> Iterable[str]:
+        if self._kinds is not None:
+            return self._kinds()
+        return (p.kind for p in self._passages)
+
     def _kind_mask(self, wanted: frozenset[str]) -> Any:
         mask = self._kind_masks.get(wanted)
         if mask is None:
             import numpy as np
 
             mask = np.fromiter(
-                (p.kind in wanted for p in self._passages), dtype=bool, count=len(self._passages)
+                (kind in wanted for kind in self._passage_kinds()),
+                dtype=bool,
+                count=len(self._passages),
             )
             if len(self._kind_masks) > 32:
                 self._kind_masks.clear()

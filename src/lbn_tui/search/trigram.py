@@ -28,7 +28,7 @@ Hot operations are numpy calls (``concatenate``, ``bincount``,
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -168,15 +168,23 @@ class TrigramBuilder:
         return TrigramIndex(present, offsets, postings, np.asarray(bonus, dtype=np.float64))
 
 
+#: Reads ``postings[start:end]`` from where they are kept (a cache file).
+PostingReader = Callable[[int, int], npt.NDArray[np.uint32]]
+
+
 @dataclass(frozen=True, slots=True)
 class TrigramIndex:
     """Posting lists in CSR form: ``keys`` sorted, ``postings[offsets[i]:offsets[i+1]]``
-    the passages containing ``keys[i]``; ``bonus`` the scorer's per-passage bonus."""
+    the passages containing ``keys[i]``; ``bonus`` the scorer's per-passage bonus.
+
+    ``read_postings``: the postings are not in memory (``postings`` is
+    empty) but read a run at a time from a cache file."""
 
     keys: npt.NDArray[np.uint32]
     offsets: IntArray
     postings: npt.NDArray[np.uint32]
     bonus: npt.NDArray[np.float64]
+    read_postings: PostingReader | None = None
 
     @property
     def size(self) -> int:
@@ -189,11 +197,25 @@ class TrigramIndex:
         yield "bonus", self.bonus
 
     @classmethod
-    def from_arrays(cls, arrays: dict[str, npt.NDArray[Any]], n: int) -> TrigramIndex:
-        """Check shapes and bounds (a cache file is not trusted); ValueError if bad."""
+    def from_arrays(
+        cls,
+        arrays: dict[str, npt.NDArray[Any]],
+        n: int,
+        *,
+        stored_postings: tuple[int, PostingReader] | None = None,
+    ) -> TrigramIndex:
+        """Check shapes and bounds (a cache file is not trusted); ValueError if bad.
+
+        ``stored_postings``: (how many, what reads them) for postings left in
+        a file, which the caller has checked are below ``n`` as it read them."""
         keys = arrays["keys"]
         offsets = arrays["offsets"]
-        postings = arrays["postings"]
+        if stored_postings is None:
+            postings = arrays["postings"]
+            count = len(postings)
+        else:
+            postings = np.zeros(0, dtype=np.uint32)
+            count = stored_postings[0]
         bonus = arrays["bonus"]
         if keys.dtype != np.uint32 or offsets.dtype != np.int64:
             raise ValueError("bad dtypes")
@@ -201,23 +223,26 @@ class TrigramIndex:
             raise ValueError("bad dtypes")
         if len(offsets) != len(keys) + 1 or len(bonus) != n:
             raise ValueError("bad lengths")
-        if offsets[0] != 0 or offsets[-1] != len(postings):
+        if offsets[0] != 0 or offsets[-1] != count:
             raise ValueError("bad offsets")
         if len(keys) and (np.any(np.diff(offsets) <= 0) or np.any(np.diff(keys) <= 0)):
             raise ValueError("offsets or keys not increasing")
         if len(keys) and int(keys[-1]) >= _KEY_SPACE:
             raise ValueError("key out of range")
-        if len(postings) and int(postings.max()) >= n:
+        if stored_postings is None and len(postings) and int(postings.max()) >= n:
             raise ValueError("posting out of range")
         if not np.all(np.isfinite(bonus)):
             raise ValueError("bad bonus")
-        return cls(keys, offsets, postings, bonus)
+        reader = None if stored_postings is None else stored_postings[1]
+        return cls(keys, offsets, postings, bonus, reader)
 
     # -- queries ------------------------------------------------------------
 
     def _run(self, lo: int, hi: int) -> npt.NDArray[np.uint32]:
         """Postings of every key in [lo, hi), concatenated."""
         a, b = np.searchsorted(self.keys, [lo, hi])
+        if self.read_postings is not None:
+            return self.read_postings(int(self.offsets[a]), int(self.offsets[b]))
         return self.postings[self.offsets[a] : self.offsets[b]]
 
     def _priority(self, points: IntArray, allowed: npt.NDArray[np.bool_] | None) -> Any:
