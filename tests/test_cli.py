@@ -260,7 +260,8 @@ def test_show_plain_text(env: dict[str, str]) -> None:
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert out.startswith(
-        "Jim Burt: “Social prescribing only works where there is…” (title by lbn-tui)\n"
+        "Jim Burt: “Social prescribing only works where there is something in the community "
+        "to prescribe.” (title by lbn-tui)\n"
     )
     flat = " ".join(out.split())
     assert "“Social prescribing only works where there is something in the community" in flat

@@ -126,7 +126,7 @@ def test_plain_text_of_a_quote(corpus: model.Corpus) -> None:
     text = entry_plain_text(corpus, corpus.by_id["quote-burt"], width=200)
     lines = text.splitlines()
     # The title is derived, not printed on the page: it says so.
-    title = "Jim Burt: “Social prescribing only works where there is…”"
+    title = f"Jim Burt: “{QUOTE_TEXT}”"  # its first sentence, whole: no "…" in the data
     assert lines[0] == f"{title} (title by lbn-tui)"
     assert lines[1] == "Quote · quote-burt"
     assert f"“{QUOTE_TEXT}”" in lines

@@ -63,6 +63,26 @@ def _fact_in(values: Mapping[str, object], name: str) -> str:
     return ""
 
 
+#: A sentence ends at ". " (or ! ?) before a capital, a digit or a quotation mark.
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9‘“(£])")
+#: A derived title is at most this long: past it (a sentence of hundreds of
+#: words, a hostile pack) it is cut at a word and ends with "…".
+MAX_DERIVED_TITLE = 240
+
+
+def first_sentence(text: str) -> str:
+    """The text's first sentence, whole: a derived title that the widgets cut
+    to their width (titles hold no "…" of their own but past
+    `MAX_DERIVED_TITLE`)."""
+    head = text[: MAX_DERIVED_TITLE * 4]
+    match = _SENTENCE_END.search(head)
+    sentence = " ".join((head[: match.start()] if match else head).split())
+    if len(sentence) <= MAX_DERIVED_TITLE and (match or len(text) <= len(head)):
+        return sentence
+    cut = sentence[:MAX_DERIVED_TITLE].rsplit(" ", 1)[0]
+    return cut.rstrip(",;:.–—-") + "…"
+
+
 def _shorten(text: str, words: int = 9) -> str:
     parts = text.split()
     if len(parts) <= words:
@@ -438,7 +458,7 @@ class Recommendation(Entry):
 
     @classmethod
     def derive_title(cls, values: Mapping[str, object]) -> str:
-        return _shorten(str(values.get("text", "")), 8)
+        return first_sentence(str(values.get("text", "")))
 
     def meta_lines(self) -> list[str]:
         return [f"Recommendation {self.number} · {self.group_label}"]
@@ -477,7 +497,7 @@ class Quote(Entry):
 
     @classmethod
     def derive_title(cls, values: Mapping[str, object]) -> str:
-        return f"{values.get('speaker', '')}: “{_shorten(str(values.get('text', '')), 7)}”"
+        return f"{values.get('speaker', '')}: “{first_sentence(str(values.get('text', '')))}”"
 
     def meta_lines(self) -> list[str]:
         return [p for p in (self.speaker_line, self.given_at) if p]
@@ -610,7 +630,7 @@ class Figure(Entry):
 
     @classmethod
     def derive_title(cls, values: Mapping[str, object]) -> str:
-        return f"{values.get('value', '')} {_shorten(str(values.get('measures', '')), 7)}"
+        return f"{values.get('value', '')} {first_sentence(str(values.get('measures', '')))}"
 
     def meta_lines(self) -> list[str]:
         return [f"Origin (by lbn-tui): {self.origin}"] if self.origin else []

@@ -271,8 +271,23 @@ class SearchPanel(Vertical):
         )
         if passage.speaker and passage.kind != "quote":
             head = head.append(Content.styled(f"  · {passage.speaker}", "$text-muted"))
+        # One line: the title is cut here, to the list's width (titles hold
+        # no "…" of their own); the snippet below shows what matched.
+        width = self.query_one(OptionList).scrollable_content_region.width
+        if width > 10:
+            head = head.truncate(width - 4, ellipsis=True)
         body = snippet(passage, hit.spans)
         return Option(Content.assemble(head, "\n", body))
+
+    def on_resize(self) -> None:
+        """Titles are cut to the list's width: cut them again for the new one."""
+        if not self.hits:
+            return
+        options = self.query_one(OptionList)
+        highlighted = options.highlighted
+        options.clear_options()
+        options.add_options(self._option(hit) for hit in self.hits)
+        options.highlighted = highlighted
 
     # -- keys ------------------------------------------------------------------
 
