@@ -128,3 +128,37 @@ async def test_the_export_dialog_offers_every_format(
         await pilot.press("ctrl+y")
         await pilot.pause()
         assert app.clipboard == text
+
+
+async def test_copy_five_kinds_one_search_after_another(
+    bundled_corpus: Corpus, tmp_path: Path
+) -> None:
+    """The researcher's round trip at 80×24: search, open the hit, copy;
+    search again from there. Each copy is the citation of what was opened
+    (the reader is hidden behind the search panel while a hit is chosen)."""
+    from tests.test_app_browse import type_text
+
+    app = make_app(bundled_corpus, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        copied = []
+        for query in (
+            "conservative estimate GP",
+            "f: 29.8bn",
+            "read: understanding communities on the edge",
+            "rec: good jobs leave",
+            "onward analysis regeneration schemes",
+        ):
+            await pilot.press("slash", "ctrl+u")
+            await type_text(pilot, query)
+            await settle(pilot)
+            await pilot.press("enter")
+            await settle(pilot)
+            await pilot.press("c")
+            await pilot.pause()
+            copied.append(app.clipboard)
+        assert copied[0].endswith("[quote-jim-burt-gp-appointments]")
+        assert copied[1].endswith("; figure-29-8bn-a-year]")
+        assert copied[2].startswith("Oxford Consultants for Social Inclusion (OCSI) (2019)")
+        assert copied[3].startswith("“Good jobs become available")
+        assert "(Onward, 2021).” — All-Party Parliamentary Group" in copied[4]

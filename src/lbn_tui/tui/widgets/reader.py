@@ -131,6 +131,11 @@ class Reader(ScrollView, can_focus=True):
         self._blocks = view.blocks
         self._width = -1
         self._strips.clear()
+        # The old view's line map goes with it: while the reader has no width
+        # (hidden behind the search panel) the layout waits, and nothing may
+        # look up the new blocks in the old map meanwhile.
+        self._spans = []
+        self._owners = []
         self._layout()
         self.scroll_home(animate=False, immediate=True)
         start = view.cursor
@@ -280,6 +285,8 @@ class Reader(ScrollView, can_focus=True):
         return top, top + self.scrollable_content_region.height
 
     def _block_visible(self, index: int) -> bool:
+        if not 0 <= index < len(self._spans):
+            return False
         first, height = self._spans[index]
         top, bottom = self._visible_lines()
         return first < bottom and first + height > top
@@ -294,6 +301,8 @@ class Reader(ScrollView, can_focus=True):
         return self._block_visible(cursor)
 
     def _block_starts_on_screen(self, index: int) -> bool:
+        if not 0 <= index < len(self._spans):
+            return False
         top, bottom = self._visible_lines()
         return top <= self._spans[index][0] < bottom
 
