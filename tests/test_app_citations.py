@@ -162,3 +162,17 @@ async def test_copy_five_kinds_one_search_after_another(
         assert copied[2].startswith("Oxford Consultants for Social Inclusion (OCSI) (2019)")
         assert copied[3].startswith("“Good jobs become available")
         assert "(Onward, 2021).” — All-Party Parliamentary Group" in copied[4]
+
+
+async def test_r_with_the_cursor_on_the_source_cites_the_open_entry(
+    bundled_corpus: Corpus, tmp_path: Path
+) -> None:
+    app = make_app(bundled_corpus, tmp_path, open_ref="ref-onward-2021")
+    async with app.run_test(size=(60, 20)) as pilot:
+        await settle(pilot)
+        await pilot.press("end")  # the cursor on the Source block, not a passage
+        await pilot.pause()
+        await pilot.press("r")
+        await pilot.pause()
+        assert app.clipboard.startswith("Tanner, W., Krasniqi, F. and Blagden, J. (2021)")
+        assert app.clipboard.endswith("[ref-onward-2021]")

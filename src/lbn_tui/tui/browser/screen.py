@@ -544,7 +544,11 @@ class BrowserScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "search":
             return self._search is None or self.focused is not self._search.input
-        if action in ("copy", "star", "copy_reference"):
+        if action == "copy_reference":
+            if self.has_class("-searching"):
+                return False
+            return True if self._reference_entry() is not None else None
+        if action in ("copy", "star"):
             if self.has_class("-searching"):
                 return False
             return True if self.current_passage() is not None else None
@@ -605,14 +609,26 @@ class BrowserScreen(Screen[None]):
     def action_copy_reference(self) -> None:
         """r: the Harvard reference alone of what is under the cursor (the
         work a reading or reference names, else the page), with its id."""
-        passage = self.current_passage()
-        if passage is None:
+        entry = self._reference_entry()
+        if entry is None:
             self.notify(self._no_passage_reason(), severity="warning")
             return
-        entry = self.corpus.by_id[passage.entry_id]
         text = f"{works.reference_text(self.corpus, entry)}. [{entry.id}]"
         self.app.copy_to_clipboard(text)
         self._toast(f"Copied reference: {shorten(text, TOAST_CHARS)}")
+
+    def _reference_entry(self) -> model.Entry | None:
+        """What r cites: the passage's entry (the tree's row, the reader's
+        cursor), else the entry open in the reader (its cursor on a link or
+        the source)."""
+        passage = self.current_passage()
+        if passage is not None:
+            return self.corpus.by_id[passage.entry_id]
+        navigator = self._navigator
+        if navigator is not None and self.focused is navigator and self._nav_shown():
+            return None
+        view = self.reader.view
+        return self.corpus.get(view.key) if view is not None else None
 
     def action_copy_url(self) -> None:
         passage = self.current_passage()
