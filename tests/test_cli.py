@@ -803,3 +803,21 @@ def test_export_needs_starred_or_a_kind(env: dict[str, str]) -> None:
     result = run("export", "--briefings", VALID, env=env)
     assert result.returncode == 2
     assert "one of the arguments --starred --kind is required" in result.stderr
+
+
+def test_show_json_says_what_is_editorial(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    code, out, _ = main(capsys, "show", "ref-onward-2021", "--json")
+    assert code == 0
+    data = json.loads(out)
+    # Written by this project: the derived title and the note.
+    assert data["editorial_fields"] == ["title", "note"]
+    facts = {fact["name"]: fact for fact in data["facts"]}
+    assert facts["authors"]["value"] == ["Tanner, Will", "Krasniqi, Fjolla", "Blagden, James"]
+    assert all(fact["found_at"].startswith("https://") for fact in data["facts"])
+    assert data["reference"].startswith("Tanner, W., Krasniqi, F. and Blagden, J. (2021)")
+    code, out, _ = main(capsys, "show", "figure-29-8bn-a-year")
+    assert "As printed [article-vision#20]: “Previous APPG research suggests" in " ".join(
+        out.split()
+    )

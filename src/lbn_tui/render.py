@@ -22,14 +22,18 @@ def attributed_text(corpus: model.Corpus, passage: model.Passage) -> str:
 
 
 def _editorial_lines(entry: model.Entry, width: int) -> list[str]:
-    """The facts this project added, apart from the page's text, each with
-    the address that states it."""
-    lines: list[str] = []
-    if entry.facts:
-        lines += ["", "Added by lbn-tui (not on the page; each fact as found at the address):"]
-        for fact in entry.facts:
+    """The facts this project added, apart from the page's text, grouped by
+    the address that states them."""
+    if not entry.facts:
+        return []
+    by_address: dict[str, list[model.Fact]] = {}
+    for fact in entry.facts:
+        by_address.setdefault(fact.found_at, []).append(fact)
+    lines = ["", "Added by lbn-tui (not on the page; each fact as found at the address):"]
+    for address, facts in by_address.items():
+        for fact in facts:
             lines += _wrap(f"{fact.label}: {fact.text}", width - 2, "  ")
-            lines += _wrap(f"found at {fact.found_at}", width - 4, "    ")
+        lines += _wrap(f"found at {address}", width - 4, "    ")
     return lines
 
 
@@ -157,6 +161,12 @@ def entry_plain_text(corpus: model.Corpus, entry: model.Entry, width: int = 78) 
     elif isinstance(entry, model.Figure):
         lines += _wrap(entry.value, width)
         lines += _wrap(f"What it measures (by lbn-tui): {entry.measures}", width)
+        stated = works.stated_in(corpus, entry)
+        if stated is not None:
+            found, found_passage = stated
+            sentence = works.sentence_with(found_passage.text, entry.value)
+            ref = model.passage_ref(found_passage, found, corpus)
+            lines += ["", *_wrap(f"As printed [{ref}]: “{sentence}”", width)]
         if entry.origin:
             lines += ["", *_wrap(f"Origin (by lbn-tui): {entry.origin}", width)]
     elif isinstance(entry, model.Reference):
