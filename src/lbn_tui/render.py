@@ -26,11 +26,8 @@ def _editorial_lines(entry: model.Entry, width: int) -> list[str]:
     the address that states them."""
     if not entry.facts:
         return []
-    by_address: dict[str, list[model.Fact]] = {}
-    for fact in entry.facts:
-        by_address.setdefault(fact.found_at, []).append(fact)
     lines = ["", "Added by lbn-tui (not on the page; each fact as found at the address):"]
-    for address, facts in by_address.items():
+    for address, facts in entry.facts_by_address().items():
         for fact in facts:
             lines += _wrap(f"{fact.label}: {fact.text}", width - 2, "  ")
         lines += _wrap(f"found at {address}", width - 4, "    ")

@@ -279,6 +279,14 @@ class Entry:
                 return fact
         return None
 
+    def facts_by_address(self) -> dict[str, list[Fact]]:
+        """The editorial facts grouped by the address that states them, in
+        the order first given (how the reader and `show` list them)."""
+        grouped: dict[str, list[Fact]] = {}
+        for fact in self.facts:
+            grouped.setdefault(fact.found_at, []).append(fact)
+        return grouped
+
     def fact_text(self, name: str) -> str:
         found = self.fact(name)
         return found.text if found is not None else ""

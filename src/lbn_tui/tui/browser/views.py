@@ -310,11 +310,8 @@ def _editorial_blocks(entry: model.Entry) -> list[Block]:
     grouped by the address that states them (Enter or u copies it)."""
     if not entry.facts:
         return []
-    by_address: dict[str, list[model.Fact]] = {}
-    for fact in entry.facts:
-        by_address.setdefault(fact.found_at, []).append(fact)
     blocks = [Block(Content.styled("Added by lbn-tui (not on the page)", EDITORIAL), "heading")]
-    for address, facts in by_address.items():
+    for address, facts in entry.facts_by_address().items():
         parts: list[Content | str | tuple[str, str]] = []
         for fact in facts:
             parts += [(f"{fact.label}: ", EDITORIAL), fact.text, "\n"]
