@@ -236,7 +236,7 @@ class Paragraph:
     embed: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Entry:
     """Fields shared by every kind of entry."""
 
@@ -268,6 +268,11 @@ class Entry:
     """Editorial facts, each with the address where it is published."""
     editorial_title: bool = False
     """The title is not printed on the page (derived, or an editorial fact)."""
+
+    def __repr__(self) -> str:
+        # Short (an entry may hold thousands of paragraphs), and one method
+        # for every kind: the generated ones cost start-up time.
+        return f"{type(self).__name__}(id={self.id!r})"
 
     @property
     def kind_label(self) -> str:
@@ -337,7 +342,7 @@ class Entry:
         return ()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Session(Entry):
     kind: ClassVar[str] = "session"
     LABEL: ClassVar[str] = "Session"
@@ -396,7 +401,7 @@ class Session(Entry):
         return tuple(c for p in self.summary for c in p.cites)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Briefing(Entry):
     """A document in a session's briefing pack."""
 
@@ -415,7 +420,7 @@ class Briefing(Entry):
         yield "", self.description or self.title
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Reading(Entry):
     """An item on a further-reading list."""
 
@@ -451,7 +456,7 @@ class Reading(Entry):
         return self.byline
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Recommendation(Entry):
     kind: ClassVar[str] = "recommendation"
     LABEL: ClassVar[str] = "Recommendation"
@@ -487,7 +492,7 @@ class Recommendation(Entry):
         return self.cited
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Quote(Entry):
     """Words spoken in evidence, verbatim, with who said them and where."""
 
@@ -531,7 +536,7 @@ class Quote(Entry):
         return (self.session,) if self.session else ()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Faq(Entry):
     """A question (the title) and its answer, paragraph by paragraph."""
 
@@ -554,7 +559,7 @@ class Faq(Entry):
         return tuple(c for p in self.answer for c in p.cites)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Article(Entry):
     """A long text, paragraph by paragraph, with inline quotes and lists."""
 
@@ -595,7 +600,7 @@ class Article(Entry):
         return tuple(seen)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class CaseStudy(Entry):
     kind: ClassVar[str] = "case-study"
     LABEL: ClassVar[str] = "Case study"
@@ -620,7 +625,7 @@ class CaseStudy(Entry):
         yield "", self.summary or self.title
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Figure(Entry):
     """A key number: its value, what it measures, and where it comes from."""
 
@@ -667,7 +672,7 @@ class Figure(Entry):
         return self.cited
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Reference(Entry):
     """An in-text reference such as "(Onward, 2021)"."""
 
