@@ -220,3 +220,36 @@ def test_the_app_start_path_on_a_hit_imports_no_yaml(tmp_path: Path) -> None:
     ]
     assert runs[0] == "['lbn_tui.corpus.loader', 'yaml']"  # the first run: a miss
     assert runs[1] == "[]"
+
+
+def test_a_large_pack_first_loaded_is_what_the_store_decodes(tmp_path: Path) -> None:
+    """On the first start of a large pack the store is written and read back,
+    holding the loader's entries (not decoded again): every entry, passage
+    and location is what a later start decodes from the store file."""
+    from lbn_tui.corpus import store
+
+    folder = tmp_path / "pack"
+    folder.mkdir()
+    lines = [
+        "source:\n  title: T\n  url: https://example.invalid/t/\nentries:\n",
+        "  - {id: s, kind: session, title: The session, series: evidence, number: 1}\n",
+        "  - id: a\n    kind: article\n    title: A\n    paragraphs:\n",
+        *(f'      - {{text: "p {i} \\e[31mred", cites: [r]}}\n' for i in range(1200)),
+        "  - {id: r, kind: reference, citation: 'R, 2021', author: R, year: '2021'}\n",
+        *(
+            f"  - {{id: q{i}, kind: quote, text: words {i}, speaker: S{i}, role: R, session: s}}\n"
+            for i in range(1200)
+        ),
+    ]
+    (folder / "pack.yaml").write_text("".join(lines), encoding="utf-8")
+    cache_dir = tmp_path / "cache"
+    first = corpus_cache.load_corpus([folder], cache_dir)
+    assert isinstance(first, store.StoredCorpus)
+    key = corpus_cache.corpus_key([folder])
+    assert key is not None
+    later = store.read(key, cache_dir)
+    assert later is not None
+    assert_same(first, later)
+    assert_same(first, load_corpus([folder]))
+    assert first.source == later.source
+    assert first.passages == later.passages

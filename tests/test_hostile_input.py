@@ -528,3 +528,25 @@ def test_running_out_of_memory_while_loading_is_a_problem(
     assert [(p.line, p.column, p.message) for p in problems] == [
         (1, 1, "the file is too complex to load (out of memory)")
     ]
+
+
+def test_a_bad_file_leaves_no_cycle_holding_its_text(tmp_path: Path) -> None:
+    """The loader reads the folders with the cyclic collector off: a file's
+    parser error (whose traceback holds the frames that hold the text and
+    the tree) must not stay in a cycle through its reader, or a folder of
+    bad files would keep every one of them in memory until the load ends."""
+    import gc
+
+    bad = {
+        "syntax": GOOD + "  - [unclosed\n",
+        "second-document": GOOD + "---\n" + GOOD,
+        "duplicate-anchor": GOOD + "  - &x {id: b}\n  - &x {id: c}\n",
+        "alias": GOOD + "  - &x {id: b}\n  - *x\n",
+        "too-deep": GOOD + "  - " + "[" * 70 + "\n",
+    }
+    for name, text in bad.items():
+        (tmp_path / f"{name}.yaml").write_text(text, encoding="utf-8")
+    gc.collect()
+    problems = check([tmp_path])
+    assert {Path(p.path).stem for p in problems} == set(bad)
+    assert gc.collect() < 50

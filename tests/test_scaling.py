@@ -16,6 +16,8 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
+
 from lbn_tui import cli
 from lbn_tui import render as export
 from lbn_tui.corpus import model
@@ -210,3 +212,59 @@ async def test_the_navigator_holds_at_most_max_children_per_branch(tmp_path: Pat
         assert len(branch.children) == MAX_CHILDREN + 1
         more = branch.children[-1]
         assert str(more.label).startswith("… 50 more") and more.data == "list:quotes"
+
+
+def test_an_article_citing_one_reference_is_checked_in_linear_time(tmp_path: Path) -> None:
+    def make(n: int) -> Path:
+        folder = tmp_path / f"article-{n}"
+        folder.mkdir()
+        lines = [
+            "source: {title: T, url: 'https://example.invalid/t/'}\nentries:\n",
+            "  - {id: r, kind: reference, citation: 'R, 2021', author: R, year: '2021'}\n",
+            "  - id: a\n    kind: article\n    title: A\n    paragraphs:\n",
+        ]
+        lines += [f"      - {{text: 'paragraph {i}', cites: [r]}}\n" for i in range(n)]
+        (folder / "article.yaml").write_text("".join(lines), encoding="utf-8")
+        return folder
+
+    def run(folder: Path) -> None:
+        problems, corpus = check_and_load([folder])
+        assert not problems and corpus is not None
+        assert len(corpus.citing_passages("r")) >= SMALL
+
+    assert_linear(make, run, "check_and_load() of an article citing one reference")
+
+
+def test_a_first_start_of_a_large_pack_is_linear(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The corpus cache's first load of a pack cached as a store file: the
+    loader, the store written and read back, every passage made."""
+    from lbn_tui.corpus import cache as corpus_cache
+    from lbn_tui.corpus import store
+
+    monkeypatch.setattr(store, "LARGE_PASSAGES", SMALL // 2)  # both sizes go to the store
+    monkeypatch.setattr(corpus_cache, "RACY_SECONDS", 0.0)
+    runs = iter(range(1_000))
+
+    def make(n: int) -> Path:
+        folder = tmp_path / f"quotes-{n}"
+        folder.mkdir()
+        lines = [
+            "source: {title: T, url: 'https://example.invalid/t/'}\nentries:\n",
+            "  - {id: s, kind: session, title: S, series: evidence, number: 1}\n",
+        ]
+        lines += [
+            f"  - {{id: q{i}, kind: quote, text: t{i}, speaker: S, session: s}}\n" for i in range(n)
+        ]
+        (folder / "pack.yaml").write_text("".join(lines), encoding="utf-8")
+        return folder
+
+    def run(folder: Path) -> None:
+        cold = tmp_path / f"cache-{next(runs)}"  # a first start every time
+        corpus = corpus_cache.load_corpus([folder], cold)
+        assert isinstance(corpus, store.StoredCorpus)
+        assert len(corpus.passages) > SMALL
+        assert len(corpus.linked_from("s")) >= SMALL
+
+    assert_linear(make, run, "the corpus cache's first load of quotes linking one session")

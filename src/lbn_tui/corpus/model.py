@@ -316,17 +316,14 @@ class Entry:
         yield "", self.title
 
     def passages(self) -> tuple[Passage, ...]:
+        # Built for every entry of a pack (100 000 quotes): what every
+        # passage shares is looked up once.
+        entry_id, kind, title, speaker = self.id, self.kind, self.title, self.speaker_line
         return tuple(
-            Passage(
-                entry_id=self.id,
-                index=i,
-                kind=self.kind,
-                text=text,
-                title=self.title,
-                speaker=self.speaker_line,
-                heading=heading,
-            )
-            for i, (heading, text) in enumerate(self.passage_texts())
+            [
+                Passage(entry_id, i, kind, text, title, speaker, heading)
+                for i, (heading, text) in enumerate(self.passage_texts())
+            ]
         )
 
     @property
@@ -527,7 +524,11 @@ class Quote(Entry):
 
     @property
     def speaker_line(self) -> str:
-        return ", ".join(p for p in (self.speaker, self.role) if p)
+        # ", ".join of the parts given, without a generator (one per passage).
+        speaker, role = self.speaker, self.role
+        if speaker and role:
+            return f"{speaker}, {role}"
+        return speaker or role
 
     def passage_texts(self) -> Iterator[tuple[str, str]]:
         yield "", self.text
