@@ -469,6 +469,9 @@ def test_the_contents_and_lists_from_the_columns_are_the_loaders(source: str, pa
     starred = (outline.OutlineNode("A starred passage", "some-ref"),)
     tree = outline.contents(stored, starred)
     assert tree == outline.contents(loaded, starred)
+    # Made once (the app's loader, then the browser), the starred passages each time.
+    again = outline.contents(stored, ())
+    assert again[:-1] == tree[:-1] and again[-1] == outline.contents(loaded, ())[-1]
     # Each quote under its speaker, by its own text; each entry by its title.
     quotes = next(node for node in tree if node.key == outline.list_key("quotes"))
     for speaker in quotes.children:

@@ -15,7 +15,7 @@ the entries a list shows are decoded (the tree decodes only the sessions).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from lbn_tui.corpus import model
@@ -67,7 +67,10 @@ def number_of(entry: model.Entry) -> int:
 class Columns:
     """What the contents tree needs of every entry, in corpus order, without
     the entries: id, kind, title, `group_of`, `number_of`; ``position`` of
-    each id; ``quote_texts(positions)``, the text of the quotes at those positions."""
+    each id; ``quote_texts(positions)``, the text of the quotes at those
+    positions.  A corpus that keeps its columns (the store's) keeps in
+    ``made`` what is made of them once (the contents tree but its starred
+    passages: the app's loader makes it in its thread, the browser shows it)."""
 
     ids: Sequence[str]
     kinds: Sequence[str]
@@ -76,6 +79,7 @@ class Columns:
     numbers: Sequence[int]
     position: Mapping[str, int]
     quote_texts: Callable[[Sequence[int]], list[str]]
+    made: dict[str, tuple[OutlineNode, ...]] = field(default_factory=dict, compare=False)
 
     def of_kind(self, kind: str) -> list[int]:
         """Positions of the entries of ``kind``, in order."""
@@ -258,6 +262,14 @@ def contents(corpus: model.Corpus, starred: tuple[OutlineNode, ...]) -> list[Out
     Made from the corpus's `Columns`: of the entries, only the sessions are
     decoded (their briefing packs and reading lists)."""
     cols = columns(corpus)
+    lists = cols.made.get("contents")
+    if lists is None:
+        lists = cols.made["contents"] = tuple(_lists(corpus, cols))
+    return [*lists, OutlineNode("Starred", STARRED_KEY, starred, count=len(starred))]
+
+
+def _lists(corpus: model.Corpus, cols: Columns) -> list[OutlineNode]:
+    """The contents tree but its last node (the starred passages)."""
     by_kind: dict[str, list[int]] = {}
     for i, kind in enumerate(cols.kinds):
         by_kind.setdefault(kind, []).append(i)
@@ -358,7 +370,6 @@ def contents(corpus: model.Corpus, starred: tuple[OutlineNode, ...]) -> list[Out
                     count=len(found),
                 )
             )
-    items.append(OutlineNode("Starred", STARRED_KEY, starred, count=len(starred)))
     return items
 
 
