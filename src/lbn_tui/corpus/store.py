@@ -10,16 +10,21 @@ passages is cached in this format instead::
     | padding | entries (JSON lines) | padding
 
 The header: ``{"format", "key", "parts": [{"name", "nbytes", "crc32"}]}``.
-*columns* holds what ``list``, ``show`` and the back-links need, one JSON
-list per field (one ``json.loads`` in C): entry ids, kinds, titles, speaker
-lines, passage counts, each entry's links and cites, and each entry's byte
-offset in *entries*.  *texts* and *headings* hold every passage's text and
+*columns* holds what ``list``, ``show``, the back-links and the app's
+contents tree need, one JSON list per field (one ``json.loads`` in C):
+entry ids, kinds, titles, speaker lines, groups and numbers (what the
+contents tree groups and sorts by: `outline.group_of`, `outline.number_of`),
+passage counts, each entry's links and cites, and each entry's byte offset
+in *entries*.  *texts* and *headings* hold every passage's text and
 heading: P + 1 byte offsets (unsigned 64-bit little-endian, P the number
 of passages) then the UTF-8 strings end to end, so that one passage is read
-and decoded without the others (`StoredPassages`, what ``search`` uses).
+and decoded without the others (`StoredPassages`: the corpus's
+``passages``, what the app's and the command line's search read).
 *entries* is each entry's JSON (the `cache` encoding), one per line,
-decoded on first use (`StoredCorpus`).  Only the columns stay in memory
-after reading; the other parts are read from the open file when needed.
+decoded on first use (`StoredCorpus`): at 100 000 passages the app decodes
+the sessions and what it shows, not the ~34 000 entries (~35 MB and ~8 s).
+Only the columns stay in memory after reading; the other parts are read
+from the open file when needed.
 
 No pickle: nothing in a cache file can run code.  On reading, the checks
 the JSON cache makes: magic, format, key and every part's size and CRC-32;
@@ -27,10 +32,12 @@ ids unique and well formed, kinds known, every string a string (and cleaned
 like the loader's), every id an entry links to or cites present, the
 offsets in bounds.  Anything else and :func:`read` returns None (the caller
 loads the YAML and writes the cache again).  An entry decoded later is
-checked again against its columns (id, kind, title, links, cites,
-passages); a file crafted to pass the CRC-32s and fail there raises
-`StoreMismatch` rather than show something else (so do offsets out of
-order and text that is not UTF-8, found when a passage is read).
+checked again against its columns (id, kind, title, speaker line, group,
+number, links, cites, passages); a file crafted to pass the CRC-32s and
+fail there raises `StoreMismatch` rather than show something else (so do
+offsets out of order and text that is not UTF-8, found when a passage is
+read).  A passage is what the text columns say (the same check: an entry
+whose passages differ is refused when it is opened).
 
 `StoredCorpus.source` names the file's content (its key and its parts'
 CRC-32s): the search index cache (`lbn_tui.search.index_cache`) is keyed by
