@@ -650,8 +650,9 @@ class StoredCorpus(model.Corpus):
         """Every passage, as a sequence that reads passage ``i`` from the text
         columns when asked for (no entry is decoded, no text held): the
         app's and the command line's search read only what they score or
-        show.  (A sequence, not a tuple: ``model.Corpus.passages`` is typed
-        as one.)"""
+        show.  A sequence, not the tuple ``model.Corpus.passages`` is typed
+        as (whatever reads it asks for its length, a passage, or each in turn);
+        equal to a tuple of the same passages."""
         if self._view is None:
             self._view = StoredPassages(self)
         return self._view
