@@ -27,7 +27,10 @@ Measured in one run for both packs, each with its own fresh
 - ``app_rss_mb``: the app's resident set (``/proc/PID/status`` VmRSS) once
   the first search's hits are shown.
 
-Prints one JSON line per pack and one with the ratios (big / bundled).
+Prints one JSON line per pack, one with the ratios (big / bundled), and
+one with issue 12's app targets (`TARGETS`: the app's resident set after
+the first search, in MB, and its warm first frame against the bundled
+pack's) and whether this run met them.
 """
 
 from __future__ import annotations
@@ -55,6 +58,9 @@ MAX_FILE_BYTES = 6 * 1024 * 1024
 MARKER = "lbn-tui · t contents"
 QUERY = "community wealth fund"
 SEED = 20261127
+
+#: Issue 12's targets for the app on the generated pack (at most).
+TARGETS = {"app_rss_mb": 150.0, "app_warm_s_ratio": 1.2}
 
 _RUN = itertools.count()
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z‘“(])")
@@ -369,6 +375,10 @@ def main() -> int:
         if k != "pack" and k in small and small[k]
     }
     print(json.dumps({"ratios": "generated / bundled", **ratios}), flush=True)
+    if app:
+        measured = {**big, **ratios}
+        met = {name: measured[name] <= limit for name, limit in TARGETS.items()}
+        print(json.dumps({"targets": TARGETS, "met": met}), flush=True)
     return 0
 
 

@@ -73,3 +73,40 @@ async def test_large_pack_search_uses_a_cached_index(
         assert panel.hits, "no hits for a typo'd fragment of a passage in a large pack"
         assert panel.hits[0].passage.entry_id == "needle"
     assert list((cache / "lbn-tui").iterdir()), "the candidate index was not cached"
+
+
+@pytest.mark.asyncio
+async def test_a_stored_pack_decodes_only_what_the_app_shows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app's path for a large pack (the loader behind the loading screen,
+    the corpus store): the contents tree and a search decode next to no
+    entries, and the index reads the passages from the store file."""
+    from lbn_tui.cli import _deferred_loader
+    from lbn_tui.corpus import cache as corpus_cache
+    from lbn_tui.corpus.store import StoredCorpus, StoredPassages
+    from lbn_tui.tui.browser.screen import BrowserScreen
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(corpus_cache, "RACY_SECONDS", 0.0)
+    pack = tmp_path / "pack"
+    write_large_pack(pack, quotes=2600)
+    assert isinstance(corpus_cache.load_corpus([pack]), StoredCorpus)  # the store written
+    app = LbnApp(None, loader=_deferred_loader([pack], None))
+    async with app.run_test(size=(80, 24)) as pilot:
+        for _ in range(200):
+            await pilot.pause(0.05)
+            if isinstance(app.screen, BrowserScreen):
+                break
+        corpus = app.corpus
+        assert isinstance(corpus, StoredCorpus)
+        assert isinstance(corpus.passages, StoredPassages)
+        await pilot.press("slash", *"alotment coperative grimsby")
+        panel = app.screen.query_one(SearchPanel)
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if panel.hits:
+                break
+        assert panel.hits[0].passage.entry_id == "needle"
+        decoded = [entry.id for entry in corpus._decoded if entry is not None]
+        assert len(decoded) <= 5, decoded

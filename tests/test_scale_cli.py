@@ -17,9 +17,10 @@ import pytest
 import yaml
 
 from lbn_tui.corpus import cache as corpus_cache
-from lbn_tui.corpus import store
+from lbn_tui.corpus import outline, store
 from lbn_tui.corpus.loader import load_corpus
-from lbn_tui.corpus.model import Corpus
+from lbn_tui.corpus.model import Corpus, Quote
+from lbn_tui.corpus.outline import OutlineNode
 from lbn_tui.corpus.sources import bundled_briefings_dir
 
 MINI = Path(__file__).parent / "fixtures" / "mini-briefings"
@@ -304,13 +305,13 @@ def test_crafted_passages_are_refused_when_read(mini_corpus: Corpus) -> None:
     assert stored is not None
     with pytest.raises(store.StoreMismatch):
         stored.by_id[first]
-    # ... and so when the passages are made (by the entries), while a
-    # passage read alone is what the file says.
+    # ... while the passages (search's) are what the file says, read from the
+    # text columns, one at a time or all of them, without decoding an entry.
     stored = store.decode(crafted, "k")
     assert stored is not None
-    assert stored.passage_view()[0].text == "x"
-    with pytest.raises(store.StoreMismatch):
-        _ = stored.passages
+    assert stored.passage_view()[0].text == "x" == stored.passages[0].text
+    assert next(iter(stored.passages)).text == "x"
+    assert stored._decoded == [None] * len(mini_corpus)
     # A passage's text is cleaned like the loader's, wherever it is read from.
     crafted = _rewrite(data, None, None, ["\x1b]52;c;aGk=\x07" + texts[0], *texts[1:]])
     stored = store.decode(crafted, "k")
@@ -330,7 +331,9 @@ def test_crafted_passages_are_refused_when_read(mini_corpus: Corpus) -> None:
     stored = store.decode(_rewrite_raw(data, "texts", bytes(bad)), "k")
     assert stored is not None
     with pytest.raises(store.StoreMismatch):
-        _ = stored.passages
+        list(stored.passages)
+    with pytest.raises(store.StoreMismatch):
+        stored.passages[len(texts) - 1]
 
 
 def _rewrite_raw(data: bytes, name: str, blob: bytes) -> bytes:
@@ -431,9 +434,126 @@ def test_passages_read_a_block_at_a_time_are_the_loaders(
     stored = store.decode(data, "k")
     assert stored is not None
     assert tuple(stored.passage_view()) == loaded.passages  # from the columns
-    assert stored.passages == loaded.passages  # from the entries, decoded by block
+    assert stored.passages == loaded.passages
     assert list(stored.entries) == list(loaded.entries)
     again = store.decode(data, "k")
     assert again is not None
     _ = again.by_id[loaded.entries[5].id]  # one decoded before the rest
     assert again.passages == loaded.passages
+    assert [again.passages[i] for i in range(len(loaded.passages))] == list(loaded.passages)
+
+
+# --------------------------------------------------------------------------
+# The contents tree and the lists from the columns: only what is shown decoded.
+
+
+def _list_keys(nodes: tuple[OutlineNode, ...] | list[OutlineNode]) -> list[str]:
+    keys = []
+    for node in nodes:
+        if node.key.startswith(outline.LIST_PREFIX):
+            keys.append(node.key)
+        keys += _list_keys(node.children)
+    return keys
+
+
+def _decoded(stored: store.StoredCorpus) -> list[str]:
+    return [entry.id for entry in stored._decoded if entry is not None]
+
+
+@pytest.mark.parametrize("source", ["mini", "bundled", "pack"])
+def test_the_contents_and_lists_from_the_columns_are_the_loaders(source: str, pack: Path) -> None:
+    folder = {"mini": MINI, "bundled": bundled_briefings_dir(), "pack": pack}[source]
+    loaded = load_corpus([folder])
+    stored = store.decode(store.encode(loaded, "k"), "k")
+    assert stored is not None
+    starred = (outline.OutlineNode("A starred passage", "some-ref"),)
+    tree = outline.contents(stored, starred)
+    assert tree == outline.contents(loaded, starred)
+    # Made once (the app's loader, then the browser), the starred passages each time.
+    again = outline.contents(stored, ())
+    assert again[:-1] == tree[:-1] and again[-1] == outline.contents(loaded, ())[-1]
+    # Each quote under its speaker, by its own text; each entry by its title.
+    quotes = next(node for node in tree if node.key == outline.list_key("quotes"))
+    for speaker in quotes.children:
+        for leaf in speaker.children:
+            quote = loaded.by_id[leaf.key]
+            assert isinstance(quote, Quote) and quote.speaker == speaker.label
+            assert leaf.label == outline.one_line(quote.text)
+    for name in ("articles", "faq"):
+        for node in tree:
+            if node.key == outline.list_key(name):
+                assert [n.label for n in node.children] == [
+                    loaded.by_id[n.key].title for n in node.children
+                ]
+    # Of the entries, only the sessions were decoded (their packs and lists).
+    sessions = [e.id for e in loaded.entries if e.kind == "session"]
+    assert sorted(_decoded(stored)) == sorted(sessions)
+    _ = stored.passages, len(stored.passages)  # what the app's loader asks for
+    assert sorted(_decoded(stored)) == sorted(sessions)
+    keys = _list_keys(tree)
+    assert len(keys) > 3
+    for key in keys:
+        assert outline.list_title(stored, key) == outline.list_title(loaded, key), key
+        assert outline.list_entries(stored, key) == outline.list_entries(loaded, key), key
+    assert outline.quotes_by_speaker(stored) == outline.quotes_by_speaker(loaded)
+    assert outline.sessions(stored) == outline.sessions(loaded)
+
+
+def test_one_list_decodes_only_its_entries(pack: Path) -> None:
+    loaded = load_corpus([pack])
+    stored = store.decode(store.encode(loaded, "k"), "k")
+    assert stored is not None
+    key = outline.list_key("speaker", "Speaker 7")
+    shown = outline.list_entries(stored, key)
+    assert shown and all(isinstance(e, Quote) and e.speaker == "Speaker 7" for e, _ in shown)
+    assert sorted(_decoded(stored)) == sorted(entry.id for entry, _ in shown)
+    # A search's hits read their passages, not their entries.
+    from lbn_tui.search.engine import SearchIndex
+
+    hits = SearchIndex(stored.passages, use_index=True).search(NEEDLE, limit=5)
+    assert hits[0].passage.entry_id == "needle"
+    assert "needle" not in _decoded(stored)
+
+
+def test_crafted_outline_columns_are_checked(mini_corpus: Corpus) -> None:
+    data = store.encode(mini_corpus, "k")
+    n = len(mini_corpus)
+    for field, value in (
+        ("groups", [42] * n),
+        ("groups", [""] * (n - 1)),
+        ("numbers", ["1"] * n),
+        ("numbers", [True] * n),
+        ("numbers", [0] * (n + 1)),
+    ):
+        columns = _columns(data)
+        columns[field] = value
+        assert store.decode(_rewrite(data, columns, None), "k") is None, field
+    columns = _columns(data)
+    del columns["groups"]
+    assert store.decode(_rewrite(data, columns, None), "k") is None
+    # Columns that say another speaker, group or number than the entry's own
+    # line: the tree shows what they say, the entry is refused when decoded.
+    quote = next(i for i, e in enumerate(mini_corpus.entries) if e.kind == "quote")
+    rec = next(i for i, e in enumerate(mini_corpus.entries) if e.kind == "recommendation")
+    for field, i, value in (("groups", quote, "Someone Else"), ("numbers", rec, 99)):
+        columns = _columns(data)
+        values = columns[field]
+        assert isinstance(values, list)
+        values[i] = value
+        stored = store.decode(_rewrite(data, columns, None), "k")
+        assert stored is not None
+        with pytest.raises(store.StoreMismatch):
+            stored.by_id[mini_corpus.entries[i].id]
+
+
+def test_an_older_store_format_is_read_again(pack: Path, tmp_path: Path) -> None:
+    """A store file of the format before (no outline columns): not read, rebuilt."""
+    loaded = load_corpus([pack])
+    data = bytearray(store.encode(loaded, "k"))
+    size = int.from_bytes(data[8:16], "little")
+    header = data[16 : 16 + size].replace(
+        f'"format": {store.FORMAT}'.encode(), f'"format": {store.FORMAT - 1}'.encode()
+    )
+    assert len(header) == size
+    data[16 : 16 + size] = header
+    assert store.decode(bytes(data), "k") is None

@@ -5,12 +5,18 @@ vision's recommendation groups, case studies, quotes by speaker, figures,
 FAQ, articles, references, starred passages) is named here once: its key
 (``list:NAME[:ARG]``), its title, the entries it holds and its node in the
 contents tree.  Plain data, no Textual: the browser renders it.
+
+The tree and the lists are worked out from `Columns` (each entry's id,
+kind, title, group and number): a corpus read from the large-pack store
+(`corpus/store.py`) has them without decoding its entries, so that only
+the entries a list shows are decoded (the tree decodes only the sessions).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
 
 from lbn_tui.corpus import model
 
@@ -31,26 +37,127 @@ class OutlineNode:
 
 def is_vision_article(entry: model.Entry) -> bool:
     """The vision's own argument (shown under "Vision", not "Articles")."""
-    return isinstance(entry, model.Article) and "vision" in entry.id
+    return _is_vision(entry.id, entry.kind)
+
+
+def _is_vision(entry_id: str, kind: str) -> bool:
+    return kind == "article" and "vision" in entry_id
+
+
+def group_of(entry: model.Entry) -> str:
+    """What the contents tree groups or sorts an entry by: a quote's speaker,
+    a recommendation's group, a session's series ("" for the other kinds)."""
+    if isinstance(entry, model.Quote):
+        return entry.speaker
+    if isinstance(entry, model.Recommendation):
+        return entry.group
+    if isinstance(entry, model.Session):
+        return entry.series
+    return ""
+
+
+def number_of(entry: model.Entry) -> int:
+    """A recommendation's or a session's number (0 for the other kinds)."""
+    if isinstance(entry, (model.Recommendation, model.Session)):
+        return entry.number
+    return 0
+
+
+@dataclass(frozen=True, slots=True)
+class Columns:
+    """What the contents tree needs of every entry, in corpus order, without
+    the entries: id, kind, title, `group_of`, `number_of`; ``position`` of
+    each id; ``quote_texts(positions)``, the text of the quotes at those
+    positions.  A corpus that keeps its columns (the store's) keeps in
+    ``made`` what is made of them once (the contents tree but its starred
+    passages: the app's loader makes it in its thread, the browser shows it)."""
+
+    ids: Sequence[str]
+    kinds: Sequence[str]
+    titles: Sequence[str]
+    groups: Sequence[str]
+    numbers: Sequence[int]
+    position: Mapping[str, int]
+    quote_texts: Callable[[Sequence[int]], list[str]]
+    made: dict[str, tuple[OutlineNode, ...]] = field(default_factory=dict, compare=False)
+
+    def of_kind(self, kind: str) -> list[int]:
+        """Positions of the entries of ``kind``, in order."""
+        return [i for i, k in enumerate(self.kinds) if k == kind]
+
+
+@runtime_checkable
+class HasColumns(Protocol):
+    """A corpus that knows its `Columns` without decoding its entries
+    (`lbn_tui.corpus.store.StoredCorpus`)."""
+
+    def outline_columns(self) -> Columns: ...
+
+
+def columns(corpus: model.Corpus) -> Columns:
+    """The corpus's `Columns`: its own if it has them, else from its entries."""
+    if isinstance(corpus, HasColumns):
+        return corpus.outline_columns()
+    entries = tuple(corpus.entries)
+
+    def quote_texts(positions: Sequence[int]) -> list[str]:
+        out = []
+        for i in positions:
+            quote = entries[i]
+            assert isinstance(quote, model.Quote)
+            out.append(quote.text)
+        return out
+
+    return Columns(
+        ids=[e.id for e in entries],
+        kinds=[e.kind for e in entries],
+        titles=[e.title for e in entries],
+        groups=[group_of(e) for e in entries],
+        numbers=[number_of(e) for e in entries],
+        position={e.id: i for i, e in enumerate(entries)},
+        quote_texts=quote_texts,
+    )
+
+
+def _decoded(corpus: model.Corpus, cols: Columns, positions: Iterable[int]) -> list[model.Entry]:
+    return [corpus.by_id[cols.ids[i]] for i in positions]
 
 
 def sessions(corpus: model.Corpus) -> list[model.Session]:
-    found = [e for e in corpus.entries if isinstance(e, model.Session)]
+    cols = columns(corpus)
+    # Few: decoded, then sorted by their own fields.
+    found = [
+        e for e in _decoded(corpus, cols, cols.of_kind("session")) if isinstance(e, model.Session)
+    ]
     series = list(model.SESSION_SERIES)
     return sorted(found, key=lambda s: (series.index(s.series), s.number))
 
 
+def _recommendations(cols: Columns, group: str) -> list[int]:
+    found = [i for i in cols.of_kind("recommendation") if cols.groups[i] == group]
+    return sorted(found, key=lambda i: cols.numbers[i])
+
+
 def recommendations(corpus: model.Corpus, group: str) -> list[model.Recommendation]:
-    found = [e for e in corpus.entries if isinstance(e, model.Recommendation) and e.group == group]
-    return sorted(found, key=lambda r: r.number)
+    cols = columns(corpus)
+    found = _decoded(corpus, cols, _recommendations(cols, group))
+    return [e for e in found if isinstance(e, model.Recommendation)]
+
+
+def _speakers(cols: Columns) -> dict[str, list[int]]:
+    """The quotes' positions by speaker, speakers by surname."""
+    groups: dict[str, list[int]] = {}
+    for i in cols.of_kind("quote"):
+        groups.setdefault(cols.groups[i], []).append(i)
+    return dict(sorted(groups.items(), key=lambda kv: surname_key(kv[0])))
 
 
 def quotes_by_speaker(corpus: model.Corpus) -> dict[str, list[model.Quote]]:
-    groups: dict[str, list[model.Quote]] = {}
-    for entry in corpus.entries:
-        if isinstance(entry, model.Quote):
-            groups.setdefault(entry.speaker, []).append(entry)
-    return dict(sorted(groups.items(), key=lambda kv: surname_key(kv[0])))
+    cols = columns(corpus)
+    return {
+        speaker: [e for e in _decoded(corpus, cols, found) if isinstance(e, model.Quote)]
+        for speaker, found in _speakers(cols).items()
+    }
 
 
 def surname_key(name: str) -> tuple[str, str]:
@@ -109,15 +216,16 @@ def list_entries(
             ids = session.briefing_pack if name == "pack" else session.reading_list
             entries = [e for e in (corpus.get(i) for i in ids) if e is not None]
     elif name == "speaker":
-        entries = [q for q in quotes_by_speaker(corpus).get(arg, [])]
+        cols = columns(corpus)
+        entries = _decoded(corpus, cols, _speakers(cols).get(arg, []))
     elif name == "quotes":
-        entries = [q for group in quotes_by_speaker(corpus).values() for q in group]
-    elif name == "vision":
-        entries = [e for e in corpus.entries if is_vision_article(e)]
-    elif name == "articles":
-        entries = [
-            e for e in corpus.entries if isinstance(e, model.Article) and not is_vision_article(e)
-        ]
+        cols = columns(corpus)
+        entries = _decoded(corpus, cols, [i for found in _speakers(cols).values() for i in found])
+    elif name in ("vision", "articles"):
+        cols = columns(corpus)
+        vision = name == "vision"
+        chosen = [i for i in cols.of_kind("article") if ("vision" in cols.ids[i]) == vision]
+        entries = _decoded(corpus, cols, chosen)
     elif name == "starred":
         out: list[tuple[model.Entry, model.Passage | None]] = []
         for ref in starred:
@@ -149,7 +257,27 @@ def shorten(text: str, chars: int = 48) -> str:
 
 
 def contents(corpus: model.Corpus, starred: tuple[OutlineNode, ...]) -> list[OutlineNode]:
-    """The contents tree: every list of the corpus, in the order shown."""
+    """The contents tree: every list of the corpus, in the order shown.
+
+    Made from the corpus's `Columns`: of the entries, only the sessions are
+    decoded (their briefing packs and reading lists)."""
+    cols = columns(corpus)
+    lists = cols.made.get("contents")
+    if lists is None:
+        lists = cols.made["contents"] = tuple(_lists(corpus, cols))
+    return [*lists, OutlineNode("Starred", STARRED_KEY, starred, count=len(starred))]
+
+
+def _lists(corpus: model.Corpus, cols: Columns) -> list[OutlineNode]:
+    """The contents tree but its last node (the starred passages)."""
+    by_kind: dict[str, list[int]] = {}
+    for i, kind in enumerate(cols.kinds):
+        by_kind.setdefault(kind, []).append(i)
+    titles, ids, position = cols.titles, cols.ids, cols.position
+
+    def leaves(entry_ids: Iterable[str]) -> tuple[OutlineNode, ...]:
+        return tuple(OutlineNode(titles[position[i]], i) for i in entry_ids if i in position)
+
     items: list[OutlineNode] = []
     session_nodes = []
     for s in sessions(corpus):
@@ -159,7 +287,7 @@ def contents(corpus: model.Corpus, starred: tuple[OutlineNode, ...]) -> list[Out
                 OutlineNode(
                     "Briefing pack",
                     list_key("pack", s.id),
-                    tuple(leaf(corpus, i) for i in s.briefing_pack if i in corpus.by_id),
+                    leaves(s.briefing_pack),
                     count=len(s.briefing_pack),
                 )
             )
@@ -168,7 +296,7 @@ def contents(corpus: model.Corpus, starred: tuple[OutlineNode, ...]) -> list[Out
                 OutlineNode(
                     "Reading list",
                     list_key("reading", s.id),
-                    tuple(leaf(corpus, i) for i in s.reading_list if i in corpus.by_id),
+                    leaves(s.reading_list),
                     count=len(s.reading_list),
                 )
             )
@@ -182,31 +310,34 @@ def contents(corpus: model.Corpus, starred: tuple[OutlineNode, ...]) -> list[Out
         ("best-case-scenario", "Recommendations (best-case scenario)"),
         ("building-blocks", "Building blocks"),
     ):
-        recs = recommendations(corpus, group)
+        recs = _recommendations(cols, group)
         if recs:
             vision.append(
                 OutlineNode(
                     label,
                     list_key("recs", group),
-                    tuple(OutlineNode(f"{r.number}. {r.title}", r.id) for r in recs),
+                    tuple(OutlineNode(f"{cols.numbers[r]}. {titles[r]}", ids[r]) for r in recs),
                     count=len(recs),
                 )
             )
-    cases = corpus.of_kind("case-study")
+    cases = by_kind.get("case-study", [])
     if cases:
         vision.append(
             OutlineNode(
                 "Case studies",
                 list_key("case-studies"),
-                tuple(leaf(corpus, c.id) for c in cases),
+                tuple(OutlineNode(titles[c], ids[c]) for c in cases),
                 count=len(cases),
             )
         )
-    vision += [OutlineNode(a.title, a.id) for a in corpus.entries if is_vision_article(a)]
+    articles = by_kind.get("article", [])
+    vision += [OutlineNode(titles[a], ids[a]) for a in articles if _is_vision(ids[a], "article")]
     if vision:
         items.append(OutlineNode("Vision", list_key("vision"), tuple(vision), True))
-    speakers = quotes_by_speaker(corpus)
+    speakers = _speakers(cols)
     if speakers:
+        quoted = sorted(i for found in speakers.values() for i in found)
+        texts = dict(zip(quoted, cols.quote_texts(quoted), strict=True))
         items.append(
             OutlineNode(
                 "Quotes",
@@ -215,12 +346,12 @@ def contents(corpus: model.Corpus, starred: tuple[OutlineNode, ...]) -> list[Out
                     OutlineNode(
                         speaker,
                         list_key("speaker", speaker),
-                        tuple(OutlineNode(one_line(q.text), q.id) for q in quotes),
+                        tuple(OutlineNode(one_line(texts[q]), ids[q]) for q in quotes),
                         count=len(quotes),
                     )
                     for speaker, quotes in speakers.items()
                 ),
-                count=sum(len(q) for q in speakers.values()),
+                count=len(quoted),
             )
         )
     for name, kind, label in (
@@ -229,19 +360,16 @@ def contents(corpus: model.Corpus, starred: tuple[OutlineNode, ...]) -> list[Out
         ("articles", "article", "Articles"),
         ("references", "reference", "References"),
     ):
-        found = [
-            e for e in corpus.of_kind(kind) if not (kind == "article" and is_vision_article(e))
-        ]
+        found = [i for i in by_kind.get(kind, []) if not _is_vision(ids[i], kind)]
         if found:
             items.append(
                 OutlineNode(
                     label,
                     list_key(name),
-                    tuple(leaf(corpus, e.id) for e in found),
+                    tuple(OutlineNode(titles[i], ids[i]) for i in found),
                     count=len(found),
                 )
             )
-    items.append(OutlineNode("Starred", STARRED_KEY, starred, count=len(starred)))
     return items
 
 

@@ -10,16 +10,21 @@ passages is cached in this format instead::
     | padding | entries (JSON lines) | padding
 
 The header: ``{"format", "key", "parts": [{"name", "nbytes", "crc32"}]}``.
-*columns* holds what ``list``, ``show`` and the back-links need, one JSON
-list per field (one ``json.loads`` in C): entry ids, kinds, titles, speaker
-lines, passage counts, each entry's links and cites, and each entry's byte
-offset in *entries*.  *texts* and *headings* hold every passage's text and
+*columns* holds what ``list``, ``show``, the back-links and the app's
+contents tree need, one JSON list per field (one ``json.loads`` in C):
+entry ids, kinds, titles, speaker lines, groups and numbers (what the
+contents tree groups and sorts by: `outline.group_of`, `outline.number_of`),
+passage counts, each entry's links and cites, and each entry's byte offset
+in *entries*.  *texts* and *headings* hold every passage's text and
 heading: P + 1 byte offsets (unsigned 64-bit little-endian, P the number
 of passages) then the UTF-8 strings end to end, so that one passage is read
-and decoded without the others (`StoredPassages`, what ``search`` uses).
+and decoded without the others (`StoredPassages`: the corpus's
+``passages``, what the app's and the command line's search read).
 *entries* is each entry's JSON (the `cache` encoding), one per line,
-decoded on first use (`StoredCorpus`).  Only the columns stay in memory
-after reading; the other parts are read from the open file when needed.
+decoded on first use (`StoredCorpus`): at 100 000 passages the app decodes
+the sessions and what it shows, not the ~34 000 entries (~35 MB and ~8 s).
+Only the columns stay in memory after reading; the other parts are read
+from the open file when needed.
 
 No pickle: nothing in a cache file can run code.  On reading, the checks
 the JSON cache makes: magic, format, key and every part's size and CRC-32;
@@ -27,10 +32,12 @@ ids unique and well formed, kinds known, every string a string (and cleaned
 like the loader's), every id an entry links to or cites present, the
 offsets in bounds.  Anything else and :func:`read` returns None (the caller
 loads the YAML and writes the cache again).  An entry decoded later is
-checked again against its columns (id, kind, title, links, cites,
-passages); a file crafted to pass the CRC-32s and fail there raises
-`StoreMismatch` rather than show something else (so do offsets out of
-order and text that is not UTF-8, found when a passage is read).
+checked again against its columns (id, kind, title, speaker line, group,
+number, links, cites, passages); a file crafted to pass the CRC-32s and
+fail there raises `StoreMismatch` rather than show something else (so do
+offsets out of order and text that is not UTF-8, found when a passage is
+read).  A passage is what the text columns say (the same check: an entry
+whose passages differ is refused when it is opened).
 
 `StoredCorpus.source` names the file's content (its key and its parts'
 CRC-32s): the search index cache (`lbn_tui.search.index_cache`) is keyed by
@@ -40,6 +47,7 @@ it, so that it needs no hash of every passage to know they are unchanged.
 from __future__ import annotations
 
 import json
+import operator
 import os
 import stat
 import sys
@@ -50,14 +58,17 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from itertools import accumulate, pairwise
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lbn_tui import files, paths
 from lbn_tui.corpus import model
 from lbn_tui.corpus.model import ID_PATTERN
 
+if TYPE_CHECKING:
+    from lbn_tui.corpus.outline import Columns
+
 MAGIC = b"LBNCORP\x03"
-FORMAT = 4
+FORMAT = 5
 #: Packs with more passages than this are cached in this format.
 LARGE_PASSAGES = 2000
 #: Corpus store files kept in the directory (most recently written first).
@@ -69,6 +80,8 @@ _COLUMNS = (
     "kinds",
     "titles",
     "speakers",
+    "groups",
+    "numbers",
     "counts",
     "links",
     "cites",
@@ -103,6 +116,7 @@ def _text_column(strings: Sequence[str]) -> bytes:
 
 def encode(corpus: model.Corpus, key: str) -> bytes:
     from lbn_tui.corpus.codec import encode_entry
+    from lbn_tui.corpus.outline import group_of, number_of
 
     columns: dict[str, list[Any]] = {name: [] for name in _COLUMNS}
     headings: list[str] = []
@@ -110,11 +124,13 @@ def encode(corpus: model.Corpus, key: str) -> bytes:
     lines: list[bytes] = []
     offset = 0
     for entry in corpus.entries:
-        passages = entry.passages()
+        passages = corpus.passages_of(entry.id)  # made once (the caller counted them)
         columns["ids"].append(entry.id)
         columns["kinds"].append(entry.kind)
         columns["titles"].append(entry.title)
         columns["speakers"].append(entry.speaker_line)
+        columns["groups"].append(group_of(entry))
+        columns["numbers"].append(number_of(entry))
         columns["counts"].append(len(passages))
         headings.extend(p.heading for p in passages)
         texts.extend(p.text for p in passages)
@@ -211,13 +227,21 @@ def _strings(value: object, length: int | None = None) -> list[str]:
     return [clean(item) for item in value]
 
 
-def _numbers(value: object, length: int) -> list[int]:
+def _numbers(value: object, length: int, least: int | None = 0) -> list[int]:
+    """``length`` ints, each at least ``least`` (any int for None)."""
     if type(value) is not list or len(value) != length:
         raise _Bad
     for item in value:
-        if type(item) is not int or item < 0:
+        if type(item) is not int or (least is not None and item < least):
             raise _Bad
     return value
+
+
+def _shared(strings: list[str]) -> list[str]:
+    """The same list, each repeated string one object (kinds, speakers, groups:
+    JSON makes a new string for every value)."""
+    seen: dict[str, str] = {}
+    return [seen.setdefault(item, item) for item in strings]
 
 
 def _id_lists(value: object, length: int, ids: frozenset[str]) -> list[tuple[str, ...]]:
@@ -263,6 +287,27 @@ class _TextColumn:
             self._fetch(self._head + self._offsets[i], self._head + self._offsets[i + 1])
         )
 
+    def pick(self, indices: Sequence[int]) -> list[str]:
+        """Strings ``indices`` (nearby ones in one read of at most `_CHUNK`
+        bytes; only those decoded)."""
+        offsets, head = self._offsets, self._head
+        out: list[str] = []
+        run: list[int] = []
+
+        def flush() -> None:
+            base = offsets[run[0]]
+            data = self._fetch(head + base, head + offsets[run[-1] + 1])
+            out.extend(_decode_text(data[offsets[i] - base : offsets[i + 1] - base]) for i in run)
+            run.clear()
+
+        for i in indices:
+            if run and not (run[-1] <= i and offsets[i + 1] - offsets[run[0]] <= _CHUNK):
+                flush()
+            run.append(i)
+        if run:
+            flush()
+        return out
+
     def range(self, start: int, end: int) -> list[str]:
         """Strings ``start`` to ``end`` (one read)."""
         offsets = self._offsets
@@ -298,7 +343,7 @@ def _corpus(
     id_set = frozenset(ids)
     if len(id_set) != n or not all(map(ID_PATTERN.fullmatch, ids)):
         raise _Bad
-    kinds = _strings(columns["kinds"], n)
+    kinds = _shared(_strings(columns["kinds"], n))
     if not set(kinds) <= set(model.ENTRY_CLASSES):
         raise _Bad
     counts = _numbers(columns["counts"], n)
@@ -311,15 +356,18 @@ def _corpus(
     if any(a >= b for a, b in pairwise(offsets)):
         raise _Bad
     total = sum(counts)
+    offsets_array = array("q", offsets)
     return StoredCorpus(
         ids=ids,
         kinds=kinds,
         titles=_strings(columns["titles"], n),
-        speakers=_strings(columns["speakers"], n),
+        speakers=_shared(_strings(columns["speakers"], n)),
+        groups=_shared(_strings(columns["groups"], n)),
+        numbers=_numbers(columns["numbers"], n, None),
         counts=counts,
         links=_id_lists(columns["links"], n, id_set),
         cites=_id_lists(columns["cites"], n, id_set),
-        offsets=offsets,
+        offsets=offsets_array,
         fetch=fetch,
         texts=_TextColumn(total, *parts["texts"]),
         headings=_TextColumn(total, *parts["headings"]),
@@ -327,7 +375,7 @@ def _corpus(
     )
 
 
-_ERRORS = (_Bad, ValueError, TypeError, KeyError, RecursionError)
+_ERRORS = (_Bad, ValueError, TypeError, KeyError, RecursionError, OverflowError)
 
 
 def _places(pos: int, parts: list[tuple[str, int, int]], size: int) -> list[tuple[int, int, int]]:
@@ -484,25 +532,32 @@ class _ById(Mapping[str, model.Entry]):
 
 
 class StoredCorpus(model.Corpus):
-    """A `model.Corpus` read from a store file: ids, kinds and titles at
-    once; passages and entries read when first asked for."""
+    """A `model.Corpus` read from a store file: ids, kinds, titles (the
+    columns) at once; an entry decoded when first asked for, a passage read
+    when asked for.  `passages` reads from the text columns (no entry is
+    decoded for them), and the contents tree from the columns
+    (`outline_columns`): only what is shown is decoded."""
 
     __slots__ = (
         "__weakref__",
         "_cites",
+        "_columns",
         "_counts",
         "_decoded",
         "_fetch",
+        "_groups",
         "_heading_column",
         "_ids",
         "_kinds",
         "_links",
+        "_numbers",
         "_offsets",
         "_position",
         "_speakers",
         "_starts",
         "_text_column",
         "_titles",
+        "_view",
         "source",
     )
 
@@ -513,10 +568,12 @@ class StoredCorpus(model.Corpus):
         kinds: list[str],
         titles: list[str],
         speakers: list[str],
+        groups: list[str],
+        numbers: list[int],
         counts: list[int],
         links: list[tuple[str, ...]],
         cites: list[tuple[str, ...]],
-        offsets: list[int],
+        offsets: Sequence[int],
         fetch: Fetch,
         texts: _TextColumn,
         headings: _TextColumn,
@@ -526,6 +583,8 @@ class StoredCorpus(model.Corpus):
         self._kinds = kinds
         self._titles = titles
         self._speakers = speakers
+        self._groups = groups
+        self._numbers = numbers
         self._counts = counts
         self._text_column = texts
         self._heading_column = headings
@@ -538,8 +597,10 @@ class StoredCorpus(model.Corpus):
         the search index cache is keyed by."""
         self._decoded: list[model.Entry | None] = [None] * len(ids)
         self._position = {entry_id: i for i, entry_id in enumerate(ids)}
-        self._starts = [0, *accumulate(counts)]
+        self._starts = array("q", [0, *accumulate(counts)])
         self._passages = None
+        self._view: StoredPassages | None = None
+        self._columns: Columns | None = None
         self.entries = _Entries(self)
         self.by_id = _ById(self)
         # What model.Corpus builds on first use (passages per entry, citing
@@ -562,30 +623,56 @@ class StoredCorpus(model.Corpus):
     def of_kind(self, kind: str) -> tuple[model.Entry, ...]:
         return tuple(self._entry(i) for i, k in enumerate(self._kinds) if k == kind)
 
+    def outline_columns(self) -> Columns:
+        """What the contents tree needs (`lbn_tui.corpus.outline.Columns`),
+        from the columns: a quote's text read from the text column."""
+        if self._columns is None:
+            from lbn_tui.corpus.outline import Columns
+
+            self._columns = Columns(
+                ids=self._ids,
+                kinds=self._kinds,
+                titles=self._titles,
+                groups=self._groups,
+                numbers=self._numbers,
+                position=self._position,
+                quote_texts=self._first_texts,
+            )
+        return self._columns
+
+    def _first_texts(self, positions: Sequence[int]) -> list[str]:
+        """The text of the first passage of the entries at ``positions``."""
+        starts = self._starts
+        return self._text_column.pick([starts[i] for i in positions])
+
     @property
-    def passages(self) -> StoredPassageTuple:
-        """Every passage, made by the entries (every entry is decoded, and
-        checked against the text columns): the passages' strings are the
-        entries' own, held once.  The app needs both (its contents tree
-        shows every entry); search on the command line reads `passage_view`."""
-        if self._passages is None:
-            for first, end in self._blocks():
-                self._decode_block(first, end)
-            passages_of = self.passages_of
-            every = [p for entry_id in self._ids for p in passages_of(entry_id)]
-            self._passages = StoredPassageTuple(every, self.source)
-        assert isinstance(self._passages, StoredPassageTuple)
-        return self._passages
+    def passages(self) -> StoredPassages:  # type: ignore[override]
+        """Every passage, as a sequence that reads passage ``i`` from the text
+        columns when asked for (no entry is decoded, no text held): the
+        app's and the command line's search read only what they score or
+        show.  A sequence, not the tuple ``model.Corpus.passages`` is typed
+        as (whatever reads it asks for its length, a passage, or each in turn);
+        equal to a tuple of the same passages."""
+        if self._view is None:
+            self._view = StoredPassages(self)
+        return self._view
 
     def passage_view(self) -> StoredPassages:
-        """The passages as a sequence that reads passage ``i`` from the file
-        when asked for (search on the command line: only the candidates are read)."""
-        return StoredPassages(self)
+        """The passages (`passages`)."""
+        return self.passages
+
+    def citing_passages(self, reference_id: str) -> tuple[model.Citation, ...]:
+        """As `model.Corpus.citing_passages`, decoding only the entries that cite."""
+        if self._citations is None:
+            citing = model.Corpus(tuple(self._entry(i) for i, c in enumerate(self._cites) if c))
+            citing.citing_passages(reference_id)
+            self._citations = citing._citations
+        return super().citing_passages(reference_id)
 
     def _passage(self, i: int) -> model.Passage:
-        if self._passages is not None:
-            return self._passages[i]
         e = bisect_right(self._starts, i) - 1
+        if self._decoded[e] is not None:  # the entry's own (read and checked)
+            return self.passages_of(self._ids[e])[i - self._starts[e]]
         return model.Passage(
             self._ids[e],
             i - self._starts[e],
@@ -617,18 +704,6 @@ class StoredCorpus(model.Corpus):
         headings = self._heading_column.range(start, stop)
         return list(zip(headings, self._text_column.range(start, stop), strict=True))
 
-    def _decode_block(self, first: int, end: int) -> None:
-        """Decode entries ``first`` to ``end`` (those not decoded yet), their
-        passages' texts read at once to check them against."""
-        if all(entry is not None for entry in self._decoded[first:end]):
-            return
-        texts = self._block_texts(first, end)
-        base = self._starts[first]
-        for i in range(first, end):
-            if self._decoded[i] is None:
-                stored = texts[self._starts[i] - base : self._starts[i + 1] - base]
-                self._decoded[i] = self._decode(i, stored)
-
     def _column_passages(self) -> Iterator[model.Passage]:
         """Every passage, from the text columns (a block at a time), no entry decoded."""
         passage = model.Passage
@@ -648,9 +723,10 @@ class StoredCorpus(model.Corpus):
             self._decoded[i] = entry
         return entry
 
-    def _decode(self, i: int, stored: list[tuple[str, str]] | None = None) -> model.Entry:
+    def _decode(self, i: int) -> model.Entry:
         from lbn_tui.corpus.codec import Bad as _BadEntry
         from lbn_tui.corpus.codec import decode_entry
+        from lbn_tui.corpus.outline import group_of, number_of
 
         try:
             line = self._fetch(self._offsets[i], self._offsets[i + 1])
@@ -664,31 +740,20 @@ class StoredCorpus(model.Corpus):
             or entry.links() != self._links[i]
             or entry.cites() != self._cites[i]
             or entry.speaker_line != self._speakers[i]
+            or group_of(entry) != self._groups[i]
+            or number_of(entry) != self._numbers[i]
         ):
             raise StoreMismatch(f"entry {entry.id!r} does not match its corpus store columns")
         # passage_texts() is what passages() is made of: no Passage objects here.
-        if stored is None:
-            stored = self._block_texts(i, i + 1)
-        if list(entry.passage_texts()) != stored:
+        if list(entry.passage_texts()) != self._block_texts(i, i + 1):
             raise StoreMismatch(f"entry {entry.id!r} does not match its corpus store passages")
         return entry
 
 
-class StoredPassageTuple(tuple[model.Passage, ...]):
-    """`StoredCorpus.passages`: a tuple, and ``source``, the store file's
-    content they were read from (`StoredCorpus.source`)."""
-
-    source: str
-
-    def __new__(cls, passages: Sequence[model.Passage], source: str) -> StoredPassageTuple:
-        self = super().__new__(cls, passages)
-        self.source = source
-        return self
-
-
 class StoredPassages(Sequence[model.Passage]):
     """A store file's passages, each read when asked for; ``kinds()`` the
-    kind of every passage; ``source`` as `StoredCorpus.source`."""
+    kind of every passage; ``source`` as `StoredCorpus.source`.  Equal to a
+    sequence of the same passages (a tuple, say)."""
 
     __slots__ = ("_corpus", "source")
 
@@ -709,10 +774,17 @@ class StoredPassages(Sequence[model.Passage]):
         return self._corpus._passage(index)
 
     def __iter__(self) -> Iterator[model.Passage]:
-        # Building the index: from the columns, without decoding the entries.
-        if self._corpus._passages is not None:
-            return iter(self._corpus._passages)
+        # Building the index: from the columns, a block at a time.
         return self._corpus._column_passages()
+
+    def __eq__(self, other: object) -> bool:
+        if other is self:
+            return True
+        if not isinstance(other, Sequence) or isinstance(other, str | bytes):
+            return NotImplemented
+        return len(other) == len(self) and all(map(operator.eq, self, other))
+
+    __hash__ = None  # type: ignore[assignment]
 
     def kinds(self) -> list[str]:
         return self._corpus._passage_kinds()

@@ -51,9 +51,9 @@ built on the first search, or by :meth:`SearchIndex.prepare`.
 second start maps it instead.  Passages read from the corpus store
 (`lbn_tui.corpus.store`) name the file they came from (``source``), and the
 cache file is keyed by that; other passages by a hash of their content.
-The passages may be a `lbn_tui.corpus.store.StoredPassages`, which reads a
-passage only when it is asked for (the command line's search: only the
-candidates are read).
+The passages may be a `lbn_tui.corpus.store.StoredPassages` (a stored
+corpus's ``passages``), which reads a passage only when it is asked for
+(the app's and the command line's search: only the candidates are read).
 
 Threads: a search holds no lock and changes nothing but size-capped caches,
 so searches may run in worker threads and overlap.  The heavy steps are
@@ -494,7 +494,7 @@ class SearchIndex:
         use_index: bool | None = None,
         candidates: int = DEFAULT_CANDIDATES,
     ) -> None:
-        from lbn_tui.corpus.store import StoredPassages, StoredPassageTuple
+        from lbn_tui.corpus.store import StoredPassages
 
         self._source: str | None = None
         self._kinds: Callable[[], Sequence[str]] | None = None
@@ -503,9 +503,6 @@ class SearchIndex:
             self._passages = passages
             self._source = passages.source
             self._kinds = passages.kinds
-        elif isinstance(passages, StoredPassageTuple):
-            self._passages = passages
-            self._source = passages.source
         else:
             self._passages = tuple(passages)
         self._use_index = len(self._passages) > INDEX_THRESHOLD if use_index is None else use_index

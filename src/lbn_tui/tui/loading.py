@@ -84,6 +84,11 @@ class LoadingScreen(Screen[None]):
         self.query_one(Breadcrumb).show(*WELCOME)
         # The thread keeps the app: after a quit, the screen no longer knows it.
         self._owner = self.app
+        # Started once the first frame is drawn: reading the corpus holds the
+        # GIL for long stretches, and the first frame would wait on it.
+        self.call_after_refresh(self._start)
+
+    def _start(self) -> None:
         thread = threading.Thread(target=self._load, name="lbn-tui-load", daemon=True)
         thread.start()
 
