@@ -225,18 +225,8 @@ def _more_passages_than(corpus: model.Corpus, limit: int) -> bool:
 def _adopt(stored: store.StoredCorpus, corpus: model.Corpus) -> None:
     """Give the store just written and read back the loader's entries it
     was written from, so that they are not decoded from it again (100 000
-    entries: about 3 s).  They are what decoding would give (the store's
-    round trip is exact); only when the store's ids are the entries' own,
-    in order."""
-    decoded = getattr(stored, "_decoded", None)
-    entries = corpus.entries
-    if (
-        type(decoded) is not list
-        or len(decoded) != len(entries)
-        or [summary[0] for summary in stored.summaries()] != [e.id for e in entries]
-    ):
-        return
-    decoded[:] = entries
+    entries: about 3 s)."""
+    stored.adopt(corpus.entries)
 
 
 def cached(key: str, cache_dir: Path | None = None) -> model.Corpus | None:

@@ -786,7 +786,7 @@ class Corpus:
         return tuple(e for e in self.entries if e.kind == kind)
 
     @property
-    def passages(self) -> tuple[Passage, ...]:
+    def passages(self) -> Sequence[Passage]:
         if self._passages is None:
             self._passages = tuple(p for e in self.entries for p in self.passages_of(e.id))
         return self._passages

@@ -620,6 +620,17 @@ class StoredCorpus(model.Corpus):
     def summaries(self) -> Iterator[tuple[str, str, str]]:
         return zip(self._ids, self._kinds, self._titles, strict=True)
 
+    def adopt(self, entries: Sequence[model.Entry]) -> bool:
+        """Take the entries this file was just written from as its decoded
+        entries (the round trip is exact), so that none is decoded again:
+        only when their ids are the file's, in order.  True if taken."""
+        if len(entries) != len(self._ids) or any(
+            entry.id != entry_id for entry, entry_id in zip(entries, self._ids, strict=True)
+        ):
+            return False
+        self._decoded[:] = entries
+        return True
+
     def of_kind(self, kind: str) -> tuple[model.Entry, ...]:
         return tuple(self._entry(i) for i, k in enumerate(self._kinds) if k == kind)
 
@@ -646,7 +657,7 @@ class StoredCorpus(model.Corpus):
         return self._text_column.pick([starts[i] for i in positions])
 
     @property
-    def passages(self) -> StoredPassages:  # type: ignore[override]
+    def passages(self) -> StoredPassages:
         """Every passage, as a sequence that reads passage ``i`` from the text
         columns when asked for (no entry is decoded, no text held): the
         app's and the command line's search read only what they score or
