@@ -260,3 +260,21 @@ def test_input_that_breaks_textuals_parser_shows_no_traceback(app: PtyApp, keys:
     app.pump(0.5)
     assert app.quit() == 0
     assert "Traceback" not in app.text() and "Error" not in app.text()
+
+
+def test_the_app_ends_when_its_terminal_hangs_up(tmp_path: Path) -> None:
+    """The terminal goes away (the SSH connection or the server dropped):
+    its reads give end-of-file, on which Textual's input thread used to poll
+    again at once for ever (an orphaned served app at 100 % of a CPU an hour
+    later). The app ends instead."""
+    running = PtyApp(tmp_path)
+    try:
+        running.wait_for("Briefing pack")
+        os.close(running.master)  # the pty's other end: the terminal hangs up
+        running.master = os.open(os.devnull, os.O_RDONLY)  # (for close())
+        end = time.monotonic() + 15
+        while running.proc.poll() is None and time.monotonic() < end:
+            time.sleep(0.1)
+        assert running.proc.poll() is not None, "the app still runs with no terminal"
+    finally:
+        running.close()

@@ -26,6 +26,14 @@ key presses grew a served app by 12 MB a second.  While the app has more than
 :data:`MAX_BACKLOG` messages waiting, the input thread stops reading, so the
 terminal (or the SSH channel) holds the rest.
 
+And **a terminal that is gone**: when the terminal hangs up (the SSH
+connection or the server dropped, the pty closed), Textual's input thread
+reads end-of-file, leaves its read and polls again at once, for ever: an
+orphaned served app was found spinning at 100 % of a CPU an hour later.  The
+parser's tick, called once per poll, sees polls arrive with no input at more
+than :data:`HANGUP_TICKS` a second (an idle terminal gives ten) and ends the
+app.
+
 And some input makes Textual's parser raise, in its input thread, which ends
 the app with a traceback on the reader's screen: the parser installed here
 drops the rest of that read and starts afresh instead.
@@ -212,6 +220,19 @@ def clamp_resize(event: events.Resize) -> None:
 
 _watched: Callable[[], Any] | None = None  # the running app (a weak reference)
 
+#: Polls of the input with nothing read, within one second, that mean the
+#: terminal is gone (an idle terminal is polled ten times a second).
+HANGUP_TICKS = 1000
+
+
+def _hang_up() -> None:
+    """The terminal is gone: end the app (from the input thread, as Textual's
+    own driver reports its errors), and stop polling meanwhile."""
+    app = _watched() if _watched is not None else None
+    if app is not None and getattr(app, "_running", False):
+        app.call_later(app.exit, None, 1)
+    time.sleep(0.1)
+
 
 def _wait_for_the_app() -> None:
     """Hold the input thread while the app has a backlog (see the module)."""
@@ -246,9 +267,12 @@ def _limited_parser(base: Any) -> Any:
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             self.limiter = InputLimiter()
+            self._idle_ticks = 0
+            self._idle_since = 0.0
             super().__init__(*args, **kwargs)
 
         def feed(self, data: str) -> Iterable[Message]:
+            self._idle_ticks = 0
             _wait_for_the_app()
             if data:  # (an empty string is the end of input)
                 data = self.limiter.feed(data)
@@ -259,6 +283,13 @@ def _limited_parser(base: Any) -> Any:
             yield from self._notices()
 
         def tick(self) -> Iterable[Message]:
+            now = time.monotonic()
+            if self._idle_ticks == 0 or now - self._idle_since > 1.0:
+                self._idle_ticks, self._idle_since = 0, now
+            self._idle_ticks += 1
+            if self._idle_ticks >= HANGUP_TICKS:
+                self._idle_ticks = 0
+                _hang_up()
             injected = self.limiter.tick()
             if injected:
                 yield from self._guarded(super().feed, injected)
