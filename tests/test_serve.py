@@ -361,7 +361,8 @@ def test_openssh_reader_browses_searches_resizes_and_quits(
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         lines = tmux.capture().splitlines()
-        query_lines = [n for n, line in enumerate(lines) if "social prescribing" in line]
+        # The search box's line ("/ social prescribing"); hits are the others.
+        query_lines = [n for n, line in enumerate(lines) if "/ social prescribing" in line]
         hit_lines = [
             n for n, line in enumerate(lines) if "prescrib" in line.lower() and n not in query_lines
         ]
