@@ -62,10 +62,13 @@ def _bullet(text: str, width: int, indent: str = "") -> list[str]:
 
 
 def _line_for(corpus: model.Corpus, entry_id: str) -> str:
-    entry = corpus.get(entry_id)
-    if entry is None:
+    # Kind and title only: a large pack's store answers from its columns
+    # (`show` of a session linked from 100 000 quotes decodes none of them).
+    found = corpus.kind_and_title(entry_id)
+    if found is None:
         return entry_id
-    return f"{entry.title} [{entry.kind}: {entry.id}]"
+    kind, title = found
+    return f"{title} [{kind}: {entry_id}]"
 
 
 def _embedded(corpus: model.Corpus, entry_id: str, width: int) -> list[str]:
@@ -180,16 +183,19 @@ def entry_plain_text(corpus: model.Corpus, entry: model.Entry, width: int = 78) 
                 ref = model.passage_ref(cited, cited_in, corpus)
                 lines += _bullet(f"{cited_in.title} [{ref}] — {model._shorten(text, 14)}", width)
 
-    related: list[str] = []
-    for target in (*entry.cites(), *entry.links()):
-        line = _line_for(corpus, target)
-        if line not in related:
-            related.append(line)
+    # Dicts, not list lookups: linear however many links an entry has.
+    pack: set[str] = set()
     if isinstance(entry, model.Session):
         pack = set(entry.briefing_pack) | set(entry.reading_list)
-        related = [r for r in related if not any(f": {p}]" in r for p in pack)]
-    back = [_line_for(corpus, i) for i in corpus.linked_from(entry.id)]
-    back = [b for b in back if b not in related]
+    related: dict[str, None] = {}
+    for target in (*entry.cites(), *entry.links()):
+        if target not in pack:
+            related.setdefault(_line_for(corpus, target), None)
+    back = [
+        line
+        for line in dict.fromkeys(_line_for(corpus, i) for i in corpus.linked_from(entry.id))
+        if line not in related
+    ]
     if related:
         lines += ["", "See also:"]
         lines += [f"  {r}" for r in related]

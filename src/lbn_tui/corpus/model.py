@@ -782,6 +782,12 @@ class Corpus:
     def get(self, entry_id: str) -> Entry | None:
         return self.by_id.get(entry_id)
 
+    def kind_and_title(self, entry_id: str) -> tuple[str, str] | None:
+        """An entry's kind and title (a stored corpus answers from its
+        columns, without decoding the entry)."""
+        entry = self.by_id.get(entry_id)
+        return (entry.kind, entry.title) if entry is not None else None
+
     def of_kind(self, kind: str) -> tuple[Entry, ...]:
         return tuple(e for e in self.entries if e.kind == kind)
 

@@ -620,6 +620,10 @@ class StoredCorpus(model.Corpus):
     def summaries(self) -> Iterator[tuple[str, str, str]]:
         return zip(self._ids, self._kinds, self._titles, strict=True)
 
+    def kind_and_title(self, entry_id: str) -> tuple[str, str] | None:
+        index = self._position.get(entry_id)
+        return None if index is None else (self._kinds[index], self._titles[index])
+
     def adopt(self, entries: Sequence[model.Entry]) -> bool:
         """Take the entries this file was just written from as its decoded
         entries (the round trip is exact), so that none is decoded again:
