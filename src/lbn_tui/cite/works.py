@@ -29,9 +29,6 @@ from dataclasses import dataclass
 
 from lbn_tui.corpus import model
 
-#: Sentence ends: ". " (or ! ?) before a capital, a digit, a quotation mark
-#: or an opening bracket.
-_SENTENCE_END = re.compile(r"(?<=[.!?])[”’]?\s+(?=[A-Z0-9‘“(£])")
 #: Marks a title's emphasis until the text is finished: `_finish` makes it
 #: Markdown's ``*`` or nothing.  A control character, so no briefing text
 #: (cleaned of control characters at load) can hold one.
@@ -299,14 +296,7 @@ def _locator(corpus: model.Corpus, entry: model.Entry) -> str:
 
 def sentence_with(text: str, value: str) -> str:
     """The sentence of ``text`` that states ``value`` (all of it if none)."""
-    start = 0
-    for match in _SENTENCE_END.finditer(text):
-        end = match.start() + (1 if text[match.start() : match.start() + 1] in "”’" else 0)
-        if value in text[start:end]:
-            return text[start:end].strip()
-        start = match.end()
-    tail = text[start:].strip()
-    return tail if value in tail else text
+    return next((sentence for sentence in model.sentences(text) if value in sentence), text)
 
 
 def quoted(corpus: model.Corpus, entry: model.Entry, passage: model.Passage, text: str) -> str:

@@ -13,7 +13,7 @@ has at least one passage.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import ClassVar
@@ -57,17 +57,31 @@ class FieldSpec:
 
 def _fact_in(values: Mapping[str, object], name: str) -> str:
     """A fact's value among the loader's values for an entry (``facts``)."""
-    for fact in values.get("facts", ()) or ():  # type: ignore[attr-defined]
-        if isinstance(fact, Fact) and fact.name == name and isinstance(fact.value, str):
-            return fact.value
-    return ""
+    facts = values.get("facts", ())
+    found = find_fact(facts, name) if isinstance(facts, tuple) else None
+    return found.value if found is not None and isinstance(found.value, str) else ""
 
 
-#: A sentence ends at ". " (or ! ?) before a capital, a digit or a quotation mark.
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9‘“(£])")
+#: A sentence ends at ". " (or ! ?, a closing quotation mark after it)
+#: before a capital, a digit or an opening mark.
+_SENTENCE_END = re.compile(r"(?<=[.!?])[”’]?\s+(?=[A-Z0-9‘“(£])")
 #: A derived title is at most this long: past it (a sentence of hundreds of
 #: words, a hostile pack) it is cut at a word and ends with "…".
 MAX_DERIVED_TITLE = 240
+
+
+def sentences(text: str) -> Iterator[str]:
+    """The text's sentences, in order (a derived title is the first; a
+    figure is copied as the one that states it)."""
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        # A closing quotation mark belongs to the sentence it closes.
+        end = match.start() + (text[match.start()] in "”’")
+        yield text[start:end].strip()
+        start = match.end()
+    tail = text[start:].strip()
+    if tail:
+        yield tail
 
 
 def first_sentence(text: str) -> str:
@@ -75,9 +89,10 @@ def first_sentence(text: str) -> str:
     to their width (titles hold no "…" of their own but past
     `MAX_DERIVED_TITLE`)."""
     head = text[: MAX_DERIVED_TITLE * 4]
-    match = _SENTENCE_END.search(head)
-    sentence = " ".join((head[: match.start()] if match else head).split())
-    if len(sentence) <= MAX_DERIVED_TITLE and (match or len(text) <= len(head)):
+    first = next(sentences(head), "")
+    sentence = " ".join(first.split())
+    ended = len(text) <= len(head) or len(first) < len(head.strip())
+    if ended and len(sentence) <= MAX_DERIVED_TITLE:
         return sentence
     cut = sentence[:MAX_DERIVED_TITLE].rsplit(" ", 1)[0]
     return cut.rstrip(",;:.–—-") + "…"
@@ -174,6 +189,11 @@ class Fact:
         return self.value
 
 
+def find_fact(facts: Iterable[Fact], name: str) -> Fact | None:
+    """The fact of that name (an entry's or a page's), if any."""
+    return next((fact for fact in facts if fact.name == name), None)
+
+
 def date_in_words(value: str) -> str:
     """``2023-10-25`` → ``25 October 2023`` (anything else as it is)."""
     match = DATE_PATTERN.fullmatch(value)
@@ -201,10 +221,7 @@ class Source:
     facts: tuple[Fact, ...] = ()
 
     def fact(self, name: str) -> Fact | None:
-        for fact in self.facts:
-            if fact.name == name:
-                return fact
-        return None
+        return find_fact(self.facts, name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,10 +296,7 @@ class Entry:
         return KIND_LABELS[self.kind]
 
     def fact(self, name: str) -> Fact | None:
-        for fact in self.facts:
-            if fact.name == name:
-                return fact
-        return None
+        return find_fact(self.facts, name)
 
     def facts_by_address(self) -> dict[str, list[Fact]]:
         """The editorial facts grouped by the address that states them, in

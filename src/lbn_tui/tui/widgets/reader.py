@@ -285,8 +285,6 @@ class Reader(ScrollView, can_focus=True):
         return top, top + self.scrollable_content_region.height
 
     def _block_visible(self, index: int) -> bool:
-        if not 0 <= index < len(self._spans):
-            return False
         first, height = self._spans[index]
         top, bottom = self._visible_lines()
         return first < bottom and first + height > top
@@ -301,8 +299,6 @@ class Reader(ScrollView, can_focus=True):
         return self._block_visible(cursor)
 
     def _block_starts_on_screen(self, index: int) -> bool:
-        if not 0 <= index < len(self._spans):
-            return False
         top, bottom = self._visible_lines()
         return top <= self._spans[index][0] < bottom
 
