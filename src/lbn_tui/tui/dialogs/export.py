@@ -30,7 +30,7 @@ DEFAULT_NAME = "lbn-starred.md"
 FORMATS: dict[str, tuple[str, str]] = {
     "markdown": ("Markdown", ".md"),
     "text": ("plain text", ".txt"),
-    "csl-json": ("CSL-JSON (Zotero, pandoc)", ".json"),
+    "csl-json": ("CSL-JSON", ".json"),
     "ris": ("RIS", ".ris"),
     "bibtex": ("BibTeX", ".bib"),
 }
