@@ -18,7 +18,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn, cast
 
-from lbn_tui import __version__, folders
+from lbn_tui import __version__, collector, folders
 from lbn_tui.corpus import model
 from lbn_tui.corpus.problems import BriefingsError, Problem
 from lbn_tui.folders import ENV_BRIEFINGS
@@ -791,6 +791,8 @@ def main(argv: Sequence[str] | None = None, *, preloaded: model.Corpus | None = 
         "cite": cmd_cite,
         "config": cmd_config,
     }
+    if args.command not in (None, "open"):
+        collector.resume()  # the app resumes it once its first frame is shown
     try:
         if args.command is None:
             return cmd_app(args, preloaded=preloaded)

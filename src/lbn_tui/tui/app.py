@@ -11,7 +11,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
-from lbn_tui import paths
+from lbn_tui import collector, paths
 from lbn_tui import settings as prefs
 from lbn_tui.corpus import model
 from lbn_tui.search.lazy import LazyIndex
@@ -141,6 +141,9 @@ class LbnApp(App[int]):
         self.exit(1, return_code=1)
 
     def on_mount(self) -> None:
+        # Paused by the command for start-up (lbn_tui.collector): resumed
+        # once the first frame is on the screen.
+        self.call_after_refresh(collector.resume)
         for notice in self.notices:
             self.notify(notice, severity="warning", timeout=8, markup=False)
         self.theme_changed_signal.subscribe(self, self._save_theme)

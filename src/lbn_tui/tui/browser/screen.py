@@ -21,7 +21,6 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.worker import get_current_worker
 
-from lbn_tui.cite import works
 from lbn_tui.corpus import model
 from lbn_tui.corpus.outline import (
     STARRED_KEY,
@@ -32,7 +31,6 @@ from lbn_tui.corpus.outline import (
     sessions,
     shorten,
 )
-from lbn_tui.render import attributed_text, export_starred
 from lbn_tui.search.lazy import LazyIndex
 from lbn_tui.state import StarStore, StateError
 from lbn_tui.tui.browser.commands import EntryCommands
@@ -571,6 +569,8 @@ class BrowserScreen(Screen[None]):
         if passage is None:
             self.notify(self._no_passage_reason(), severity="warning")
             return
+        from lbn_tui.render import attributed_text  # not needed for the first frame
+
         text = attributed_text(self.corpus, passage)
         self.app.copy_to_clipboard(text)
         what = "quote" if passage.kind == "quote" else "passage"
@@ -613,6 +613,8 @@ class BrowserScreen(Screen[None]):
         if entry is None:
             self.notify(self._no_passage_reason(), severity="warning")
             return
+        from lbn_tui.cite import works  # not needed for the first frame
+
         text = f"{works.reference_text(self.corpus, entry)}. [{entry.id}]"
         self.app.copy_to_clipboard(text)
         self._toast(f"Copied reference: {shorten(text, TOAST_CHARS)}")
@@ -634,6 +636,8 @@ class BrowserScreen(Screen[None]):
         passage = self.current_passage()
         if passage is None:
             return
+        from lbn_tui.cite import works
+
         url = works.address_of(self.corpus, self.corpus.by_id[passage.entry_id])
         self.app.copy_to_clipboard(url)
         self._toast(f"Copied URL: {shorten(url, TOAST_CHARS)}")
@@ -697,6 +701,7 @@ class BrowserScreen(Screen[None]):
         if not refs:
             self.notify("Nothing starred yet: press s on a passage to star it", timeout=4)
             return
+        from lbn_tui.render import export_starred
         from lbn_tui.tui.dialogs.export import ExportScreen
 
         corpus = self.corpus

@@ -10,7 +10,6 @@ from collections.abc import Callable, Iterable
 
 from textual.content import Content
 
-from lbn_tui.cite import works
 from lbn_tui.corpus import model
 from lbn_tui.corpus.outline import (
     LIST_PREFIX,
@@ -257,6 +256,8 @@ def entry_view(
                 ),
             )
         )
+        from lbn_tui.cite import works  # figures only: not on the start-up path
+
         stated = works.stated_in(corpus, entry)
         if stated is not None:
             found, found_passage = stated
