@@ -5,7 +5,8 @@ Each program is started in a real terminal (a detached tmux session at
 screen's marker text appears in `tmux capture-pane`, polled every 5 ms.
 "CPU to first frame" is the CPU time the program (all its threads) had used
 at that moment, from /proc/PID/task/*/schedstat: unlike the wall clock, it
-barely moves when other programs load the machine.  Peak memory is the
+barely moves when other programs load the machine.  lbn-tui reads a
+settings file (a theme, a key, "reopen where I left off").  Peak memory is the
 child's maximum resident set size, read by a small launcher with
 `getrusage(RUSAGE_CHILDREN)` after the program quits.
 
@@ -46,6 +47,17 @@ LBN_MARKER = "Briefing pack"  # on the start screen: session 1's pack
 BARE_MARKER = "bare app ready"
 
 _RUN_NUMBER = itertools.count()
+
+#: lbn-tui starts with a settings file, as a reader who has chosen a theme,
+#: rebound a key and asked to reopen where they left off would (the bare app
+#: ignores it).  With no last place yet, it opens at session 1 as always.
+SETTINGS = """\
+theme = "lbn-paper"
+reopen_last = true
+
+[keys]
+"browser.search" = ["slash", "ctrl+f"]
+"""
 
 LAUNCHER = """
 import resource, subprocess, sys
@@ -93,7 +105,13 @@ def measure(command: list[str], marker: str, timeout: float = 30.0) -> tuple[flo
         launcher = Path(tmp) / "launch.py"
         launcher.write_text(LAUNCHER)
         full = [sys.executable, str(launcher), str(rss_file), str(pid_file), *command]
-        env_prefix = f"cd {shlex.quote(tmp)} && XDG_STATE_HOME={shlex.quote(tmp)} "
+        config = Path(tmp) / "config" / "lbn-tui"
+        config.mkdir(parents=True)
+        (config / "config.toml").write_text(SETTINGS)
+        env_prefix = (
+            f"cd {shlex.quote(tmp)} && XDG_STATE_HOME={shlex.quote(tmp)} "
+            f"XDG_CONFIG_HOME={shlex.quote(str(config.parent))} "
+        )
         shell = env_prefix + " ".join(shlex.quote(c) for c in full)
         start = time.perf_counter()
         subprocess.run(
