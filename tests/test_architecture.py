@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import subprocess
@@ -169,7 +168,7 @@ def test_every_kind_is_known_everywhere(kind: str, mini_corpus: model.Corpus) ->
     # The class is the kind's home: label, badge, the keys of its schema
     # (each filling one of its fields), a derived title where none is given.
     assert cls.LABEL and cls.BADGE and cls.FIELDS
-    names = {f.name for f in dataclasses.fields(cls)}
+    names = set(cls.__struct_fields__)
     assert {spec.name for spec in cls.FIELDS} <= names
     title_required = any(spec.name == "title" and spec.required for spec in cls.FIELDS)
     assert title_required or "derive_title" in cls.__dict__, f"{kind}: no title, none derived"

@@ -8,7 +8,6 @@ chrome in `CHROME`.
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import re
 from collections import Counter
@@ -169,8 +168,8 @@ def strings_of(entry: model.Entry) -> set[str]:
     """Every piece of text an entry shows: title, passages, headings, attribution."""
     out = {entry.title}
     out.update(text for _heading, text in entry.passage_texts())
-    for f in dataclasses.fields(entry):
-        value = getattr(entry, f.name)
+    for name in entry.__struct_fields__:
+        value = getattr(entry, name)
         if isinstance(value, str):
             out.add(value)
         elif isinstance(value, tuple):

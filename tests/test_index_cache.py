@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from lbn_tui import paths
@@ -103,7 +103,7 @@ def test_changed_content_rebuilds(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert index.search("30bn")[0].passage.text.startswith("£30bn")
     assert len(list(tmp_path.glob("search-*.idx"))) == 2
     # Same texts, another kind: also new content (the kind sets the bonus).
-    rekinded = [*PASSAGES[:3], dataclasses.replace(PASSAGES[3], kind="quote")]
+    rekinded = [*PASSAGES[:3], msgspec.structs.replace(PASSAGES[3], kind="quote")]
     _load(rekinded, tmp_path)
     assert builds.count == 3
 

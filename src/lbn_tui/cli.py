@@ -336,13 +336,11 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def _entry_json(corpus: model.Corpus, entry: model.Entry) -> dict[str, Any]:
-    from dataclasses import fields
-
     data: dict[str, Any] = {"id": entry.id, "kind": entry.kind, "title": entry.title}
-    for f in fields(entry):
-        if f.name in ("id", "title", "location", "source"):
+    for name in entry.__struct_fields__:
+        if name in ("id", "title", "location", "source"):
             continue
-        value = getattr(entry, f.name)
+        value = getattr(entry, name)
         if isinstance(value, tuple) and value and isinstance(value[0], model.Paragraph):
             value = [
                 {k: (list(v) if isinstance(v, tuple) else v) for k, v in vars_of(p).items() if v}
@@ -359,7 +357,7 @@ def _entry_json(corpus: model.Corpus, entry: model.Entry) -> dict[str, Any]:
             ]
         elif isinstance(value, tuple):
             value = list(value)
-        data[f.name] = value
+        data[name] = value
     editorial = sorted(entry.editorial_fields() - {"title"})
     if entry.editorial_title:
         editorial.insert(0, "title")

@@ -9,7 +9,6 @@ escape sequences on the terminal.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import fields
 from typing import Any
 
 from lbn_tui.corpus import model
@@ -17,8 +16,8 @@ from lbn_tui.corpus import model
 
 def encode_entry(entry: model.Entry) -> dict[str, Any]:
     data: dict[str, Any] = {"kind": entry.kind}
-    for f in fields(entry):
-        value = getattr(entry, f.name)
+    for name in entry.__struct_fields__:
+        value = getattr(entry, name)
         if isinstance(value, model.Source):
             value = [
                 value.title,
@@ -38,7 +37,7 @@ def encode_entry(entry: model.Entry) -> dict[str, Any]:
                 else p
                 for p in value
             ]
-        data[f.name] = value
+        data[name] = value
     return data
 
 
@@ -137,8 +136,7 @@ def _schema(kind: str) -> tuple[tuple[str, Callable[[object], object]], ...]:
     schema = _SCHEMA.get(kind)
     if schema is None:
         cls = model.ENTRY_CLASSES[kind]
-        # The annotations are strings (``from __future__ import annotations``).
-        schema = tuple((f.name, _DECODERS[str(f.type)]) for f in fields(cls))
+        schema = tuple((name, _DECODERS[written]) for name, written in model.field_annotations(cls))
         _SCHEMA[kind] = schema
     return schema
 

@@ -18,14 +18,15 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
+import msgspec
+
 from lbn_tui.corpus import model
 
 #: Places that are lists rather than entries start with this.
 LIST_PREFIX = "list:"
 
 
-@dataclass(frozen=True, slots=True)
-class OutlineNode:
+class OutlineNode(msgspec.Struct, frozen=True, gc=False):
     """One node of the contents tree: its label, the place it opens, its children."""
 
     label: str

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+import msgspec
+import msgspec.structs
 
 from lbn_tui.corpus.outline import LIST_PREFIX
 
 
-@dataclass(frozen=True, slots=True)
-class Place:
+class Place(msgspec.Struct, frozen=True, gc=False):
     """Something the reader pane can show.
 
     ``key`` is an entry id or a list key (``list:...``); ``passage`` is the
@@ -27,14 +27,13 @@ class Place:
         return self.key.startswith(LIST_PREFIX)
 
 
-@dataclass(slots=True)
-class History:
+class History(msgspec.Struct):
     """Visited places: ``back`` ← ``current`` → ``forward``."""
 
     limit: int = 200
-    back: list[Place] = field(default_factory=list)
+    back: list[Place] = msgspec.field(default_factory=list)
     current: Place | None = None
-    forward: list[Place] = field(default_factory=list)
+    forward: list[Place] = msgspec.field(default_factory=list)
 
     def visit(self, place: Place) -> None:
         if self.current is not None and place.key == self.current.key:
@@ -49,7 +48,7 @@ class History:
     def remember_cursor(self, block: int | None) -> None:
         """Keep where the cursor was, so going back returns there."""
         if self.current is not None:
-            self.current = replace(self.current, block=block)
+            self.current = msgspec.structs.replace(self.current, block=block)
 
     def go_back(self) -> Place | None:
         if not self.back or self.current is None:

@@ -13,9 +13,9 @@ cursor block is drawn with the ``reader--cursor`` style and a bar.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import ClassVar, cast
 
+import msgspec
 from rich.segment import Segment
 from textual.binding import Binding, BindingType
 from textual.content import Content
@@ -36,8 +36,7 @@ _MARGIN_BOTTOM = frozenset({"source"})
 _BAR = "█"
 
 
-@dataclass(frozen=True, slots=True)
-class Block:
+class Block(msgspec.Struct, frozen=True):
     """One paragraph-like thing in the reader.
 
     ``role`` is one of: title, heading, meta, passage, item, embed, link,
@@ -63,8 +62,7 @@ class Block:
         return self.passage is not None or self.target is not None
 
 
-@dataclass(frozen=True, slots=True)
-class View:
+class View(msgspec.Struct, frozen=True):
     """Everything the reader shows for one place."""
 
     key: str
