@@ -5,8 +5,22 @@ time (~31 MiB PSS and a slow first screen each).  Instead the SSH server
 starts one helper process, the *zygote* (``policy.ZYGOTE_BOOTSTRAP``, started
 with ``subprocess``, so the server's threads never meet a fork), which
 imports everything a reader's app uses (``policy.ZYGOTE_PRELOAD``), loads and
-validates the corpus once, freezes the garbage collector's objects so that
-the pages stay shared, and then waits on a Unix socket.
+validates the corpus once, visits the app's first screen once, headless
+(`Zygote.warm_up`), freezes the garbage collector's objects so that the
+pages stay shared, and then waits on a Unix socket.
+
+What a forked reader costs is the pages it writes to: Python writes to an
+object whenever it takes or drops a reference to it, so every page holding
+an object the reader's app uses is copied into the reader (about 14 MiB at
+the first screen, measured with /proc/PID/smaps and pagemap).  Two things
+the zygote does keep that lower: the headless visit imports, parses and
+caches, once, what each reader's first screen would (Textual's CSS, themes,
+the corpus's outline), so readers share it instead of building their own;
+and on CPython 3.11 it marks the code it has loaded as already specialised
+(`keep_bytecode_shared`), so that running a function in a reader no longer
+rewrites its bytecode in place (the adaptive interpreter's warm-up counter
+and specialised instructions), which copied another ~2 MiB of code objects
+into each reader.
 
 For each reader the server creates the pseudo-terminal and sends its slave
 side (SCM_RIGHTS) with the reader's environment and home; the zygote checks
@@ -46,6 +60,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import types
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -67,15 +82,18 @@ UNKNOWN_STATUS = 0
 ZYGOTE_HOME_PREFIX = "lbn-tui-zygote-"
 
 Runner = Callable[[list[str], Any], int]
+Visit = Callable[[Any], None]
 
 
 # --------------------------------------------------------------------------
 # The zygote process.
 
 
-def main(argv: list[str], run: Runner) -> int:
+def main(argv: list[str], run: Runner, visit: Visit | None = None) -> int:
     """The zygote: ``argv`` is the control socket's descriptor and the
-    readers' ``lbn-tui`` options; ``run(options, corpus)`` is a reader's app."""
+    readers' ``lbn-tui`` options; ``run(options, corpus)`` is a reader's app;
+    ``visit(corpus)`` runs it once to its first screen, headless (see
+    `Zygote.warm_up`)."""
     control = socket.socket(fileno=int(argv[0]))
     options = argv[1:]
     # A Ctrl+C typed at the server's terminal reaches its whole process group:
@@ -90,7 +108,8 @@ def main(argv: list[str], run: Runner) -> int:
             importlib.import_module(name)
     zygote = Zygote(control, run, options)
     zygote.load()
-    zygote.send({"ready": os.getpid()})
+    warm = zygote.warm_up(visit)
+    zygote.send({"ready": os.getpid(), "warm": warm})
     code = zygote.serve()
     # Our home (the working folder the server made), also when the server was
     # killed outright and cannot remove it.
@@ -119,6 +138,8 @@ class Zygote:
         self.key: str | None = None
         self.corpus: Any = None
         self.children: dict[int, int] = {}  # pidfd -> pid
+        #: The code `gather_code` replaced, kept (see there).
+        self.gathered: list[types.CodeType] = []
 
     def load(self) -> None:
         """Load (or reload) the corpus, as a reader's app would, and make
@@ -131,6 +152,45 @@ class Zygote:
         self.corpus = corpus
         gc.collect()
         gc.freeze()
+
+    def warm_up(self, visit: Visit | None) -> str:
+        """Before the first fork: keep the code loaded so far from being
+        specialised in the readers, then run ``visit`` (the app to its first
+        screen, headless) so that what it imports, parses and caches is
+        shared, and gather the code it ran into pages of its own
+        (`gather_code`); then make the lot permanent for the collector.  What
+        happened, for the server's log: ``ok``, ``-`` (no visit) or the error
+        (the readers are then started without it: it only saves memory)."""
+        gc.unfreeze()  # (`loaded_code` sees only what the collector may collect)
+        keep_bytecode_shared(loaded_code())
+        outcome = "-"
+        ran: dict[int, types.CodeType] = {}
+        if visit is not None:
+
+            def profile(frame: types.FrameType, event: str, _arg: object) -> None:
+                if event == "call":
+                    ran.setdefault(id(frame.f_code), frame.f_code)
+
+            sys.setprofile(profile)
+            try:
+                visit(self.corpus)
+                outcome = "ok"
+            except Exception as exc:
+                outcome = f"{type(exc).__name__}: {exc}"[:200]
+            finally:
+                sys.setprofile(None)
+        threads = len(os.listdir("/proc/self/task"))
+        if threads != 1 and outcome == "ok":
+            outcome = f"the visit left {threads} threads"
+        gc.collect()
+        if outcome == "ok":
+            self.gathered = gather_code(list(ran.values()))
+        ran.clear()
+        # What the visit loaded too, and the copies.
+        keep_bytecode_shared(loaded_code())
+        gc.collect()
+        gc.freeze()
+        return outcome
 
     def send(self, message: Mapping[str, Any], fds: Sequence[int] = ()) -> None:
         data = json.dumps(message).encode("utf-8")
@@ -273,6 +333,112 @@ class Zygote:
                     stream.flush()
         finally:
             os._exit(code)
+
+
+#: CPython 3.11's code object (``PyCodeObject``): ``co_warmup``, a C short at
+#: this offset, counts calls up from -8; at 0 the interpreter rewrites the
+#: code's bytecode in place with adaptive instructions ("quickening"), whose
+#: counters and caches it then keeps writing.  0 also means "quickened".
+_CO_WARMUP = 52
+_CO_WARMUP_START = -8
+
+
+def loaded_code() -> list[types.CodeType]:
+    """The code objects of every function that exists now, and the code
+    nested in them (functions, lambdas and classes not yet created)."""
+    found: dict[int, types.CodeType] = {}
+    for obj in gc.get_objects():
+        if isinstance(obj, types.FunctionType):
+            found.setdefault(id(obj.__code__), obj.__code__)
+    todo = list(found.values())
+    while todo:
+        for const in todo.pop().co_consts:
+            if isinstance(const, types.CodeType) and id(const) not in found:
+                found[id(const)] = const
+                todo.append(const)
+    return list(found.values())
+
+
+def gather_code(ran: Sequence[types.CodeType]) -> list[types.CodeType]:
+    """Copy the code objects ``ran`` (in that order: the order a reader's
+    first screen first calls them) one after another, and point every
+    function that has one at its copy (code nested in a copied one, for
+    functions made later, is copied with it).  A reader then finds the code
+    its first screen runs in fewer pages than the imports scattered it over
+    (taking a reference to a code object, as each call does, writes to its
+    page, which the reader then copies).  Returns the originals, which the
+    caller keeps: freed, their memory would take readers' new objects, which
+    would copy those pages again.  Code is immutable: a copy behaves as the
+    original (``__code__`` is documented as assignable)."""
+    wanted = {id(code) for code in ran}
+    copies: dict[int, types.CodeType] = {}
+
+    def copy(code: types.CodeType) -> types.CodeType:
+        done = copies.get(id(code))
+        if done is not None:
+            return done
+        consts = code.co_consts
+        if any(isinstance(c, types.CodeType) and id(c) in wanted for c in consts):
+            nested = tuple(
+                copy(c) if isinstance(c, types.CodeType) and id(c) in wanted else c for c in consts
+            )
+            done = code.replace(co_consts=nested)
+        else:
+            done = code.replace()
+        copies[id(code)] = done
+        return done
+
+    for code in ran:
+        copy(code)
+    for obj in gc.get_objects():
+        if isinstance(obj, types.FunctionType):
+            done = copies.get(id(obj.__code__))
+            if done is not None:
+                obj.__code__ = done
+    return list(ran)
+
+
+def keep_bytecode_shared(codes: Sequence[types.CodeType]) -> int:
+    """On CPython 3.11: mark these code objects, those not specialised yet,
+    as specialised already, so that the interpreter never rewrites their
+    bytecode (it runs it as it runs any code during its first calls).  In a
+    forked reader those writes copied each code object's pages out of the
+    zygote.  The cost: that code runs unspecialised (it is the app's code,
+    which spends its time waiting for the reader).  Does nothing elsewhere,
+    nor if a probe does not show the expected layout.  Returns how many
+    code objects it marked."""
+    if sys.implementation.name != "cpython" or sys.version_info[:2] != (3, 11):
+        return 0
+    import ctypes
+
+    def warmup(code: types.CodeType) -> Any:
+        return ctypes.c_short.from_address(id(code) + _CO_WARMUP)
+
+    def bytecode(code: types.CodeType) -> bytes:
+        start = id(code) + type(code).__basicsize__  # co_code_adaptive
+        return ctypes.string_at(start, len(code.co_code))
+
+    # The probe: a fresh function counts up from the start, its bytecode
+    # unchanged; marked, it stays so however often it is called.
+    probe = types.FunctionType(compile("lambda x: x.real + 1", "<probe>", "eval").co_consts[0], {})
+    code = probe.__code__
+    if warmup(code).value != _CO_WARMUP_START or bytecode(code) != code.co_code:
+        return 0
+    probe(1)
+    if warmup(code).value != _CO_WARMUP_START + 1:
+        return 0
+    warmup(code).value = 0
+    for _ in range(3 * -_CO_WARMUP_START):
+        probe(1)
+    if warmup(code).value != 0 or bytecode(code) != code.co_code:
+        return 0
+    marked = 0
+    for code in codes:
+        counter = warmup(code)
+        if counter.value < 0:
+            counter.value = 0
+            marked += 1
+    return marked
 
 
 def show_environment(env: Mapping[str, str]) -> None:
@@ -479,7 +645,12 @@ class ZygoteClient:
             self.ready = True
             self.failures = 0
             seconds = asyncio.get_running_loop().time() - self.started_at
-            self.log("zygote", pid=message["ready"], seconds=f"{seconds:.2f}")
+            self.log(
+                "zygote",
+                pid=message["ready"],
+                seconds=f"{seconds:.2f}",
+                warm=str(message.get("warm", "-")),
+            )
             if self._ready_event is not None:
                 self._ready_event.set()
         elif "exit" in message:
