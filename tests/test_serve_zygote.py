@@ -91,8 +91,11 @@ async def test_a_reader_forked_by_the_zygote_is_its_own_clean_process(
     server: Server = start_server()
     line = server.wait_for(r" zygote pid=(\d+)")
     zygote = int(re.search(r"pid=(\d+)", line).group(1))  # type: ignore[union-attr]
-    # It visited the app's first screen, headless, before any fork.
+    # Before any fork it visited the app's first screen, headless, and
+    # gathered the code a rehearsal reader ran.
     assert " warm=ok" in line, line
+    gathered = re.search(r" gathered=(\d+)", line)
+    assert gathered and int(gathered.group(1)) > 100, line
     assert _zygote_pids(server.proc.pid) == [zygote]
     assert "LBN_TUI_TEST_SECRET" not in _environ(zygote)
     assert re.search(r" listen .* readers=zygote", server.log())

@@ -80,6 +80,8 @@ READY_TIMEOUT = 60.0
 #: first) and could not be read from /proc either.
 UNKNOWN_STATUS = 0
 ZYGOTE_HOME_PREFIX = "lbn-tui-zygote-"
+#: The longest the zygote's rehearsal reader may take (`Zygote.rehearse`).
+REHEARSAL_SECONDS = 20.0
 
 Runner = Callable[[list[str], Any], int]
 Visit = Callable[[Any], None]
@@ -109,7 +111,7 @@ def main(argv: list[str], run: Runner, visit: Visit | None = None) -> int:
     zygote = Zygote(control, run, options)
     zygote.load()
     warm = zygote.warm_up(visit)
-    zygote.send({"ready": os.getpid(), "warm": warm})
+    zygote.send({"ready": os.getpid(), "warm": warm, "gathered": len(zygote.gathered)})
     code = zygote.serve()
     # Our home (the working folder the server made), also when the server was
     # killed outright and cannot remove it.
@@ -184,13 +186,51 @@ class Zygote:
             outcome = f"the visit left {threads} threads"
         gc.collect()
         if outcome == "ok":
-            self.gathered = gather_code(list(ran.values()))
+            # What a reader runs, rather than the headless visit, if we can.
+            known = {id(code): code for code in loaded_code()}
+            rehearsed = [known[i] for i in self.rehearse() if i in known]
+            self.gathered = gather_code(rehearsed or list(ran.values()))
+            known.clear()
         ran.clear()
         # What the visit loaded too, and the copies.
         keep_bytecode_shared(loaded_code())
         gc.collect()
         gc.freeze()
         return outcome
+
+    def rehearse(self, seconds: float = REHEARSAL_SECONDS) -> list[int]:
+        """Fork one reader as for a real one, on a pseudo-terminal of our own
+        (80x24, no input but a Ctrl+Q once its first screen is drawn), and
+        return the ids of the code objects it called, in the order of their
+        first call: the child is our copy, so they are our objects' ids.
+        Nothing on failure (the reader is then not needed for anything)."""
+        import fcntl
+        import pty
+        import struct
+        import termios
+
+        home = Path(tempfile.mkdtemp(prefix="rehearsal-", dir=Path.cwd()))
+        try:
+            (home / "state").mkdir(mode=0o700)
+            env = policy.child_environment({}, policy.DEFAULT_TERM, home, home / "state")
+            master, slave = pty.openpty()
+            fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+            calls = home / "calls.txt"
+            pid = os.fork()
+            if pid == 0:
+                os.close(master)
+                self.become_reader(slave, env, str(home), calls)  # never returns
+            os.close(slave)
+            try:
+                _drive_rehearsal(master, pid, seconds)
+            finally:
+                os.close(master)
+            text = calls.read_text() if calls.exists() else ""
+            return [int(line) for line in text.split()]
+        except (OSError, ValueError):
+            return []
+        finally:
+            shutil.rmtree(home, ignore_errors=True)
 
     def send(self, message: Mapping[str, Any], fds: Sequence[int] = ()) -> None:
         data = json.dumps(message).encode("utf-8")
@@ -282,9 +322,29 @@ class Zygote:
                 return f"the briefings changed and cannot be loaded: {exc}"[:300]
         return None
 
-    def become_reader(self, tty: int, env: dict[str, str], home: str) -> None:
-        """In the forked child: a reader's process, then its app; never returns."""
+    def become_reader(
+        self, tty: int, env: dict[str, str], home: str, calls_to: Path | None = None
+    ) -> None:
+        """In the forked child: a reader's process, then its app; never returns.
+        With ``calls_to`` (a rehearsal, `rehearse`): the ids of the code
+        objects it calls are written there at the end."""
         code = 70
+        if calls_to is not None:
+            ran: dict[int, None] = {}
+
+            def profile(frame: types.FrameType, event: str, _arg: object) -> None:
+                if event == "call":
+                    ran.setdefault(id(frame.f_code))
+
+            def write_calls(path: Path = calls_to) -> None:
+                path.write_text("\n".join(map(str, ran)))
+
+            import atexit
+            import threading
+
+            atexit.register(write_calls)
+            sys.setprofile(profile)
+            threading.setprofile(profile)
         try:
             os.setsid()
             import fcntl
@@ -370,7 +430,12 @@ def gather_code(ran: Sequence[types.CodeType]) -> list[types.CodeType]:
     caller keeps: freed, their memory would take readers' new objects, which
     would copy those pages again.  Code is immutable: a copy behaves as the
     original (``__code__`` is documented as assignable)."""
-    wanted = {id(code) for code in ran}
+    # And the code nested in it: making a function (a closure, a lambda)
+    # takes a reference to its code, called or not.
+    order = list(ran)
+    for code in order:
+        order.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
+    wanted = {id(code) for code in order}
     copies: dict[int, types.CodeType] = {}
 
     def copy(code: types.CodeType) -> types.CodeType:
@@ -382,13 +447,13 @@ def gather_code(ran: Sequence[types.CodeType]) -> list[types.CodeType]:
             nested = tuple(
                 copy(c) if isinstance(c, types.CodeType) and id(c) in wanted else c for c in consts
             )
-            done = code.replace(co_consts=nested)
         else:
-            done = code.replace()
+            nested = consts
+        done = code.replace(co_consts=nested)
         copies[id(code)] = done
         return done
 
-    for code in ran:
+    for code in order:
         copy(code)
     for obj in gc.get_objects():
         if isinstance(obj, types.FunctionType):
@@ -439,6 +504,38 @@ def keep_bytecode_shared(codes: Sequence[types.CodeType]) -> int:
             counter.value = 0
             marked += 1
     return marked
+
+
+def _drive_rehearsal(master: int, pid: int, seconds: float) -> None:
+    """The rehearsal's terminal: read what the app draws; once it has drawn
+    and been quiet for a moment (or after a while), type Ctrl+Q; wait for
+    the app to exit (killed after ``seconds``)."""
+    start = time.monotonic()
+    first: float | None = None
+    last = start
+    quit_sent = False
+    while time.monotonic() - start < seconds:
+        readable, _, _ = select.select([master], [], [], 0.1)
+        now = time.monotonic()
+        if readable:
+            try:
+                data = os.read(master, 65536)
+            except OSError:  # EIO: the app has closed the terminal
+                break
+            if not data:
+                break
+            first = now if first is None else first
+            last = now
+        elif first is not None and not quit_sent and (now - last > 0.3 or now - first > 3):
+            os.write(master, b"\x11")  # Ctrl+Q
+            quit_sent = True
+    try:
+        got, _status = os.waitpid(pid, os.WNOHANG)
+        if got == 0:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass
 
 
 def show_environment(env: Mapping[str, str]) -> None:
@@ -650,6 +747,7 @@ class ZygoteClient:
                 pid=message["ready"],
                 seconds=f"{seconds:.2f}",
                 warm=str(message.get("warm", "-")),
+                gathered=str(message.get("gathered", 0)),
             )
             if self._ready_event is not None:
                 self._ready_event.set()
