@@ -98,6 +98,7 @@ ZYGOTE_PRELOAD = (
     "rapidfuzz.process",
     "rapidfuzz.fuzz",
     "textual.drivers.linux_driver",
+    "textual.drivers.linux_inline_driver",
     "textual.drivers.headless_driver",
     "textual.layouts.horizontal",
     "textual.layouts.stream",
