@@ -11,16 +11,17 @@ pages stay shared, and then waits on a Unix socket.
 
 What a forked reader costs is the pages it writes to: Python writes to an
 object whenever it takes or drops a reference to it, so every page holding
-an object the reader's app uses is copied into the reader (about 14 MiB at
-the first screen, measured with /proc/PID/smaps and pagemap).  Two things
-the zygote does keep that lower: the headless visit imports, parses and
-caches, once, what each reader's first screen would (Textual's CSS, themes,
-the corpus's outline), so readers share it instead of building their own;
-and on CPython 3.11 it marks the code it has loaded as already specialised
-(`keep_bytecode_shared`), so that running a function in a reader no longer
-rewrites its bytecode in place (the adaptive interpreter's warm-up counter
-and specialised instructions), which copied another ~2 MiB of code objects
-into each reader.
+an object the reader's app uses is copied into the reader (measured with
+/proc/PID/smaps and pagemap: almost all of a reader's private memory is such
+copies).  Before its first fork the zygote lowers that (`Zygote.warm_up`;
+docs/serving.md has the figures): a headless visit to the first screen
+imports, parses and caches once what each reader's first screen would
+(Textual's CSS, themes, the corpus's outline); a rehearsal reader, forked
+as a real one on a terminal of the zygote's own, tells which code a reader
+calls, and that code is copied one piece after another into fewer pages
+(`gather_code`); and on CPython 3.11 the code loaded is marked as already
+specialised (`keep_bytecode_shared`), so that running a function in a
+reader no longer rewrites its bytecode in place.
 
 For each reader the server creates the pseudo-terminal and sends its slave
 side (SCM_RIGHTS) with the reader's environment and home; the zygote checks
@@ -35,7 +36,8 @@ in memory.  The zygote reaps its children and reports each exit status.
 
 The zygote never reads a byte of reader input: it only receives descriptors
 and JSON requests from the server, and the pty's master side stays in the
-server.  If it dies, `ZygoteClient` says so, new readers are started the old
+server (the only terminal it reads is its rehearsal reader's, before any
+reader).  If it dies, `ZygoteClient` says so, new readers are started the old
 way (a fresh ``python``) and the zygote is started again after a pause;
 readers it had forked carry on.
 
