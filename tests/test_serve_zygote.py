@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
+import gc
 import os
 import re
 import signal
+import socket
 import sys
 import types
 from collections.abc import Callable, Iterator
@@ -317,3 +319,26 @@ def test_gathered_code_is_a_copy_that_the_functions_run() -> None:
     (copied,) = [c for c in outer.__code__.co_consts if isinstance(c, types.CodeType)]
     assert copied is not inner and copied == inner
     assert outer(1) == 2
+
+
+def test_a_failed_visit_is_reported_and_the_heap_frozen_all_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # (Not marking this process's code: the rest of the session would run slower.)
+    monkeypatch.setattr(zygote_module, "keep_bytecode_shared", lambda codes: 0)
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+
+    def visit(corpus: object) -> None:
+        raise RuntimeError("no terminal")
+
+    zygote = zygote_module.Zygote(ours, lambda argv, corpus: 0, [])
+    try:
+        assert zygote.warm_up(visit) == "RuntimeError: no terminal"
+        assert zygote.gathered == []
+        # What exists now is out of the collector's reach, so that it never
+        # writes to those pages in a reader.
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        ours.close()
+        theirs.close()

@@ -167,12 +167,14 @@ class Zygote:
         """Before the first fork: keep the code loaded so far from being
         specialised in the readers, then run ``visit`` (the app to its first
         screen, headless) so that what it imports, parses and caches is
-        shared, and gather the code it ran into pages of its own
+        shared, and gather the code a reader runs (learnt from a rehearsal
+        reader, `rehearse`, else from the visit) into pages of its own
         (`gather_code`); then make the lot permanent for the collector.  What
         happened, for the server's log: ``ok``, ``-`` (no visit) or the error
-        (the readers are then started without it: it only saves memory)."""
+        (the readers are then forked without it: it only saves memory)."""
         gc.unfreeze()  # (`loaded_code` sees only what the collector may collect)
-        keep_bytecode_shared(loaded_code())
+        with contextlib.suppress(Exception):
+            keep_bytecode_shared(loaded_code())
         outcome = "-"
         ran: dict[int, types.CodeType] = {}
         if visit is not None:
@@ -193,15 +195,18 @@ class Zygote:
         if threads != 1 and outcome == "ok":
             outcome = f"the visit left {threads} threads"
         gc.collect()
-        if outcome == "ok":
-            # What a reader runs, rather than the headless visit, if we can.
-            known = {id(code): code for code in loaded_code()}
-            rehearsed = [known[i] for i in self.rehearse() if i in known]
-            self.gathered = gather_code(rehearsed or list(ran.values()))
-            known.clear()
+        try:
+            if outcome == "ok":
+                # What a reader runs, rather than the headless visit, if we can.
+                known = {id(code): code for code in loaded_code()}
+                rehearsed = [known[i] for i in self.rehearse() if i in known]
+                self.gathered = gather_code(rehearsed or list(ran.values()))
+                known.clear()
+            # What the visit loaded too, and the copies.
+            keep_bytecode_shared(loaded_code())
+        except Exception as exc:  # only memory is at stake: readers are forked anyway
+            outcome = f"{type(exc).__name__}: {exc}"[:200]
         ran.clear()
-        # What the visit loaded too, and the copies.
-        keep_bytecode_shared(loaded_code())
         gc.collect()
         gc.freeze()
         return outcome
@@ -226,7 +231,8 @@ class Zygote:
             calls = home / "calls.txt"
             pid = os.fork()
             if pid == 0:
-                os.close(master)
+                with contextlib.suppress(OSError):
+                    os.close(master)
                 self.become_reader(slave, env, str(home), calls)  # never returns
             os.close(slave)
             try:
@@ -337,23 +343,23 @@ class Zygote:
         With ``calls_to`` (a rehearsal, `rehearse`): the ids of the code
         objects it calls are written there at the end."""
         code = 70
-        if calls_to is not None:
-            ran: dict[int, None] = {}
-
-            def profile(frame: types.FrameType, event: str, _arg: object) -> None:
-                if event == "call":
-                    ran.setdefault(id(frame.f_code))
-
-            def write_calls(path: Path = calls_to) -> None:
-                path.write_text("\n".join(map(str, ran)))
-
-            import atexit
-            import threading
-
-            atexit.register(write_calls)
-            sys.setprofile(profile)
-            threading.setprofile(profile)
         try:
+            if calls_to is not None:
+                ran: dict[int, None] = {}
+
+                def profile(frame: types.FrameType, event: str, _arg: object) -> None:
+                    if event == "call":
+                        ran.setdefault(id(frame.f_code))
+
+                def write_calls(path: Path = calls_to) -> None:
+                    path.write_text("\n".join(map(str, ran)))
+
+                import atexit
+                import threading
+
+                atexit.register(write_calls)
+                sys.setprofile(profile)
+                threading.setprofile(profile)
             os.setsid()
             import fcntl
             import termios
