@@ -398,9 +398,9 @@ def report(results: list[Figures], sessions: int) -> None:
     ]
     width = max(len(name) for name, _ in rows) + 2
     print()
-    print(" " * width + "".join(f"{f.mode:<36}" for f in results))
+    print(" " * width + "".join(f"{f.mode:<46}" for f in results))
     for name, cell in rows:
-        print(f"{name:<{width}}" + "".join(f"{cell(f):<36}" for f in results))
+        print(f"{name:<{width}}" + "".join(f"{cell(f):<46}" for f in results))
     by = {f.mode: f for f in results}
     if "spawn" in by and "zygote" in by:
         old, new = by["spawn"], by["zygote"]
