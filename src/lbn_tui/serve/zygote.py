@@ -223,6 +223,7 @@ class Zygote:
         import termios
 
         home = Path(tempfile.mkdtemp(prefix="rehearsal-", dir=Path.cwd()))
+        master = slave = -1
         try:
             (home / "state").mkdir(mode=0o700)
             env = policy.child_environment({}, policy.DEFAULT_TERM, home, home / "state")
@@ -235,15 +236,16 @@ class Zygote:
                     os.close(master)
                 self.become_reader(slave, env, str(home), calls)  # never returns
             os.close(slave)
-            try:
-                _drive_rehearsal(master, pid, seconds)
-            finally:
-                os.close(master)
+            slave = -1
+            _drive_rehearsal(master, pid, seconds)
             text = calls.read_text() if calls.exists() else ""
             return [int(line) for line in text.split()]
         except (OSError, ValueError):
             return []
         finally:
+            for fd in (master, slave):
+                if fd >= 0:
+                    os.close(fd)
             shutil.rmtree(home, ignore_errors=True)
 
     def send(self, message: Mapping[str, Any], fds: Sequence[int] = ()) -> None:
@@ -544,11 +546,15 @@ def _drive_rehearsal(master: int, pid: int, seconds: float) -> None:
         elif first is not None and not quit_sent and (now - last > 0.3 or now - first > 3):
             os.write(master, b"\x11")  # Ctrl+Q
             quit_sent = True
+    # Its terminal closes as it exits; a moment for that, then no more.
+    end = time.monotonic() + 2
     try:
-        got, _status = os.waitpid(pid, os.WNOHANG)
-        if got == 0:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
+        while os.waitpid(pid, os.WNOHANG)[0] == 0:
+            if time.monotonic() > end or time.monotonic() - start > seconds:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                break
+            time.sleep(0.02)
     except ChildProcessError:
         pass
 
