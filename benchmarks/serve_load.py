@@ -6,7 +6,9 @@ old way; then ``--reader-start zygote``, forked from a pre-loaded parent),
 starts the real server and N concurrent asyncssh clients with a PTY (30 by
 default), all arriving at once: each waits for the app's first screen and
 stays connected.  With all N connected and idle, it reads every reader's PSS
-and RSS from /proc/PID/smaps_rollup (and the zygote's), then times a few
+and RSS from /proc/PID/smaps_rollup (and the zygote's), one reader's
+Private_Dirty by kind of mapping from /proc/PID/smaps (what a forked reader
+wrote to: heap, anon, python, other), then times a few
 more readers arriving one at a time to their first screen (N already
 connected).  Then the N type a search, wait for its hits and quit (Ctrl+Q);
 no process or session directory may be left behind, and the server must
@@ -122,6 +124,35 @@ def session_home(pid: int) -> Path | None:
     return None
 
 
+def private_dirty_kib(pid: int) -> dict[str, int]:
+    """One process's Private_Dirty (KiB) by kind of mapping, from
+    /proc/PID/smaps: what it wrote to (its copies of a zygote's pages, and
+    its own new pages).  ``heap`` is the C library's heap (Python objects
+    over 512 bytes), ``anon`` anonymous mappings (pymalloc's arenas, thread
+    stacks), ``python`` the interpreter library's data."""
+    kinds: Counter[str] = Counter()
+    kind = "other"
+    try:
+        text = Path(f"/proc/{pid}/smaps").read_text()
+    except OSError:
+        return {}
+    for line in text.splitlines():
+        if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
+            fields = line.split(None, 5)
+            name = fields[5] if len(fields) > 5 else ""
+            if name == "[heap]":
+                kind = "heap"
+            elif not name:
+                kind = "anon"
+            elif "libpython" in name:
+                kind = "python"
+            else:
+                kind = "other"
+        elif line.startswith("Private_Dirty:"):
+            kinds[kind] += int(line.split()[1])
+    return dict(kinds)
+
+
 def memory_of(pids: list[int]) -> tuple[int, int]:
     """(PSS, RSS) summed over these processes, KiB, from smaps_rollup."""
     pss = sum(memory_kib(pid, "Pss", "smaps_rollup") for pid in pids)
@@ -225,6 +256,7 @@ class Figures:
         self.readers = 0  # processes seen with N connected
         self.pss = 0  # KiB, summed over the readers
         self.rss = 0
+        self.dirty: dict[str, int] = {}  # one reader's Private_Dirty by mapping, KiB
         self.zygote_pss = 0
         self.zygote_rss = 0
         self.server_rss = 0
@@ -257,6 +289,8 @@ async def measure(port: int, server_pid: int, sessions: int, arrivals: int, out:
     pids = app_children(server_pid)
     out.readers = len(pids)
     out.pss, out.rss = await asyncio.to_thread(memory_of, pids)
+    if pids:
+        out.dirty = private_dirty_kib(pids[0])
     zygote = zygote_of(server_pid)
     if zygote is not None:
         out.zygote_pss, out.zygote_rss = memory_of([zygote])
@@ -345,6 +379,10 @@ def report(results: list[Figures], sessions: int) -> None:
         ("PSS per reader (MiB)", lambda f: f"{f.pss_per_reader():.1f}"),
         ("  + zygote's share", lambda f: f"{f.pss_per_reader(with_zygote=True):.1f}"),
         ("RSS per reader (MiB)", lambda f: f"{f.rss_per_reader():.1f}"),
+        (
+            "one reader's Private_Dirty",
+            lambda f: " ".join(f"{k} {v / 1024:.1f}" for k, v in sorted(f.dirty.items())) + " MiB",
+        ),
         ("zygote PSS/RSS (MiB)", lambda f: f"{f.zygote_pss / 1024:.1f}/{f.zygote_rss / 1024:.1f}"),
         ("server RSS (MiB)", lambda f: f"{f.server_rss / 1024:.1f}"),
         (
@@ -360,9 +398,9 @@ def report(results: list[Figures], sessions: int) -> None:
     ]
     width = max(len(name) for name, _ in rows) + 2
     print()
-    print(" " * width + "".join(f"{f.mode:<36}" for f in results))
+    print(" " * width + "".join(f"{f.mode:<46}" for f in results))
     for name, cell in rows:
-        print(f"{name:<{width}}" + "".join(f"{cell(f):<36}" for f in results))
+        print(f"{name:<{width}}" + "".join(f"{cell(f):<46}" for f in results))
     by = {f.mode: f for f in results}
     if "spawn" in by and "zygote" in by:
         old, new = by["spawn"], by["zygote"]

@@ -6,11 +6,15 @@ the end), a reader killed, the zygote killed, and the old path kept."""
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import gc
 import os
 import re
 import signal
+import socket
 import sys
-from collections.abc import Iterator
+import types
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -31,6 +35,8 @@ from test_serve import (  # noqa: E402
     _wait,
     _zygote_pids,
 )
+
+from lbn_tui.serve import zygote as zygote_module  # noqa: E402
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the server is Linux-only")
 
@@ -87,6 +93,11 @@ async def test_a_reader_forked_by_the_zygote_is_its_own_clean_process(
     server: Server = start_server()
     line = server.wait_for(r" zygote pid=(\d+)")
     zygote = int(re.search(r"pid=(\d+)", line).group(1))  # type: ignore[union-attr]
+    # Before any fork it visited the app's first screen, headless, and
+    # gathered the code a rehearsal reader ran.
+    assert " warm=ok" in line, line
+    gathered = re.search(r" gathered=(\d+)", line)
+    assert gathered and int(gathered.group(1)) > 100, line
     assert _zygote_pids(server.proc.pid) == [zygote]
     assert "LBN_TUI_TEST_SECRET" not in _environ(zygote)
     assert re.search(r" listen .* readers=zygote", server.log())
@@ -261,3 +272,73 @@ async def test_the_zygote_removes_its_home_when_the_server_is_killed(
     await asyncio.to_thread(server.proc.wait, 10)
     await asyncio.to_thread(_wait, lambda: _proc_stat(zygote) is None, 10, "the zygote to exit")
     assert not home.exists()
+
+
+# --------------------------------------------------------------------------
+# What the zygote does to its code before it forks (serve/zygote.py).
+
+
+def _fresh_function() -> Callable[[int], int]:
+    code = compile("lambda x: x.real + 1", "<test>", "eval").co_consts[0]
+    return types.FunctionType(code, {})  # type: ignore[return-value]
+
+
+def _bytecode(code: types.CodeType) -> bytes:
+    """The bytecode the interpreter runs (and rewrites), as it is now."""
+    return ctypes.string_at(id(code) + type(code).__basicsize__, len(code.co_code))
+
+
+@pytest.mark.skipif(
+    sys.implementation.name != "cpython" or sys.version_info[:2] != (3, 11),
+    reason="CPython 3.11's adaptive interpreter",
+)
+def test_marked_code_is_never_rewritten_in_place() -> None:
+    marked, plain = _fresh_function(), _fresh_function()
+    assert zygote_module.keep_bytecode_shared([marked.__code__]) == 1
+    for _ in range(100):
+        assert marked(1) == plain(1) == 2
+    assert _bytecode(marked.__code__) == marked.__code__.co_code
+    # Unmarked, the same code is specialised in place (the pages a reader copied).
+    assert _bytecode(plain.__code__) != plain.__code__.co_code
+    # Marked already: nothing to do.
+    assert zygote_module.keep_bytecode_shared([marked.__code__]) == 0
+
+
+def test_gathered_code_is_a_copy_that_the_functions_run() -> None:
+    namespace: dict[str, object] = {}
+    exec(
+        "def outer(n):\n    def inner():\n        return n + 1\n    return inner()\n",
+        namespace,
+    )
+    outer = namespace["outer"]
+    assert isinstance(outer, types.FunctionType)
+    original = outer.__code__
+    (inner,) = [c for c in original.co_consts if isinstance(c, types.CodeType)]
+    assert zygote_module.gather_code([original, inner]) == [original, inner]
+    assert outer.__code__ is not original and outer.__code__ == original
+    (copied,) = [c for c in outer.__code__.co_consts if isinstance(c, types.CodeType)]
+    assert copied is not inner and copied == inner
+    assert outer(1) == 2
+
+
+def test_a_failed_visit_is_reported_and_the_heap_frozen_all_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # (Not marking this process's code: the rest of the session would run slower.)
+    monkeypatch.setattr(zygote_module, "keep_bytecode_shared", lambda codes: 0)
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+
+    def visit(corpus: object) -> None:
+        raise RuntimeError("no terminal")
+
+    zygote = zygote_module.Zygote(ours, lambda argv, corpus: 0, [])
+    try:
+        assert zygote.warm_up(visit) == "RuntimeError: no terminal"
+        assert zygote.gathered == []
+        # What exists now is out of the collector's reach, so that it never
+        # writes to those pages in a reader.
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        ours.close()
+        theirs.close()

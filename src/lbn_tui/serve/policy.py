@@ -98,6 +98,7 @@ ZYGOTE_PRELOAD = (
     "rapidfuzz.process",
     "rapidfuzz.fuzz",
     "textual.drivers.linux_driver",
+    "textual.drivers.linux_inline_driver",
     "textual.drivers.headless_driver",
     "textual.layouts.horizontal",
     "textual.layouts.stream",
@@ -110,7 +111,8 @@ ZYGOTE_PRELOAD = (
 )
 
 #: The zygote's program: `lbn_tui.serve.zygote.main` with the served app's
-#: entry point (``lbn_tui.cli.main`` given the pre-loaded corpus).  Its
+#: entry point (``lbn_tui.cli.main`` given the pre-loaded corpus) and a
+#: headless visit to the app's first screen (run once before any fork).  Its
 #: argv: the control socket's descriptor, then the readers' ``lbn-tui``
 #: options (as `child_argv`'s).  Readers forked from it show this command
 #: line in ``ps``; their environment is their own (see zygote.py).
@@ -118,7 +120,24 @@ ZYGOTE_BOOTSTRAP = """\
 import sys
 from lbn_tui.serve import zygote
 from lbn_tui.cli import main
-raise SystemExit(zygote.main(sys.argv[1:], lambda argv, corpus: main(argv, preloaded=corpus)))
+
+def visit(corpus):
+    # The served app to its first screen, headless, once (nothing saved).
+    import asyncio
+    from lbn_tui.state import StarStore
+    from lbn_tui.tui.app import LbnApp
+
+    async def first_screen():
+        app = LbnApp(corpus, star_store=StarStore(), served=True)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            await pilot.pause(0.1)
+
+    asyncio.run(asyncio.wait_for(first_screen(), 30))
+
+raise SystemExit(
+    zygote.main(sys.argv[1:], lambda argv, corpus: main(argv, preloaded=corpus), visit)
+)
 """
 
 #: Room kept in the zygote's environment block so that each reader can show

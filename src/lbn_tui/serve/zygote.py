@@ -5,8 +5,23 @@ time (~31 MiB PSS and a slow first screen each).  Instead the SSH server
 starts one helper process, the *zygote* (``policy.ZYGOTE_BOOTSTRAP``, started
 with ``subprocess``, so the server's threads never meet a fork), which
 imports everything a reader's app uses (``policy.ZYGOTE_PRELOAD``), loads and
-validates the corpus once, freezes the garbage collector's objects so that
-the pages stay shared, and then waits on a Unix socket.
+validates the corpus once, visits the app's first screen once, headless
+(`Zygote.warm_up`), freezes the garbage collector's objects so that the
+pages stay shared, and then waits on a Unix socket.
+
+What a forked reader costs is the pages it writes to: Python writes to an
+object whenever it takes or drops a reference to it, so every page holding
+an object the reader's app uses is copied into the reader (measured with
+/proc/PID/smaps and pagemap: almost all of a reader's private memory is such
+copies).  Before its first fork the zygote lowers that (`Zygote.warm_up`;
+docs/serving.md has the figures): a headless visit to the first screen
+imports, parses and caches once what each reader's first screen would
+(Textual's CSS, themes, the corpus's outline); a rehearsal reader, forked
+as a real one on a terminal of the zygote's own, tells which code a reader
+calls, and that code is copied one piece after another into fewer pages
+(`gather_code`); and on CPython 3.11 the code loaded is marked as already
+specialised (`keep_bytecode_shared`), so that running a function in a
+reader no longer rewrites its bytecode in place.
 
 For each reader the server creates the pseudo-terminal and sends its slave
 side (SCM_RIGHTS) with the reader's environment and home; the zygote checks
@@ -21,7 +36,8 @@ in memory.  The zygote reaps its children and reports each exit status.
 
 The zygote never reads a byte of reader input: it only receives descriptors
 and JSON requests from the server, and the pty's master side stays in the
-server.  If it dies, `ZygoteClient` says so, new readers are started the old
+server (the only terminal it reads is its rehearsal reader's, before any
+reader).  If it dies, `ZygoteClient` says so, new readers are started the old
 way (a fresh ``python``) and the zygote is started again after a pause;
 readers it had forked carry on.
 
@@ -46,6 +62,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import types
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -65,17 +82,28 @@ READY_TIMEOUT = 60.0
 #: first) and could not be read from /proc either.
 UNKNOWN_STATUS = 0
 ZYGOTE_HOME_PREFIX = "lbn-tui-zygote-"
+#: A forked reader's collector runs more often than Python's default
+#: (700, 10, 10): its cyclic garbage is freed sooner, so the app's next
+#: objects take that memory rather than more of the zygote's pages (0.2 MiB
+#: less per reader at the first screen; the zygote's frozen objects are
+#: never scanned).
+READER_GC_THRESHOLDS = (100, 5, 5)
+#: The longest the zygote's rehearsal reader may take (`Zygote.rehearse`).
+REHEARSAL_SECONDS = 20.0
 
 Runner = Callable[[list[str], Any], int]
+Visit = Callable[[Any], None]
 
 
 # --------------------------------------------------------------------------
 # The zygote process.
 
 
-def main(argv: list[str], run: Runner) -> int:
+def main(argv: list[str], run: Runner, visit: Visit | None = None) -> int:
     """The zygote: ``argv`` is the control socket's descriptor and the
-    readers' ``lbn-tui`` options; ``run(options, corpus)`` is a reader's app."""
+    readers' ``lbn-tui`` options; ``run(options, corpus)`` is a reader's app;
+    ``visit(corpus)`` runs it once to its first screen, headless (see
+    `Zygote.warm_up`)."""
     control = socket.socket(fileno=int(argv[0]))
     options = argv[1:]
     # A Ctrl+C typed at the server's terminal reaches its whole process group:
@@ -90,7 +118,8 @@ def main(argv: list[str], run: Runner) -> int:
             importlib.import_module(name)
     zygote = Zygote(control, run, options)
     zygote.load()
-    zygote.send({"ready": os.getpid()})
+    warm = zygote.warm_up(visit)
+    zygote.send({"ready": os.getpid(), "warm": warm, "gathered": len(zygote.gathered)})
     code = zygote.serve()
     # Our home (the working folder the server made), also when the server was
     # killed outright and cannot remove it.
@@ -119,6 +148,8 @@ class Zygote:
         self.key: str | None = None
         self.corpus: Any = None
         self.children: dict[int, int] = {}  # pidfd -> pid
+        #: The code `gather_code` replaced, kept (see there).
+        self.gathered: list[types.CodeType] = []
 
     def load(self) -> None:
         """Load (or reload) the corpus, as a reader's app would, and make
@@ -131,6 +162,91 @@ class Zygote:
         self.corpus = corpus
         gc.collect()
         gc.freeze()
+
+    def warm_up(self, visit: Visit | None) -> str:
+        """Before the first fork: keep the code loaded so far from being
+        specialised in the readers, then run ``visit`` (the app to its first
+        screen, headless) so that what it imports, parses and caches is
+        shared, and gather the code a reader runs (learnt from a rehearsal
+        reader, `rehearse`, else from the visit) into pages of its own
+        (`gather_code`); then make the lot permanent for the collector.  What
+        happened, for the server's log: ``ok``, ``-`` (no visit) or the error
+        (the readers are then forked without it: it only saves memory)."""
+        gc.unfreeze()  # (`loaded_code` sees only what the collector may collect)
+        with contextlib.suppress(Exception):
+            keep_bytecode_shared(loaded_code())
+        outcome = "-"
+        ran: dict[int, types.CodeType] = {}
+        if visit is not None:
+
+            def profile(frame: types.FrameType, event: str, _arg: object) -> None:
+                if event == "call":
+                    ran.setdefault(id(frame.f_code), frame.f_code)
+
+            sys.setprofile(profile)
+            try:
+                visit(self.corpus)
+                outcome = "ok"
+            except Exception as exc:
+                outcome = f"{type(exc).__name__}: {exc}"[:200]
+            finally:
+                sys.setprofile(None)
+        threads = len(os.listdir("/proc/self/task"))
+        if threads != 1 and outcome == "ok":
+            outcome = f"the visit left {threads} threads"
+        gc.collect()
+        try:
+            if outcome == "ok":
+                # What a reader runs, rather than the headless visit, if we can.
+                known = {id(code): code for code in loaded_code()}
+                rehearsed = [known[i] for i in self.rehearse() if i in known]
+                self.gathered = gather_code(rehearsed or list(ran.values()))
+                known.clear()
+            # What the visit loaded too, and the copies.
+            keep_bytecode_shared(loaded_code())
+        except Exception as exc:  # only memory is at stake: readers are forked anyway
+            outcome = f"{type(exc).__name__}: {exc}"[:200]
+        ran.clear()
+        gc.collect()
+        gc.freeze()
+        return outcome
+
+    def rehearse(self, seconds: float = REHEARSAL_SECONDS) -> list[int]:
+        """Fork one reader as for a real one, on a pseudo-terminal of our own
+        (80x24, no input but a Ctrl+Q once its first screen is drawn), and
+        return the ids of the code objects it called, in the order of their
+        first call: the child is our copy, so they are our objects' ids.
+        Nothing on failure (the reader is then not needed for anything)."""
+        import fcntl
+        import pty
+        import struct
+        import termios
+
+        home = Path(tempfile.mkdtemp(prefix="rehearsal-", dir=Path.cwd()))
+        master = slave = -1
+        try:
+            (home / "state").mkdir(mode=0o700)
+            env = policy.child_environment({}, policy.DEFAULT_TERM, home, home / "state")
+            master, slave = pty.openpty()
+            fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+            calls = home / "calls.txt"
+            pid = os.fork()
+            if pid == 0:
+                with contextlib.suppress(OSError):
+                    os.close(master)
+                self.become_reader(slave, env, str(home), calls)  # never returns
+            os.close(slave)
+            slave = -1
+            _drive_rehearsal(master, pid, seconds)
+            text = calls.read_text() if calls.exists() else ""
+            return [int(line) for line in text.split()]
+        except (OSError, ValueError):
+            return []
+        finally:
+            for fd in (master, slave):
+                if fd >= 0:
+                    os.close(fd)
+            shutil.rmtree(home, ignore_errors=True)
 
     def send(self, message: Mapping[str, Any], fds: Sequence[int] = ()) -> None:
         data = json.dumps(message).encode("utf-8")
@@ -222,10 +338,30 @@ class Zygote:
                 return f"the briefings changed and cannot be loaded: {exc}"[:300]
         return None
 
-    def become_reader(self, tty: int, env: dict[str, str], home: str) -> None:
-        """In the forked child: a reader's process, then its app; never returns."""
+    def become_reader(
+        self, tty: int, env: dict[str, str], home: str, calls_to: Path | None = None
+    ) -> None:
+        """In the forked child: a reader's process, then its app; never returns.
+        With ``calls_to`` (a rehearsal, `rehearse`): the ids of the code
+        objects it calls are written there at the end."""
         code = 70
         try:
+            if calls_to is not None:
+                ran: dict[int, None] = {}
+
+                def profile(frame: types.FrameType, event: str, _arg: object) -> None:
+                    if event == "call":
+                        ran.setdefault(id(frame.f_code))
+
+                def write_calls(path: Path = calls_to) -> None:
+                    path.write_text("\n".join(map(str, ran)))
+
+                import atexit
+                import threading
+
+                atexit.register(write_calls)
+                sys.setprofile(profile)
+                threading.setprofile(profile)
             os.setsid()
             import fcntl
             import termios
@@ -252,6 +388,7 @@ class Zygote:
             import random
 
             random.seed()  # (also done by random's own at-fork hook)
+            gc.set_threshold(*READER_GC_THRESHOLDS)
             sys.argv = ["lbn-tui", *self.options]
             try:
                 code = self.run(list(self.options), self.corpus)
@@ -273,6 +410,153 @@ class Zygote:
                     stream.flush()
         finally:
             os._exit(code)
+
+
+#: CPython 3.11's code object (``PyCodeObject``): ``co_warmup``, a C short at
+#: this offset, counts calls up from -8; at 0 the interpreter rewrites the
+#: code's bytecode in place with adaptive instructions ("quickening"), whose
+#: counters and caches it then keeps writing.  0 also means "quickened".
+_CO_WARMUP = 52
+_CO_WARMUP_START = -8
+
+
+def loaded_code() -> list[types.CodeType]:
+    """The code objects of every function that exists now, and the code
+    nested in them (functions, lambdas and classes not yet created)."""
+    found: dict[int, types.CodeType] = {}
+    for obj in gc.get_objects():
+        if isinstance(obj, types.FunctionType):
+            found.setdefault(id(obj.__code__), obj.__code__)
+    todo = list(found.values())
+    while todo:
+        for const in todo.pop().co_consts:
+            if isinstance(const, types.CodeType) and id(const) not in found:
+                found[id(const)] = const
+                todo.append(const)
+    return list(found.values())
+
+
+def gather_code(ran: Sequence[types.CodeType]) -> list[types.CodeType]:
+    """Copy the code objects ``ran`` (in that order: the order a reader's
+    first screen first calls them) one after another, and point every
+    function that has one at its copy (code nested in a copied one, for
+    functions made later, is copied with it).  A reader then finds the code
+    its first screen runs in fewer pages than the imports scattered it over
+    (taking a reference to a code object, as each call does, writes to its
+    page, which the reader then copies).  Returns the originals, which the
+    caller keeps: freed, their memory would take readers' new objects, which
+    would copy those pages again.  Code is immutable: a copy behaves as the
+    original (``__code__`` is documented as assignable)."""
+    # And the code nested in it: making a function (a closure, a lambda)
+    # takes a reference to its code, called or not.
+    order = list(ran)
+    for code in order:
+        order.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
+    wanted = {id(code) for code in order}
+    copies: dict[int, types.CodeType] = {}
+
+    def copy(code: types.CodeType) -> types.CodeType:
+        done = copies.get(id(code))
+        if done is not None:
+            return done
+        consts = code.co_consts
+        if any(isinstance(c, types.CodeType) and id(c) in wanted for c in consts):
+            nested = tuple(
+                copy(c) if isinstance(c, types.CodeType) and id(c) in wanted else c for c in consts
+            )
+        else:
+            nested = consts
+        done = code.replace(co_consts=nested)
+        copies[id(code)] = done
+        return done
+
+    for code in order:
+        copy(code)
+    for obj in gc.get_objects():
+        if isinstance(obj, types.FunctionType):
+            done = copies.get(id(obj.__code__))
+            if done is not None:
+                obj.__code__ = done
+    return list(ran)
+
+
+def keep_bytecode_shared(codes: Sequence[types.CodeType]) -> int:
+    """On CPython 3.11: mark these code objects, those not specialised yet,
+    as specialised already, so that the interpreter never rewrites their
+    bytecode (it runs it as it runs any code during its first calls).  In a
+    forked reader those writes copied each code object's pages out of the
+    zygote.  The cost: that code runs unspecialised (it is the app's code,
+    which spends its time waiting for the reader).  Does nothing elsewhere,
+    nor if a probe does not show the expected layout.  Returns how many
+    code objects it marked."""
+    if sys.implementation.name != "cpython" or sys.version_info[:2] != (3, 11):
+        return 0
+    import ctypes
+
+    def warmup(code: types.CodeType) -> Any:
+        return ctypes.c_short.from_address(id(code) + _CO_WARMUP)
+
+    def bytecode(code: types.CodeType) -> bytes:
+        start = id(code) + type(code).__basicsize__  # co_code_adaptive
+        return ctypes.string_at(start, len(code.co_code))
+
+    # The probe: a fresh function counts up from the start, its bytecode
+    # unchanged; marked, it stays so however often it is called.
+    probe = types.FunctionType(compile("lambda x: x.real + 1", "<probe>", "eval").co_consts[0], {})
+    code = probe.__code__
+    if warmup(code).value != _CO_WARMUP_START or bytecode(code) != code.co_code:
+        return 0
+    probe(1)
+    if warmup(code).value != _CO_WARMUP_START + 1:
+        return 0
+    warmup(code).value = 0
+    for _ in range(3 * -_CO_WARMUP_START):
+        probe(1)
+    if warmup(code).value != 0 or bytecode(code) != code.co_code:
+        return 0
+    marked = 0
+    for code in codes:
+        counter = warmup(code)
+        if counter.value < 0:
+            counter.value = 0
+            marked += 1
+    return marked
+
+
+def _drive_rehearsal(master: int, pid: int, seconds: float) -> None:
+    """The rehearsal's terminal: read what the app draws; once it has drawn
+    and been quiet for a moment (or after a while), type Ctrl+Q; wait for
+    the app to exit (killed after ``seconds``)."""
+    start = time.monotonic()
+    first: float | None = None
+    last = start
+    quit_sent = False
+    while time.monotonic() - start < seconds:
+        readable, _, _ = select.select([master], [], [], 0.1)
+        now = time.monotonic()
+        if readable:
+            try:
+                data = os.read(master, 65536)
+            except OSError:  # EIO: the app has closed the terminal
+                break
+            if not data:
+                break
+            first = now if first is None else first
+            last = now
+        elif first is not None and not quit_sent and (now - last > 0.3 or now - first > 3):
+            os.write(master, b"\x11")  # Ctrl+Q
+            quit_sent = True
+    # Its terminal closes as it exits; a moment for that, then no more.
+    end = time.monotonic() + 2
+    try:
+        while os.waitpid(pid, os.WNOHANG)[0] == 0:
+            if time.monotonic() > end or time.monotonic() - start > seconds:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                break
+            time.sleep(0.02)
+    except ChildProcessError:
+        pass
 
 
 def show_environment(env: Mapping[str, str]) -> None:
@@ -479,7 +763,13 @@ class ZygoteClient:
             self.ready = True
             self.failures = 0
             seconds = asyncio.get_running_loop().time() - self.started_at
-            self.log("zygote", pid=message["ready"], seconds=f"{seconds:.2f}")
+            self.log(
+                "zygote",
+                pid=message["ready"],
+                seconds=f"{seconds:.2f}",
+                warm=str(message.get("warm", "-")),
+                gathered=str(message.get("gathered", 0)),
+            )
             if self._ready_event is not None:
                 self._ready_event.set()
         elif "exit" in message:
