@@ -44,7 +44,8 @@ CHILD_MEMORY_LIMIT = 1 << 30
 
 #: The child claims its pseudo-terminal as controlling terminal (it is a session
 #: leader thanks to ``start_new_session``), then runs ``lbn-tui`` exactly as
-#: ``python -m lbn_tui ARGS`` would.  Doing this in the child rather than in a
+#: ``python -m lbn_tui ARGS`` would (the collector paused until the first
+#: frame, `lbn_tui.collector`).  Doing this in the child rather than in a
 #: ``preexec_fn`` keeps the fork in the (threaded) server free of Python code.
 #: A traceback escaping ``main`` goes to $HOME/crash.txt (the session's temp
 #: dir), which the server logs, instead of to the reader's screen.  The app's
@@ -55,8 +56,8 @@ fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
 sys.argv[0] = "lbn-tui"
 try:
-    from lbn_tui.cli import main
-    code = main()
+    from lbn_tui.__main__ import run
+    code = run()
 except (SystemExit, KeyboardInterrupt):
     raise
 except BaseException:
