@@ -557,3 +557,38 @@ def test_an_older_store_format_is_read_again(pack: Path, tmp_path: Path) -> None
     assert len(header) == size
     data[16 : 16 + size] = header
     assert store.decode(bytes(data), "k") is None
+
+
+def test_a_session_linked_from_every_quote_decodes_only_what_its_view_shows(
+    tmp_path: Path,
+) -> None:
+    """The app's view of a session that 3 000 quotes link to (issue 14's
+    100 000): the session found for "Links" (`Corpus.session_of`) is picked
+    by kind from the columns, so no quote is decoded for it, and the view
+    decodes none of the quotes it names (their lines come from the columns)."""
+    from lbn_tui.cite import works
+    from lbn_tui.tui.browser.history import Place
+    from lbn_tui.tui.browser.views import MAX_SHOWN, build_view
+
+    folder = tmp_path / "pack"
+    folder.mkdir()
+    lines = [
+        "source: {title: T, url: 'https://example.invalid/t/'}\nentries:\n",
+        "  - {id: s, kind: session, title: S, series: evidence, number: 1}\n",
+        *(
+            f"  - {{id: q{i}, kind: quote, text: t{i}, speaker: S, session: s}}\n"
+            for i in range(3000)
+        ),
+    ]
+    (folder / "pack.yaml").write_text("".join(lines), encoding="utf-8")
+    loaded = load_corpus([folder])
+    stored = store.decode(store.encode(loaded, "k"), "k")
+    assert stored is not None
+    assert stored.session_of("s") is None and _decoded(stored) == []
+    assert len(stored.linked_from("s")) == 3000
+    view = build_view(stored, Place("s"), lambda passage: False)
+    assert view is not None
+    assert len([b for b in view.blocks if b.role == "link"]) == MAX_SHOWN
+    assert _decoded(stored) == ["s"]
+    # A quote's session is still found where a session lists it.
+    assert works.work_of(stored, stored.by_id["q1"]) == works.work_of(loaded, loaded.by_id["q1"])

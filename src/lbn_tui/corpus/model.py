@@ -854,8 +854,16 @@ class Corpus:
         return self._linked_from.get(entry_id, ())
 
     def session_of(self, entry_id: str) -> Session | None:
-        """The session whose briefing pack or reading list holds the entry."""
+        """The session whose briefing pack or reading list holds the entry.
+
+        Only the sessions among the entries linking to it are looked at,
+        picked by kind (`kind_and_title`: a stored corpus answers from its
+        columns), so that a session linked from 100 000 quotes decodes none
+        of them."""
         for other in self.linked_from(entry_id):
+            found = self.kind_and_title(other)
+            if found is None or found[0] != Session.kind:
+                continue
             candidate = self.by_id[other]
             if isinstance(candidate, Session) and (
                 entry_id in candidate.briefing_pack or entry_id in candidate.reading_list
