@@ -14,13 +14,15 @@ The header: ``{"format", "key", "parts": [{"name", "nbytes", "crc32"}]}``.
 contents tree need, one JSON list per field (one ``json.loads`` in C):
 entry ids, kinds, titles, speaker lines, groups and numbers (what the
 contents tree groups and sorts by: `outline.group_of`, `outline.number_of`),
-passage counts, each entry's links and cites, and each entry's byte offset
-in *entries*.  *texts* and *headings* hold every passage's text and
-heading: P + 1 byte offsets (unsigned 64-bit little-endian, P the number
-of passages) then the UTF-8 strings end to end, so that one passage is read
-and decoded without the others (`StoredPassages`: the corpus's
-``passages``, what the app's and the command line's search read).
-*entries* is each entry's JSON (the `cache` encoding), one per line,
+passage counts, each entry's links and cites, each entry's byte offset
+in *entries*, and the tables of pages and paths its rows index.  *texts*
+and *headings* hold every passage's text and heading: P + 1 byte offsets
+(unsigned 64-bit little-endian, P the number of passages) then the UTF-8
+strings end to end, so that one passage is read and decoded without the
+others (`StoredPassages`: the corpus's ``passages``, what the app's and the
+command line's search read).
+*entries* is each entry's JSON row (`codec.Rows`: its fields in order,
+its page and its file's path an index into the tables), one per line,
 decoded on first use (`StoredCorpus`): at 100 000 passages the app decodes
 the sessions and what it shows, not the ~34 000 entries (~35 MB and ~8 s).
 Only the columns stay in memory after reading; the other parts are read
@@ -30,8 +32,9 @@ No pickle: nothing in a cache file can run code.  On reading, the checks
 the JSON cache makes: magic, format, key and every part's size and CRC-32;
 ids unique and well formed, kinds known, every string a string (and cleaned
 like the loader's), every id an entry links to or cites present, the
-offsets in bounds.  Anything else and :func:`read` returns None (the caller
-loads the YAML and writes the cache again).  An entry decoded later is
+offsets in bounds, the pages and paths well formed (a row's indices into
+them are checked when it is decoded).  Anything else and :func:`read`
+returns None (the caller loads the YAML and writes the cache again).  An entry decoded later is
 checked again against its columns (id, kind, title, speaker line, group,
 number, links, cites, passages); a file crafted to pass the CRC-32s and
 fail there raises `StoreMismatch` rather than show something else (so do
@@ -46,6 +49,7 @@ it, so that it needs no hash of every passage to know they are unchanged.
 
 from __future__ import annotations
 
+import gc
 import json
 import operator
 import os
@@ -68,7 +72,7 @@ if TYPE_CHECKING:
     from lbn_tui.corpus.outline import Columns
 
 MAGIC = b"LBNCORP\x03"
-FORMAT = 5
+FORMAT = 6
 #: Packs with more passages than this are cached in this format.
 LARGE_PASSAGES = 2000
 #: Corpus store files kept in the directory (most recently written first).
@@ -86,6 +90,8 @@ _COLUMNS = (
     "links",
     "cites",
     "offsets",
+    "sources",
+    "paths",
 )
 
 
@@ -114,38 +120,74 @@ def _text_column(strings: Sequence[str]) -> bytes:
     return offsets.tobytes() + b"".join(encoded)
 
 
+#: JSON as ``json.dumps(value, ensure_ascii=False)`` writes it, made once.
+_JSON = json.JSONEncoder(ensure_ascii=False, check_circular=False)
+
+
+class _NoCyclicGC:
+    """Keeps the cyclic collector off while a store file is made or read:
+    nothing made holds a cycle, and at 100 000 entries the collections it
+    would start while the lists grow (walking every object alive, each
+    time) cost about as much as the work itself."""
+
+    def __enter__(self) -> None:
+        self.enabled = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, *_: object) -> None:
+        if self.enabled:
+            gc.enable()
+
+
 def encode(corpus: model.Corpus, key: str) -> bytes:
-    from lbn_tui.corpus.codec import encode_entry
+    with _NoCyclicGC():
+        return _encode(corpus, key)
+
+
+def _encode(corpus: model.Corpus, key: str) -> bytes:
+    from lbn_tui.corpus.codec import Rows
     from lbn_tui.corpus.outline import group_of, number_of
 
     columns: dict[str, list[Any]] = {name: [] for name in _COLUMNS}
+    ids, kinds, titles = columns["ids"], columns["kinds"], columns["titles"]
+    speakers, groups, numbers = columns["speakers"], columns["groups"], columns["numbers"]
+    counts, links, cites = columns["counts"], columns["links"], columns["cites"]
+    offsets = columns["offsets"]
     headings: list[str] = []
     texts: list[str] = []
-    lines: list[bytes] = []
+    lines: list[str] = []
+    rows = Rows()
+    dumps = _JSON.encode
     offset = 0
     for entry in corpus.entries:
-        passages = corpus.passages_of(entry.id)  # made once (the caller counted them)
-        columns["ids"].append(entry.id)
-        columns["kinds"].append(entry.kind)
-        columns["titles"].append(entry.title)
-        columns["speakers"].append(entry.speaker_line)
-        columns["groups"].append(group_of(entry))
-        columns["numbers"].append(number_of(entry))
-        columns["counts"].append(len(passages))
-        headings.extend(p.heading for p in passages)
-        texts.extend(p.text for p in passages)
-        columns["links"].append(list(entry.links()))
-        columns["cites"].append(list(entry.cites()))
-        columns["offsets"].append(offset)
-        line = json.dumps(encode_entry(entry), ensure_ascii=False).encode("utf-8") + b"\n"
+        # What the entry's passages are made of (`Entry.passages`), without
+        # making them: the corpus read back from this file makes them.
+        count = len(texts)
+        for heading, text in entry.passage_texts():
+            headings.append(heading)
+            texts.append(text)
+        ids.append(entry.id)
+        kinds.append(entry.kind)
+        titles.append(entry.title)
+        speakers.append(entry.speaker_line)
+        groups.append(group_of(entry))
+        numbers.append(number_of(entry))
+        counts.append(len(texts) - count)
+        links.append(entry.links())
+        cites.append(entry.cites())
+        offsets.append(offset)
+        line = dumps(rows.row(entry)) + "\n"
         lines.append(line)
-        offset += len(line)
-    columns["offsets"].append(offset)
+        # Its length in UTF-8 (isascii() is a flag of the string: no scan).
+        offset += len(line) if line.isascii() else len(line.encode("utf-8"))
+    offsets.append(offset)
+    columns["sources"] = rows.sources
+    columns["paths"] = rows.paths
     parts = [
-        ("columns", json.dumps(columns, ensure_ascii=False).encode("utf-8")),
+        ("columns", dumps(columns).encode("utf-8")),
         ("texts", _text_column(texts)),
         ("headings", _text_column(headings)),
-        ("entries", b"".join(lines)),
+        ("entries", "".join(lines).encode("utf-8")),
     ]
     header = json.dumps(
         {
@@ -332,6 +374,13 @@ def _corpus(
 ) -> StoredCorpus:
     """The corpus of a file's columns; ``parts``: the size of each other part
     and what reads it."""
+    with _NoCyclicGC():
+        return _columns_corpus(columns_bytes, parts, source)
+
+
+def _columns_corpus(
+    columns_bytes: bytes, parts: Mapping[str, tuple[int, Fetch]], source: str
+) -> StoredCorpus:
     columns = json.loads(columns_bytes.decode("utf-8"))
     if type(columns) is not dict or set(columns) != set(_COLUMNS):
         raise _Bad
@@ -357,7 +406,16 @@ def _corpus(
         raise _Bad
     total = sum(counts)
     offsets_array = array("q", offsets)
+    from lbn_tui.corpus.codec import Bad, decode_paths, decode_sources
+
+    try:
+        sources = decode_sources(columns["sources"])
+        paths = decode_paths(columns["paths"])
+    except Bad as exc:
+        raise _Bad from exc
     return StoredCorpus(
+        sources=sources,
+        paths=paths,
         ids=ids,
         kinds=kinds,
         titles=_strings(columns["titles"], n),
@@ -552,7 +610,9 @@ class StoredCorpus(model.Corpus):
         "_links",
         "_numbers",
         "_offsets",
+        "_paths",
         "_position",
+        "_sources",
         "_speakers",
         "_starts",
         "_text_column",
@@ -578,7 +638,11 @@ class StoredCorpus(model.Corpus):
         texts: _TextColumn,
         headings: _TextColumn,
         source: str,
+        sources: Sequence[model.Source],
+        paths: Sequence[str],
     ) -> None:
+        self._sources = sources
+        self._paths = paths
         self._ids = ids
         self._kinds = kinds
         self._titles = titles
@@ -740,12 +804,12 @@ class StoredCorpus(model.Corpus):
 
     def _decode(self, i: int) -> model.Entry:
         from lbn_tui.corpus.codec import Bad as _BadEntry
-        from lbn_tui.corpus.codec import decode_entry
+        from lbn_tui.corpus.codec import decode_row
         from lbn_tui.corpus.outline import group_of, number_of
 
         try:
             line = self._fetch(self._offsets[i], self._offsets[i + 1])
-            entry = decode_entry(json.loads(line.decode("utf-8")))
+            entry = decode_row(json.loads(line.decode("utf-8")), self._sources, self._paths)
         except (_BadEntry, ValueError, TypeError, KeyError, RecursionError) as exc:
             raise StoreMismatch(f"entry {i} of a corpus store file is damaged") from exc
         if (
