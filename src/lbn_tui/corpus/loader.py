@@ -299,8 +299,11 @@ class _FileReader:
         mapping_end, sequence_end = yaml.MappingEndEvent, yaml.SequenceEndEvent
         node: _Node
         event: Any  # the C parser's marks are typed apart
+        # The parser's events as `yaml.parse` yields them, without its
+        # generator around each (`get_event` returns None after the last).
+        parser = _SafeLoader(text)
         try:
-            for event in yaml.parse(text, Loader=_SafeLoader):
+            for event in iter(parser.get_event, None):
                 kind = type(event)
                 if kind is scalar_event:
                     nodes += 1
@@ -407,6 +410,8 @@ class _FileReader:
         except yaml.YAMLError as exc:
             if building:
                 self._compose_error = exc
+        finally:
+            parser.dispose()
         if building and self._compose_error is None and top:
             self._root = top[0]
         if hidden is not None:
@@ -536,7 +541,12 @@ class _FileReader:
             return None
         out: dict[str, tuple[_Node, _Node]] = {}
         for key_node, value_node in node.value:
-            if not isinstance(key_node, _Scalar) or key_node.tag not in _TEXTUAL_SCALARS:
+            # The common case first: a name not seen yet (a scalar's value is a str).
+            if type(key_node) is _Scalar and key_node.tag in _TEXTUAL_SCALARS:
+                if key_node.value not in out:
+                    out[key_node.value] = (key_node, value_node)
+                    continue
+            elif not isinstance(key_node, _Scalar) or key_node.tag not in _TEXTUAL_SCALARS:
                 self.problem(key_node, f"{what} has a key that is not a name")
                 continue
             key = str(key_node.value)
@@ -589,7 +599,15 @@ class _FileReader:
         out: list[str] = []
         valid = True
         for item in items:
-            value = self._string(item, f"{what}: an id")
+            if (
+                type(item) is _Scalar
+                and item.tag in _TEXTUAL_SCALARS
+                and item.value.isprintable()
+                and item.value.strip()
+            ):
+                value: str | None = item.value.strip()  # what _string returns
+            else:
+                value = self._string(item, f"{what}: an id")
             if value is None:
                 valid = False
                 continue
@@ -756,10 +774,17 @@ class _FileReader:
                 )
                 ok = False
                 continue
-            if spec.type == "str":
-                value = self._string(value_node, key)
-            else:
+            if spec.type != "str":
                 value = self._value(spec, kind, value_node)
+            elif (
+                type(value_node) is _Scalar
+                and value_node.tag in _TEXTUAL_SCALARS
+                and value_node.value.isprintable()
+                and (stripped := value_node.value.strip())
+            ):
+                value = stripped  # what _string returns, without the call
+            else:
+                value = self._string(value_node, key)
             if value is None:
                 ok = False
             else:
