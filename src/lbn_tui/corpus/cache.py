@@ -18,8 +18,9 @@ Files are written to a temporary name and renamed into place.
 A pack of more than `store.LARGE_PASSAGES` passages is cached by `store`
 instead (columns decoded at once, entries on first use): `cached` tries that
 file first, then the JSON file.  After writing a store file, `load_corpus`
-returns the corpus read back from it, as every later start will see it (its
-`source` keys the search index cache, so an index built now is found then).
+returns the corpus of that file, as every later start will see it (its
+`source` keys the search index cache, so an index built now is found then;
+`store.write_and_read`).
 The command line's search, show, list and export read the corpus through
 `load_corpus` too.
 
@@ -200,11 +201,10 @@ def load_corpus(folders: Sequence[Path], cache_dir: Path | None = None) -> model
         if _more_passages_than(corpus, store.LARGE_PASSAGES):
             # The store file as the next start will read it: its `source`
             # keys the search index cache, so the index built now is found then.
-            if store.write(corpus, key, cache_dir):
-                stored = store.read(key, cache_dir)
-                if stored is not None:
-                    _adopt(stored, corpus)
-                    return stored
+            stored = store.write_and_read(corpus, key, cache_dir)
+            if stored is not None:
+                _adopt(stored, corpus)
+                return stored
         else:
             write(corpus, key, cache_dir)
     return corpus
@@ -212,7 +212,7 @@ def load_corpus(folders: Sequence[Path], cache_dir: Path | None = None) -> model
 
 def _more_passages_than(corpus: model.Corpus, limit: int) -> bool:
     """Whether the corpus has more than ``limit`` passages, counted without
-    making them (`store.write` makes each entry's, once)."""
+    making them."""
     count = 0
     for entry in corpus.entries:
         for _ in entry.passage_texts():

@@ -54,10 +54,12 @@ class Rows:
     """Entries as rows (see the module's text), and the tables they index:
     `sources` (each page as `encode_source` writes it) and `paths`."""
 
-    __slots__ = ("_path_index", "_source_index", "paths", "sources")
+    __slots__ = ("_path_index", "_source_index", "pages", "paths", "sources")
 
     def __init__(self) -> None:
         self.sources: list[list[Any]] = []
+        self.pages: list[model.Source] = []
+        """The pages of `sources`, as they were given."""
         self.paths: list[str] = []
         # The entries of a file share its page (one object): one row of the
         # table per object (kept here, so that its id is not reused).
@@ -70,6 +72,7 @@ class Rows:
             return known[1]
         index = len(self.sources)
         self.sources.append(encode_source(source))
+        self.pages.append(source)
         self._source_index[id(source)] = (source, index)
         return index
 

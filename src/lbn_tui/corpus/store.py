@@ -141,10 +141,12 @@ class _NoCyclicGC:
 
 def encode(corpus: model.Corpus, key: str) -> bytes:
     with _NoCyclicGC():
-        return _encode(corpus, key)
+        return _encode(corpus, key)[0]
 
 
-def _encode(corpus: model.Corpus, key: str) -> bytes:
+def _encode(corpus: model.Corpus, key: str) -> tuple[bytes, dict[str, Any], list[model.Source]]:
+    """The file's bytes; and its columns and pages as they were before
+    they were written (`write_and_read` makes the corpus of those)."""
     from lbn_tui.corpus.codec import Rows
     from lbn_tui.corpus.outline import group_of, number_of
 
@@ -203,7 +205,7 @@ def _encode(corpus: model.Corpus, key: str) -> bytes:
     out = [head, b"\0" * _pad(len(head))]
     for _, data in parts:
         out += [data, b"\0" * _pad(len(data))]
-    return b"".join(out)
+    return b"".join(out), columns, rows.pages
 
 
 def write(corpus: model.Corpus, key: str, cache_dir: Path | None = None) -> bool:
@@ -217,6 +219,27 @@ def write(corpus: model.Corpus, key: str, cache_dir: Path | None = None) -> bool
         return False
     files.prune(folder, "corpus-*.lbc", KEEP_FILES, current=target)
     return True
+
+
+def write_and_read(
+    corpus: model.Corpus, key: str, cache_dir: Path | None = None
+) -> StoredCorpus | None:
+    """`write`, then `read`: the corpus of the file written, as every later
+    start reads it; None if it could not be written or read.  The columns
+    are not parsed and checked again (at 100 000 entries, 0.3 s): the
+    corpus is made of those just encoded, once the open file's bytes are
+    found to be the very bytes written."""
+    folder = cache_dir or paths.cache_dir()
+    target = store_path(key, folder)
+    try:
+        with _NoCyclicGC():
+            written = _encode(corpus, key)
+        payload = written[0]
+        files.write_atomic(target, lambda out: out.write(payload), prefix=".corpus-")
+    except (OSError, ValueError):
+        return None
+    files.prune(folder, "corpus-*.lbc", KEEP_FILES, current=target)
+    return _read(target, key, written)
 
 
 # --------------------------------------------------------------------------
@@ -433,6 +456,37 @@ def _columns_corpus(
     )
 
 
+def _written_corpus(
+    columns: dict[str, Any],
+    pages: list[model.Source],
+    parts: Mapping[str, tuple[int, Fetch]],
+    source: str,
+) -> StoredCorpus:
+    """The corpus of the columns `_encode` made (what `_corpus` makes of
+    them once written and read: the same values, checked there)."""
+    with _NoCyclicGC():
+        counts = columns["counts"]
+        total = sum(counts)
+        return StoredCorpus(
+            sources=pages,
+            paths=columns["paths"],
+            ids=columns["ids"],
+            kinds=_shared(columns["kinds"]),
+            titles=columns["titles"],
+            speakers=_shared(columns["speakers"]),
+            groups=_shared(columns["groups"]),
+            numbers=columns["numbers"],
+            counts=counts,
+            links=columns["links"],
+            cites=columns["cites"],
+            offsets=array("q", columns["offsets"]),
+            fetch=parts["entries"][1],
+            texts=_TextColumn(total, *parts["texts"]),
+            headings=_TextColumn(total, *parts["headings"]),
+            source=source,
+        )
+
+
 _ERRORS = (_Bad, ValueError, TypeError, KeyError, RecursionError, OverflowError)
 
 
@@ -479,7 +533,14 @@ def read(key: str, cache_dir: Path | None = None) -> StoredCorpus | None:
     other parts are only checked (CRC-32, read in chunks; the text
     columns' offsets) and read later from the open file, when first needed
     (a file renamed over it later changes nothing)."""
-    path = store_path(key, cache_dir)
+    return _read(store_path(key, cache_dir), key, None)
+
+
+def _read(
+    path: Path, key: str, written: tuple[bytes, dict[str, Any], list[model.Source]] | None
+) -> StoredCorpus | None:
+    """`read`; with ``written`` (`_encode`'s), the file must hold those
+    bytes, and the corpus is made of the columns and pages encoded."""
     flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0)
     try:
         fd = os.open(path, flags)
@@ -509,20 +570,31 @@ def read(key: str, cache_dir: Path | None = None) -> StoredCorpus | None:
         pos, parts = _header(os.pread(fd, 16 + _MAX_HEADER, 0), key)
         places = _places(pos, parts, info.st_size)
         (c_at, c_size, c_crc), *rest = places
-        columns = pread(c_size, c_at)
-        if zlib.crc32(columns) != c_crc:
-            return None
-        for offset, nbytes, crc in rest:
-            running = 0
-            for start in range(0, nbytes, _CHUNK):
-                running = zlib.crc32(pread(min(_CHUNK, nbytes - start), offset + start), running)
-            if running != crc:
+        readers = {
+            name: reader(at, size) for name, (at, size, _) in zip(_PARTS[1:], rest, strict=True)
+        }
+        if written is not None:
+            payload, columns_written, pages = written
+            if info.st_size != len(payload):
                 return None
-        corpus = _corpus(
-            columns,
-            {name: reader(at, size) for name, (at, size, _) in zip(_PARTS[1:], rest, strict=True)},
-            _source(key, places),
-        )
+            view = memoryview(payload)
+            for start in range(0, info.st_size, _CHUNK):
+                end = min(start + _CHUNK, info.st_size)
+                if pread(end - start, start) != view[start:end]:
+                    return None
+            corpus = _written_corpus(columns_written, pages, readers, _source(key, places))
+        else:
+            columns = pread(c_size, c_at)
+            if zlib.crc32(columns) != c_crc:
+                return None
+            for offset, nbytes, crc in rest:
+                running = 0
+                for start in range(0, nbytes, _CHUNK):
+                    chunk = pread(min(_CHUNK, nbytes - start), offset + start)
+                    running = zlib.crc32(chunk, running)
+                if running != crc:
+                    return None
+            corpus = _corpus(columns, readers, _source(key, places))
         weakref.finalize(corpus, os.close, fd)
         keep = True
         return corpus
