@@ -223,9 +223,9 @@ def test_the_app_start_path_on_a_hit_imports_no_yaml(tmp_path: Path) -> None:
 
 
 def test_a_large_pack_first_loaded_is_what_the_store_decodes(tmp_path: Path) -> None:
-    """On the first start of a large pack the store is written and read back,
-    holding the loader's entries (not decoded again): every entry, passage
-    and location is what a later start decodes from the store file."""
+    """On the first start of a large pack the store is written and its
+    corpus returned: every entry, passage and location is what a later
+    start decodes from the store file."""
     from lbn_tui.corpus import store
 
     folder = tmp_path / "pack"

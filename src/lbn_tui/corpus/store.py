@@ -760,17 +760,6 @@ class StoredCorpus(model.Corpus):
         index = self._position.get(entry_id)
         return None if index is None else (self._kinds[index], self._titles[index])
 
-    def adopt(self, entries: Sequence[model.Entry]) -> bool:
-        """Take the entries this file was just written from as its decoded
-        entries (the round trip is exact), so that none is decoded again:
-        only when their ids are the file's, in order.  True if taken."""
-        if len(entries) != len(self._ids) or any(
-            entry.id != entry_id for entry, entry_id in zip(entries, self._ids, strict=True)
-        ):
-            return False
-        self._decoded[:] = entries
-        return True
-
     def of_kind(self, kind: str) -> tuple[model.Entry, ...]:
         return tuple(self._entry(i) for i, k in enumerate(self._kinds) if k == kind)
 
