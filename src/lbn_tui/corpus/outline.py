@@ -205,11 +205,22 @@ def recommendations(corpus: model.Corpus, group: str) -> list[model.Recommendati
 
 
 def _speakers(cols: Columns) -> dict[str, list[int]]:
-    """The quotes' positions by speaker, speakers by surname."""
+    """The quotes' positions by speaker, speakers by surname.
+
+    Sorted by a string (`_surname_order`), not a tuple: the cyclic collector
+    tracks tuples, and 100 000 speakers (a hostile pack) made 100 000 key
+    tuples, which started a full collection of everything the app holds."""
     groups: dict[str, list[int]] = {}
     for i in cols.of_kind("quote"):
         groups.setdefault(cols.groups[i], []).append(i)
-    return dict(sorted(groups.items(), key=lambda kv: surname_key(kv[0])))
+    return {name: groups[name] for name in sorted(groups, key=_surname_order)}
+
+
+def _surname_order(name: str) -> str:
+    """`surname_key` as one string, which sorts the same: the surname, a NUL
+    (below any character of a name, which holds none), the whole name."""
+    surname, whole = surname_key(name)
+    return f"{surname}\0{whole}"
 
 
 def quotes_by_speaker(corpus: model.Corpus) -> dict[str, list[model.Quote]]:
