@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import fields
+from operator import attrgetter
 from typing import Any
 
 from lbn_tui.corpus import model
@@ -77,26 +78,25 @@ class Rows:
         return index
 
     def row(self, entry: model.Entry) -> list[Any]:
-        """The entry as a row: ``[kind, value, ...]``, JSON values."""
-        row: list[Any] = [entry.kind]
-        for name, kind in _row_plan(type(entry)):
-            value = getattr(entry, name)
-            if kind == _PLAIN:
-                row.append(value)
-            elif kind == _SOURCE:
-                row.append(self._source(value))
-            elif kind == _LOCATION:
-                index = self._path_index.get(value.path)
-                if index is None:
-                    index = self._path_index[value.path] = len(self.paths)
+        """The entry as a row: ``[kind, value, ...]``, JSON values (a tuple
+        is written as the list of its items)."""
+        values, special = _row_getter(type(entry))
+        row: list[Any] = [entry.kind, *values(entry)]
+        for index, how in special:
+            value = row[index]
+            if how == _SOURCE:
+                row[index] = self._source(value)
+            elif how == _LOCATION:
+                path = self._path_index.get(value.path)
+                if path is None:
+                    path = self._path_index[value.path] = len(self.paths)
                     self.paths.append(value.path)
-                row.append([index, value.line, value.column])
-            elif kind == _TEXTS:
-                row.append(list(value))
-            elif kind == _FACTS:
-                row.append([_encode_fact(f) for f in value])
+                row[index] = [path, value.line, value.column]
+            elif how == _FACTS:
+                if value:
+                    row[index] = [_encode_fact(f) for f in value]
             else:
-                row.append([[p.text, p.heading, list(p.cites), list(p.embed)] for p in value])
+                row[index] = [[p.text, p.heading, p.cites, p.embed] for p in value]
         return row
 
 
@@ -112,6 +112,28 @@ _ROW_KINDS = {
     "tuple[Paragraph, ...]": _PARAGRAPHS,
 }
 _ROW_PLANS: dict[type[model.Entry], tuple[tuple[str, int], ...]] = {}
+
+
+_ROW_GETTERS: dict[
+    type[model.Entry], tuple[Callable[[Any], tuple[Any, ...]], tuple[tuple[int, int], ...]]
+] = {}
+
+
+def _row_getter(
+    cls: type[model.Entry],
+) -> tuple[Callable[[Any], tuple[Any, ...]], tuple[tuple[int, int], ...]]:
+    """What reads an entry's fields in order (one call, in C), and (place in
+    the row, how it is written) of each that is not written as it is: a
+    page, a location, facts, paragraphs (strings, numbers, flags and tuples
+    of strings are JSON as they are)."""
+    found = _ROW_GETTERS.get(cls)
+    if found is None:
+        plan = _row_plan(cls)
+        special = tuple(
+            (index, how) for index, (_, how) in enumerate(plan, 1) if how not in (_PLAIN, _TEXTS)
+        )
+        found = _ROW_GETTERS[cls] = (attrgetter(*(name for name, _ in plan)), special)
+    return found
 
 
 def _row_plan(cls: type[model.Entry]) -> tuple[tuple[str, int], ...]:
