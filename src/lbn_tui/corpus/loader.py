@@ -69,6 +69,8 @@ MAX_ALIAS_PROBLEMS = 10
 MAX_INT_DIGITS = 9
 INT_PATTERN = re.compile(rf"[-+]?(?:0|[1-9][0-9]{{0,{MAX_INT_DIGITS - 1}}})")
 
+#: Plain scalars up to this long have their resolved tags remembered (per file).
+_RESOLVED_CHARS = 24
 _STR = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"
 _NULL = "tag:yaml.org,2002:null"
@@ -281,6 +283,7 @@ class _FileReader:
         # strings; only the others go through the resolver's patterns.
         implicit = resolver.yaml_implicit_resolvers
         may_resolve: set[str] | None = set(implicit) if None not in implicit else None
+        resolved: dict[str, str] = {}
         anchors: dict[str, Any] = {}
         documents = 0
         building = True
@@ -318,6 +321,14 @@ class _FileReader:
                             not event.implicit[0] or event.value[:1] not in may_resolve
                         ):
                             event.tag = _STR
+                        elif event.implicit[0] and len(event.value) <= _RESOLVED_CHARS:
+                            # A plain scalar's tag depends on its text alone:
+                            # a key such as "text" is resolved once a file.
+                            found = resolved.get(event.value)
+                            if found is None:
+                                found = resolve(yaml.ScalarNode, event.value, event.implicit)
+                                resolved[event.value] = found
+                            event.tag = found
                         else:
                             event.tag = resolve(yaml.ScalarNode, event.value, event.implicit)
                     if event.anchor is not None and not self._anchored(
@@ -1041,8 +1052,9 @@ def _read_all(folders: Iterable[Path]) -> tuple[list[model.Entry], list[Problem]
                         f"duplicate id '{entry_id}' (first defined at {earlier})",
                     )
                 )
-            # Only the first definition of an id is kept.
-            entries.extend(e for e in reader.entries if first_seen[e.id] == e.location)
+            # Only the first definition of an id is kept (its location is the
+            # very object declared: compared by identity, not field by field).
+            entries.extend(e for e in reader.entries if first_seen[e.id] is e.location)
     kinds = {e.id: e.kind for e in entries}
     for ref in refs:
         target_kind = kinds.get(ref.target)
