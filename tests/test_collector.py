@@ -75,3 +75,37 @@ def test_resume_without_a_pause_changes_nothing() -> None:
     collector.resume()
     assert gc.isenabled()
     assert gc.get_freeze_count() == frozen
+
+
+def test_a_stretch_off_puts_it_back_as_it_was() -> None:
+    assert gc.isenabled()
+    with collector.off():
+        assert not gc.isenabled()
+        with collector.off():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the outer stretch still holds it
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector.off():
+            pass
+        assert not gc.isenabled()  # off before, off after
+    finally:
+        gc.enable()
+
+
+def test_the_first_frame_during_a_stretch_resumes_it_at_the_stretch_end(paused: None) -> None:
+    # A large pack is read in a thread while the app's first frame resumes
+    # the collector: whichever ends last, it runs afterwards.
+    with collector.off():
+        collector.resume()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+
+
+def test_a_stretch_during_the_pause_leaves_it_paused(paused: None) -> None:
+    with collector.off():
+        pass
+    assert not gc.isenabled()
+    collector.resume()
+    assert gc.isenabled()

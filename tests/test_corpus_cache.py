@@ -223,9 +223,9 @@ def test_the_app_start_path_on_a_hit_imports_no_yaml(tmp_path: Path) -> None:
 
 
 def test_a_large_pack_first_loaded_is_what_the_store_decodes(tmp_path: Path) -> None:
-    """On the first start of a large pack the store is written and read back,
-    holding the loader's entries (not decoded again): every entry, passage
-    and location is what a later start decodes from the store file."""
+    """On the first start of a large pack the store is written and its
+    corpus returned: every entry, passage and location is what a later
+    start decodes from the store file."""
     from lbn_tui.corpus import store
 
     folder = tmp_path / "pack"
@@ -253,3 +253,38 @@ def test_a_large_pack_first_loaded_is_what_the_store_decodes(tmp_path: Path) -> 
     assert_same(first, load_corpus([folder]))
     assert first.source == later.source
     assert first.passages == later.passages
+    assert list(first.summaries()) == list(later.summaries())
+    ours, theirs = first.outline_columns(), later.outline_columns()
+    for name in ("ids", "kinds", "titles", "groups", "numbers", "position"):
+        assert getattr(ours, name) == getattr(theirs, name), name
+
+
+def test_a_store_changed_as_it_is_written_is_not_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first start makes its corpus of the columns it encoded only when
+    the file holds the bytes written: a file changed in between (another
+    process, a full disk) is not used, and the loader's corpus is."""
+    from lbn_tui import files
+    from lbn_tui.corpus import store
+
+    monkeypatch.setattr(store, "LARGE_PASSAGES", 5)
+    folder = tmp_path / "pack"
+    shutil.copytree(MINI, folder)
+    cache_dir = tmp_path / "cache"
+    write_atomic = files.write_atomic
+
+    def write_then_change(target: Path, write: object, **kwargs: object) -> None:
+        write_atomic(target, write, **kwargs)  # type: ignore[arg-type]
+        data = bytearray(target.read_bytes())
+        data[-20] ^= 1
+        target.write_bytes(bytes(data))
+
+    monkeypatch.setattr(files, "write_atomic", write_then_change)
+    first = corpus_cache.load_corpus([folder], cache_dir)
+    assert not isinstance(first, store.StoredCorpus)
+    assert_same(first, load_corpus([folder]))
+    monkeypatch.setattr(files, "write_atomic", write_atomic)
+    second = corpus_cache.load_corpus([folder], cache_dir)
+    assert isinstance(second, store.StoredCorpus)
+    assert_same(second, first)

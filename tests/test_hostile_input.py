@@ -518,12 +518,20 @@ def test_running_out_of_memory_while_loading_is_a_problem(
 ) -> None:
     (tmp_path / "f.yaml").write_text(GOOD, encoding="utf-8")
 
-    def exhausted(*_args: object, **_kw: object) -> None:
-        raise MemoryError
+    class Exhausted:
+        def __init__(self, _text: str) -> None:
+            pass
+
+        def get_event(self) -> None:
+            raise MemoryError
+
+        def dispose(self) -> None:
+            pass
 
     # The loader parses each file once, building the nodes from the parser's
-    # events (it no longer calls yaml.compose): exhaust memory in the parser.
-    monkeypatch.setattr(loader.yaml, "parse", exhausted)
+    # events (it no longer calls yaml.compose, nor yaml.parse: it takes the
+    # events from the parser itself): exhaust memory in the parser.
+    monkeypatch.setattr(loader, "_SafeLoader", Exhausted)
     problems = check([tmp_path])
     assert [(p.line, p.column, p.message) for p in problems] == [
         (1, 1, "the file is too complex to load (out of memory)")

@@ -695,3 +695,22 @@ def test_invalid_single_id_is_a_problem_not_a_crash(tmp_path: Path) -> None:
     _name, line, col, message = only_problem(tmp_path)
     assert (line, col) == (9, 15)
     assert "'v ision' is not a valid id" in message
+
+
+def test_each_plain_scalar_is_typed_by_its_own_text(tmp_path: Path) -> None:
+    """Plain scalars' tags are remembered by their text within a file
+    (100 000 "text" keys resolved once): a value written the same way again,
+    or the same text quoted, is typed as it is written each time."""
+    values = ["1", "1", '"1"', "1.5", "1.5", "null", "'null'", "1"]
+    sessions = "".join(
+        f"  - {{id: s{i}, kind: session, title: t, series: inquiry, number: {value}}}\n"
+        for i, value in enumerate(values)
+    )
+    write(tmp_path, "f.yaml", HEAD + sessions)
+    assert [(line, message) for _, line, _, message in found(tmp_path)] == [
+        (7, "number must be a whole number, not a string"),
+        (8, "number must be a whole number, not a float"),
+        (9, "number must be a whole number, not a float"),
+        (10, "number must be a whole number, not empty"),
+        (11, "number must be a whole number, not a string"),
+    ]

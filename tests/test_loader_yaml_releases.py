@@ -45,6 +45,27 @@ def refusing_early(levels: int) -> object:
     return parse
 
 
+def refusing_parser(levels: int) -> type:
+    """The loader's parser class, refusing as `refusing_early` does: the
+    loader takes its events from the parser itself (``get_event``)."""
+    from lbn_tui.corpus import loader
+
+    real: type = loader._SafeLoader
+
+    class Refusing(real):  # type: ignore[misc, valid-type]
+        def __init__(self, text: str) -> None:
+            super().__init__(text)
+            self.refusal = refusing_early(levels)(text, Loader=real)
+
+        def get_event(self) -> yaml.Event | None:
+            if self.refusal is not None:
+                refusal, self.refusal = self.refusal, None
+                next(iter(refusal), None)  # raises as that library would
+            return super().get_event()  # type: ignore[no-any-return]
+
+    return Refusing
+
+
 CASES = {
     "brackets-at-the-start": ("[" * 100_000, (1, 65)),
     "brackets-in-a-value": ("a: " + "[" * 100_000 + "]" * 100_000 + "\n", (1, 67)),
@@ -63,9 +84,27 @@ def test_deep_flow_nesting_is_located_at_our_limit(tmp_path: Path, name: str) ->
 def test_a_library_that_refuses_earlier_gives_the_same_problem(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
 ) -> None:
+    from lbn_tui.corpus import loader
+
     monkeypatch.setattr(yaml, "parse", refusing_early(200))
+    monkeypatch.setattr(loader, "_SafeLoader", refusing_parser(200))
+    refused: list[int] = []  # where the library said it gave up
+    too_deep = loader._FileReader._too_deep
+    monkeypatch.setattr(
+        loader._FileReader,
+        "_too_deep",
+        lambda reader, text, mark: refused.append(mark.index) or too_deep(reader, text, mark),
+    )
     text, (line, column) = CASES[name]
     assert problems_of(tmp_path, text) == [(line, column, TOO_DEEP)]
+    # The refusal at 200 levels (not the installed library's own, later one).
+    depth, at_200 = 0, -1
+    for index, char in enumerate(text):
+        depth += (char == "[") - (char == "]")
+        if depth > 200:
+            at_200 = index
+            break
+    assert refused == [at_200]
 
 
 def test_nesting_within_the_limit_is_not_refused(tmp_path: Path) -> None:

@@ -279,6 +279,65 @@ def test_crafted_text_is_cleaned_and_a_crafted_entry_refused(mini_corpus: Corpus
         stored.by_id[mini_corpus.entries[0].id]
 
 
+def test_crafted_pages_paths_and_rows_are_checked(mini_corpus: Corpus) -> None:
+    """The tables of pages and paths are checked when the file is read, a
+    row's indices into them (and its values) when the entry is decoded."""
+    data = store.encode(mini_corpus, "k")
+    columns = _columns(data)
+    sources, paths = columns["sources"], columns["paths"]
+    assert isinstance(sources, list) and isinstance(paths, list)
+    assert len(sources) < len(mini_corpus) and len(paths) < len(mini_corpus)  # shared
+    for field, value in (
+        ("sources", [["T", "https://example.invalid/"]]),
+        ("sources", [["T", "u", "", "", [["nonsense", "v", "https://example.invalid/"]]]]),
+        ("sources", {"0": sources[0]}),
+        ("paths", [42]),
+        ("paths", "a.yaml"),
+    ):
+        crafted = _columns(data)
+        crafted[field] = value
+        assert store.decode(_rewrite(data, crafted, None), "k") is None, field
+    # Escapes in a page or a path are cleaned like the loader's.
+    crafted = _columns(data)
+    crafted["paths"] = ["\x1b]52;c;aGk=\x07" + path for path in paths]
+    stored = store.decode(_rewrite(data, crafted, None), "k")
+    assert stored is not None
+    first = stored.entries[0]
+    assert first.location == mini_corpus.entries[0].location
+    size = int.from_bytes(data[8:16], "little")
+    header = json.loads(data[16 : 16 + size])
+    pos = 16 + size + (-(16 + size) % 8)
+    for part in header["parts"][:-1]:
+        pos += part["nbytes"] + (-part["nbytes"] % 8)
+    lines = data[pos : pos + header["parts"][-1]["nbytes"]].splitlines(keepends=True)
+    row = json.loads(lines[0])
+    assert row[0] == mini_corpus.entries[0].kind and row[1] == mini_corpus.entries[0].id
+    for damage in (
+        lambda r: r.__setitem__(3, len(sources)),  # no such page
+        lambda r: r.__setitem__(3, -1),
+        lambda r: r.__setitem__(3, "0"),
+        lambda r: r.__setitem__(4, [len(paths), 1, 1]),  # no such path
+        lambda r: r.__setitem__(4, [0, "1", 1]),
+        lambda r: r.__setitem__(4, [0, 1]),
+        lambda r: r.append(""),  # a value too many
+        lambda r: r.__setitem__(0, "nonsense"),
+        lambda r: r.__setitem__(slice(None), {"kind": r[0]}),
+    ):
+        bad = list(row)
+        damage(bad)
+        line = json.dumps(bad, ensure_ascii=False).encode() + b"\n"
+        entries = b"".join([line, *lines[1:]])
+        crafted = _columns(data)
+        offsets = crafted["offsets"]
+        assert isinstance(offsets, list)
+        crafted["offsets"] = [0, *(o + len(line) - len(lines[0]) for o in offsets[1:])]
+        stored = store.decode(_rewrite(data, crafted, entries), "k")
+        assert stored is not None, bad
+        with pytest.raises(store.StoreMismatch):
+            stored.by_id[mini_corpus.entries[0].id]
+        assert stored.by_id[mini_corpus.entries[1].id] == mini_corpus.entries[1]
+
+
 def test_lists_fast_truncation_is_clitexts() -> None:
     from lbn_tui import clitext
     from lbn_tui.cli import _MAYBE_NOT_ONE_CELL, _truncate
@@ -557,3 +616,38 @@ def test_an_older_store_format_is_read_again(pack: Path, tmp_path: Path) -> None
     assert len(header) == size
     data[16 : 16 + size] = header
     assert store.decode(bytes(data), "k") is None
+
+
+def test_a_session_linked_from_every_quote_decodes_only_what_its_view_shows(
+    tmp_path: Path,
+) -> None:
+    """The app's view of a session that 3 000 quotes link to (issue 14's
+    100 000): the session found for "Links" (`Corpus.session_of`) is picked
+    by kind from the columns, so no quote is decoded for it, and the view
+    decodes none of the quotes it names (their lines come from the columns)."""
+    from lbn_tui.cite import works
+    from lbn_tui.tui.browser.history import Place
+    from lbn_tui.tui.browser.views import MAX_SHOWN, build_view
+
+    folder = tmp_path / "pack"
+    folder.mkdir()
+    lines = [
+        "source: {title: T, url: 'https://example.invalid/t/'}\nentries:\n",
+        "  - {id: s, kind: session, title: S, series: evidence, number: 1}\n",
+        *(
+            f"  - {{id: q{i}, kind: quote, text: t{i}, speaker: S, session: s}}\n"
+            for i in range(3000)
+        ),
+    ]
+    (folder / "pack.yaml").write_text("".join(lines), encoding="utf-8")
+    loaded = load_corpus([folder])
+    stored = store.decode(store.encode(loaded, "k"), "k")
+    assert stored is not None
+    assert stored.session_of("s") is None and _decoded(stored) == []
+    assert len(stored.linked_from("s")) == 3000
+    view = build_view(stored, Place("s"), lambda passage: False)
+    assert view is not None
+    assert len([b for b in view.blocks if b.role == "link"]) == MAX_SHOWN
+    assert _decoded(stored) == ["s"]
+    # A quote's session is still found where a session lists it.
+    assert works.work_of(stored, stored.by_id["q1"]) == works.work_of(loaded, loaded.by_id["q1"])

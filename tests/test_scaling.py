@@ -268,3 +268,53 @@ def test_a_first_start_of_a_large_pack_is_linear(
         assert len(corpus.linked_from("s")) >= SMALL
 
     assert_linear(make, run, "the corpus cache's first load of quotes linking one session")
+
+
+def test_the_contents_tree_makes_only_the_nodes_it_is_asked_for(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The tree's long branches are made as they are read (the navigator
+    reads 200 of a branch): 3 000 quotes, each by its own speaker, make no
+    quote's node until read, then a block of `outline.LAZY_BLOCK`."""
+    from lbn_tui.corpus import outline
+
+    quotes = tuple(
+        model.Quote(
+            id=f"q{i}", title=f"Q{i}", source=SOURCE, location=HERE, text=f"t {i}", speaker=f"S{i}"
+        )
+        for i in range(3000)
+    )
+    figures = tuple(
+        model.Figure(id=f"f{i}", title=f"F{i}", source=SOURCE, location=HERE, value="1")
+        for i in range(3000)
+    )
+    corpus = model.Corpus(quotes + figures)
+    made: list[str] = []
+    one_line = outline.one_line
+    monkeypatch.setattr(outline, "one_line", lambda text: made.append(text) or one_line(text))
+    tree = outline.contents(corpus, ())
+    branch = next(node for node in tree if node.key == outline.list_key("quotes"))
+    assert branch.count == 3000 == len(branch.children)
+    assert made == []
+    shown = [leaf for speaker in branch.children[:200] for leaf in speaker.children]
+    assert len(shown) == 200 and len(made) == 200
+    assert branch.children[-1] == outline.OutlineNode(
+        "S999",  # by surname: after S2999
+        outline.list_key("speaker", "S999"),
+        (outline.OutlineNode("t 999", "q999"),),
+        count=1,
+    )
+    assert len(made) == 201
+    figures_node = next(node for node in tree if node.key == outline.list_key("figures"))
+    assert isinstance(figures_node.children, outline.LazyNodes)
+    assert figures_node.children == tuple(
+        outline.OutlineNode(f"F{i}", f"f{i}") for i in range(3000)
+    )
+    assert hash(figures_node) == hash(
+        outline.OutlineNode(
+            "Figures",
+            outline.list_key("figures"),
+            tuple(outline.OutlineNode(f"F{i}", f"f{i}") for i in range(3000)),
+            count=3000,
+        )
+    )

@@ -25,7 +25,6 @@ node costs a few hundred bytes of memory).
 
 from __future__ import annotations
 
-import gc
 import os
 import re
 import stat
@@ -36,7 +35,7 @@ from typing import Any, cast
 
 import yaml
 
-from lbn_tui import files
+from lbn_tui import collector, files
 from lbn_tui.corpus import model
 from lbn_tui.corpus.model import ID_PATTERN
 from lbn_tui.corpus.problems import MAX_MESSAGE_CHARS, BriefingsError, Problem
@@ -69,6 +68,8 @@ MAX_ALIAS_PROBLEMS = 10
 MAX_INT_DIGITS = 9
 INT_PATTERN = re.compile(rf"[-+]?(?:0|[1-9][0-9]{{0,{MAX_INT_DIGITS - 1}}})")
 
+#: Plain scalars up to this long have their resolved tags remembered (per file).
+_RESOLVED_CHARS = 24
 _STR = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"
 _NULL = "tag:yaml.org,2002:null"
@@ -180,25 +181,22 @@ class _FileReader:
         # The node tree holds no reference cycles; without the cyclic
         # collector walking it again and again while it grows, a large file
         # loads in less than half the time.
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
-            self._read()
-        except MemoryError:
-            self.problems.append(
-                Problem(self.shown, 1, 1, "the file is too complex to load (out of memory)")
-            )
-        except RecursionError:
-            self.problems.append(Problem(self.shown, 1, 1, "invalid YAML: nested too deeply"))
-        finally:
-            # Nothing of the file is kept: neither the tree nor the parser's
-            # error, whose traceback holds the frames that hold the text and
-            # the tree (a cycle through this reader, which only the cyclic
-            # collector would free: it is off while the folders are read).
-            self._root = None
-            self._compose_error = None
-            if collecting:
-                gc.enable()
+        with collector.off():
+            try:
+                self._read()
+            except MemoryError:
+                self.problems.append(
+                    Problem(self.shown, 1, 1, "the file is too complex to load (out of memory)")
+                )
+            except RecursionError:
+                self.problems.append(Problem(self.shown, 1, 1, "invalid YAML: nested too deeply"))
+            finally:
+                # Nothing of the file is kept: neither the tree nor the parser's
+                # error, whose traceback holds the frames that hold the text and
+                # the tree (a cycle through this reader, which only the cyclic
+                # collector would free: it is off while the folders are read).
+                self._root = None
+                self._compose_error = None
 
     def _read(self) -> None:
         text = self._read_text()
@@ -281,6 +279,7 @@ class _FileReader:
         # strings; only the others go through the resolver's patterns.
         implicit = resolver.yaml_implicit_resolvers
         may_resolve: set[str] | None = set(implicit) if None not in implicit else None
+        resolved: dict[str, str] = {}
         anchors: dict[str, Any] = {}
         documents = 0
         building = True
@@ -299,8 +298,11 @@ class _FileReader:
         mapping_end, sequence_end = yaml.MappingEndEvent, yaml.SequenceEndEvent
         node: _Node
         event: Any  # the C parser's marks are typed apart
+        # The parser's events as `yaml.parse` yields them, without its
+        # generator around each (`get_event` returns None after the last).
+        parser = _SafeLoader(text)
         try:
-            for event in yaml.parse(text, Loader=_SafeLoader):
+            for event in iter(parser.get_event, None):
                 kind = type(event)
                 if kind is scalar_event:
                     nodes += 1
@@ -315,6 +317,14 @@ class _FileReader:
                             not event.implicit[0] or event.value[:1] not in may_resolve
                         ):
                             event.tag = _STR
+                        elif event.implicit[0] and len(event.value) <= _RESOLVED_CHARS:
+                            # A plain scalar's tag depends on its text alone:
+                            # a key such as "text" is resolved once a file.
+                            found = resolved.get(event.value)
+                            if found is None:
+                                found = resolve(yaml.ScalarNode, event.value, event.implicit)
+                                resolved[event.value] = found
+                            event.tag = found
                         else:
                             event.tag = resolve(yaml.ScalarNode, event.value, event.implicit)
                     if event.anchor is not None and not self._anchored(
@@ -407,6 +417,8 @@ class _FileReader:
         except yaml.YAMLError as exc:
             if building:
                 self._compose_error = exc
+        finally:
+            parser.dispose()
         if building and self._compose_error is None and top:
             self._root = top[0]
         if hidden is not None:
@@ -536,7 +548,12 @@ class _FileReader:
             return None
         out: dict[str, tuple[_Node, _Node]] = {}
         for key_node, value_node in node.value:
-            if not isinstance(key_node, _Scalar) or key_node.tag not in _TEXTUAL_SCALARS:
+            # The common case first: a name not seen yet (a scalar's value is a str).
+            if type(key_node) is _Scalar and key_node.tag in _TEXTUAL_SCALARS:
+                if key_node.value not in out:
+                    out[key_node.value] = (key_node, value_node)
+                    continue
+            elif not isinstance(key_node, _Scalar) or key_node.tag not in _TEXTUAL_SCALARS:
                 self.problem(key_node, f"{what} has a key that is not a name")
                 continue
             key = str(key_node.value)
@@ -589,7 +606,15 @@ class _FileReader:
         out: list[str] = []
         valid = True
         for item in items:
-            value = self._string(item, f"{what}: an id")
+            if (
+                type(item) is _Scalar
+                and item.tag in _TEXTUAL_SCALARS
+                and item.value.isprintable()
+                and item.value.strip()
+            ):
+                value: str | None = item.value.strip()  # what _string returns
+            else:
+                value = self._string(item, f"{what}: an id")
             if value is None:
                 valid = False
                 continue
@@ -756,10 +781,17 @@ class _FileReader:
                 )
                 ok = False
                 continue
-            if spec.type == "str":
-                value = self._string(value_node, key)
-            else:
+            if spec.type != "str":
                 value = self._value(spec, kind, value_node)
+            elif (
+                type(value_node) is _Scalar
+                and value_node.tag in _TEXTUAL_SCALARS
+                and value_node.value.isprintable()
+                and (stripped := value_node.value.strip())
+            ):
+                value = stripped  # what _string returns, without the call
+            else:
+                value = self._string(value_node, key)
             if value is None:
                 ok = False
             else:
@@ -958,13 +990,8 @@ def _read_folders(folders: Iterable[Path]) -> tuple[list[model.Entry], list[Prob
     # As in `_FileReader.read`: what is built holds no reference cycles, and
     # the cyclic collector walking every entry read so far after each file
     # (100 000 quotes in five files) costs a tenth of the whole load.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with collector.off():
         return _read_all(folders)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _read_all(folders: Iterable[Path]) -> tuple[list[model.Entry], list[Problem]]:
@@ -1016,8 +1043,9 @@ def _read_all(folders: Iterable[Path]) -> tuple[list[model.Entry], list[Problem]
                         f"duplicate id '{entry_id}' (first defined at {earlier})",
                     )
                 )
-            # Only the first definition of an id is kept.
-            entries.extend(e for e in reader.entries if first_seen[e.id] == e.location)
+            # Only the first definition of an id is kept (its location is the
+            # very object declared: compared by identity, not field by field).
+            entries.extend(e for e in reader.entries if first_seen[e.id] is e.location)
     kinds = {e.id: e.kind for e in entries}
     for ref in refs:
         target_kind = kinds.get(ref.target)

@@ -110,7 +110,9 @@ def first_sentence(text: str) -> str:
     to their width (titles hold no "…" of their own but past
     `MAX_DERIVED_TITLE`)."""
     head = text[: MAX_DERIVED_TITLE * 4]
-    first = next(sentences(head), "")
+    # No sentence ends in it: all of it (what sentences() yields, faster).
+    ends = "." in head or "!" in head or "?" in head
+    first = next(sentences(head), "") if ends else head.strip()
     sentence = " ".join(first.split())
     ended = len(text) <= len(head) or len(first) < len(head.strip())
     if ended and len(sentence) <= MAX_DERIVED_TITLE:
@@ -858,8 +860,16 @@ class Corpus:
         return self._linked_from.get(entry_id, ())
 
     def session_of(self, entry_id: str) -> Session | None:
-        """The session whose briefing pack or reading list holds the entry."""
+        """The session whose briefing pack or reading list holds the entry.
+
+        Only the sessions among the entries linking to it are looked at,
+        picked by kind (`kind_and_title`: a stored corpus answers from its
+        columns), so that a session linked from 100 000 quotes decodes none
+        of them."""
         for other in self.linked_from(entry_id):
+            found = self.kind_and_title(other)
+            if found is None or found[0] != Session.kind:
+                continue
             candidate = self.by_id[other]
             if isinstance(candidate, Session) and (
                 entry_id in candidate.briefing_pack or entry_id in candidate.reading_list

@@ -14,13 +14,15 @@ The header: ``{"format", "key", "parts": [{"name", "nbytes", "crc32"}]}``.
 contents tree need, one JSON list per field (one ``json.loads`` in C):
 entry ids, kinds, titles, speaker lines, groups and numbers (what the
 contents tree groups and sorts by: `outline.group_of`, `outline.number_of`),
-passage counts, each entry's links and cites, and each entry's byte offset
-in *entries*.  *texts* and *headings* hold every passage's text and
-heading: P + 1 byte offsets (unsigned 64-bit little-endian, P the number
-of passages) then the UTF-8 strings end to end, so that one passage is read
-and decoded without the others (`StoredPassages`: the corpus's
-``passages``, what the app's and the command line's search read).
-*entries* is each entry's JSON (the `cache` encoding), one per line,
+passage counts, each entry's links and cites, each entry's byte offset
+in *entries*, and the tables of pages and paths its rows index.  *texts*
+and *headings* hold every passage's text and heading: P + 1 byte offsets
+(unsigned 64-bit little-endian, P the number of passages) then the UTF-8
+strings end to end, so that one passage is read and decoded without the
+others (`StoredPassages`: the corpus's ``passages``, what the app's and the
+command line's search read).
+*entries* is each entry's JSON row (`codec.Rows`: its fields in order,
+its page and its file's path an index into the tables), one per line,
 decoded on first use (`StoredCorpus`): at 100 000 passages the app decodes
 the sessions and what it shows, not the ~34 000 entries (~35 MB and ~8 s).
 Only the columns stay in memory after reading; the other parts are read
@@ -30,8 +32,9 @@ No pickle: nothing in a cache file can run code.  On reading, the checks
 the JSON cache makes: magic, format, key and every part's size and CRC-32;
 ids unique and well formed, kinds known, every string a string (and cleaned
 like the loader's), every id an entry links to or cites present, the
-offsets in bounds.  Anything else and :func:`read` returns None (the caller
-loads the YAML and writes the cache again).  An entry decoded later is
+offsets in bounds, the pages and paths well formed (a row's indices into
+them are checked when it is decoded).  Anything else and :func:`read`
+returns None (the caller loads the YAML and writes the cache again).  An entry decoded later is
 checked again against its columns (id, kind, title, speaker line, group,
 number, links, cites, passages); a file crafted to pass the CRC-32s and
 fail there raises `StoreMismatch` rather than show something else (so do
@@ -56,11 +59,12 @@ import zlib
 from array import array
 from bisect import bisect_right
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from itertools import accumulate, pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lbn_tui import files, paths
+from lbn_tui import collector, files, paths
 from lbn_tui.corpus import model
 from lbn_tui.corpus.model import ID_PATTERN
 
@@ -68,7 +72,7 @@ if TYPE_CHECKING:
     from lbn_tui.corpus.outline import Columns
 
 MAGIC = b"LBNCORP\x03"
-FORMAT = 5
+FORMAT = 6
 #: Packs with more passages than this are cached in this format.
 LARGE_PASSAGES = 2000
 #: Corpus store files kept in the directory (most recently written first).
@@ -86,6 +90,8 @@ _COLUMNS = (
     "links",
     "cites",
     "offsets",
+    "sources",
+    "paths",
 )
 
 
@@ -114,38 +120,83 @@ def _text_column(strings: Sequence[str]) -> bytes:
     return offsets.tobytes() + b"".join(encoded)
 
 
+#: JSON as ``json.dumps(value, ensure_ascii=False)`` writes it, made once.
+_JSON = json.JSONEncoder(ensure_ascii=False, check_circular=False)
+
+
+def _row_encoder() -> Callable[[Any], str]:
+    """`_JSON.encode` for a row, without making a C encoder for each of
+    100 000 rows (what `JSONEncoder.encode` does): 30 % less time."""
+    try:
+        from _json import encode_basestring, make_encoder
+    except ImportError:  # pragma: no cover - CPython has it
+        return _JSON.encode
+    encoder = make_encoder(
+        None, _JSON.default, encode_basestring, None, ": ", ", ", False, False, True
+    )
+    return lambda value: "".join(encoder(value, 0))
+
+
+def _no_cyclic_gc() -> AbstractContextManager[None]:
+    """Keeps the cyclic collector off while a store file is made or read:
+    nothing made holds a cycle, and at 100 000 entries the collections it
+    would start while the lists grow (walking every object alive, each
+    time) cost about as much as the work itself."""
+    return collector.off()
+
+
 def encode(corpus: model.Corpus, key: str) -> bytes:
-    from lbn_tui.corpus.codec import encode_entry
+    with _no_cyclic_gc():
+        return _encode(corpus, key)[0]
+
+
+def _encode(corpus: model.Corpus, key: str) -> tuple[bytes, dict[str, Any], list[model.Source]]:
+    """The file's bytes; and its columns and pages as they were before
+    they were written (`write_and_read` makes the corpus of those)."""
+    from lbn_tui.corpus.codec import Rows
     from lbn_tui.corpus.outline import group_of, number_of
 
     columns: dict[str, list[Any]] = {name: [] for name in _COLUMNS}
+    ids, kinds, titles = columns["ids"], columns["kinds"], columns["titles"]
+    speakers, groups, numbers = columns["speakers"], columns["groups"], columns["numbers"]
+    counts, links, cites = columns["counts"], columns["links"], columns["cites"]
+    offsets = columns["offsets"]
     headings: list[str] = []
     texts: list[str] = []
-    lines: list[bytes] = []
+    lines: list[str] = []
+    rows = Rows()
+    dumps = _JSON.encode
+    row_json = _row_encoder()
     offset = 0
     for entry in corpus.entries:
-        passages = corpus.passages_of(entry.id)  # made once (the caller counted them)
-        columns["ids"].append(entry.id)
-        columns["kinds"].append(entry.kind)
-        columns["titles"].append(entry.title)
-        columns["speakers"].append(entry.speaker_line)
-        columns["groups"].append(group_of(entry))
-        columns["numbers"].append(number_of(entry))
-        columns["counts"].append(len(passages))
-        headings.extend(p.heading for p in passages)
-        texts.extend(p.text for p in passages)
-        columns["links"].append(list(entry.links()))
-        columns["cites"].append(list(entry.cites()))
-        columns["offsets"].append(offset)
-        line = json.dumps(encode_entry(entry), ensure_ascii=False).encode("utf-8") + b"\n"
+        # What the entry's passages are made of (`Entry.passages`), without
+        # making them: the corpus read back from this file makes them.
+        count = len(texts)
+        for heading, text in entry.passage_texts():
+            headings.append(heading)
+            texts.append(text)
+        ids.append(entry.id)
+        kinds.append(entry.kind)
+        titles.append(entry.title)
+        speakers.append(entry.speaker_line)
+        groups.append(group_of(entry))
+        numbers.append(number_of(entry))
+        counts.append(len(texts) - count)
+        links.append(entry.links())
+        cites.append(entry.cites())
+        offsets.append(offset)
+        line = row_json(rows.row(entry)) + "\n"
         lines.append(line)
-        offset += len(line)
-    columns["offsets"].append(offset)
+        # Its length in UTF-8 (isascii() is a flag of the string: no scan).
+        offset += len(line) if line.isascii() else len(line.encode("utf-8"))
+    offsets.append(offset)
+    columns["sources"] = rows.sources
+    columns["paths"] = rows.paths
     parts = [
-        ("columns", json.dumps(columns, ensure_ascii=False).encode("utf-8")),
+        ("columns", dumps(columns).encode("utf-8")),
         ("texts", _text_column(texts)),
         ("headings", _text_column(headings)),
-        ("entries", b"".join(lines)),
+        ("entries", "".join(lines).encode("utf-8")),
     ]
     header = json.dumps(
         {
@@ -161,7 +212,7 @@ def encode(corpus: model.Corpus, key: str) -> bytes:
     out = [head, b"\0" * _pad(len(head))]
     for _, data in parts:
         out += [data, b"\0" * _pad(len(data))]
-    return b"".join(out)
+    return b"".join(out), columns, rows.pages
 
 
 def write(corpus: model.Corpus, key: str, cache_dir: Path | None = None) -> bool:
@@ -175,6 +226,27 @@ def write(corpus: model.Corpus, key: str, cache_dir: Path | None = None) -> bool
         return False
     files.prune(folder, "corpus-*.lbc", KEEP_FILES, current=target)
     return True
+
+
+def write_and_read(
+    corpus: model.Corpus, key: str, cache_dir: Path | None = None
+) -> StoredCorpus | None:
+    """`write`, then `read`: the corpus of the file written, as every later
+    start reads it; None if it could not be written or read.  The columns
+    are not parsed and checked again (at 100 000 entries, 0.3 s): the
+    corpus is made of those just encoded, once the open file's bytes are
+    found to be the very bytes written."""
+    folder = cache_dir or paths.cache_dir()
+    target = store_path(key, folder)
+    try:
+        with _no_cyclic_gc():
+            written = _encode(corpus, key)
+        payload = written[0]
+        files.write_atomic(target, lambda out: out.write(payload), prefix=".corpus-")
+    except (OSError, ValueError):
+        return None
+    files.prune(folder, "corpus-*.lbc", KEEP_FILES, current=target)
+    return _read(target, key, written)
 
 
 # --------------------------------------------------------------------------
@@ -332,6 +404,13 @@ def _corpus(
 ) -> StoredCorpus:
     """The corpus of a file's columns; ``parts``: the size of each other part
     and what reads it."""
+    with _no_cyclic_gc():
+        return _columns_corpus(columns_bytes, parts, source)
+
+
+def _columns_corpus(
+    columns_bytes: bytes, parts: Mapping[str, tuple[int, Fetch]], source: str
+) -> StoredCorpus:
     columns = json.loads(columns_bytes.decode("utf-8"))
     if type(columns) is not dict or set(columns) != set(_COLUMNS):
         raise _Bad
@@ -357,7 +436,16 @@ def _corpus(
         raise _Bad
     total = sum(counts)
     offsets_array = array("q", offsets)
+    from lbn_tui.corpus.codec import Bad, decode_paths, decode_sources
+
+    try:
+        sources = decode_sources(columns["sources"])
+        paths = decode_paths(columns["paths"])
+    except Bad as exc:
+        raise _Bad from exc
     return StoredCorpus(
+        sources=sources,
+        paths=paths,
         ids=ids,
         kinds=kinds,
         titles=_strings(columns["titles"], n),
@@ -373,6 +461,37 @@ def _corpus(
         headings=_TextColumn(total, *parts["headings"]),
         source=source,
     )
+
+
+def _written_corpus(
+    columns: dict[str, Any],
+    pages: list[model.Source],
+    parts: Mapping[str, tuple[int, Fetch]],
+    source: str,
+) -> StoredCorpus:
+    """The corpus of the columns `_encode` made (what `_corpus` makes of
+    them once written and read: the same values, checked there)."""
+    with _no_cyclic_gc():
+        counts = columns["counts"]
+        total = sum(counts)
+        return StoredCorpus(
+            sources=pages,
+            paths=columns["paths"],
+            ids=columns["ids"],
+            kinds=_shared(columns["kinds"]),
+            titles=columns["titles"],
+            speakers=_shared(columns["speakers"]),
+            groups=_shared(columns["groups"]),
+            numbers=columns["numbers"],
+            counts=counts,
+            links=columns["links"],
+            cites=columns["cites"],
+            offsets=array("q", columns["offsets"]),
+            fetch=parts["entries"][1],
+            texts=_TextColumn(total, *parts["texts"]),
+            headings=_TextColumn(total, *parts["headings"]),
+            source=source,
+        )
 
 
 _ERRORS = (_Bad, ValueError, TypeError, KeyError, RecursionError, OverflowError)
@@ -421,7 +540,14 @@ def read(key: str, cache_dir: Path | None = None) -> StoredCorpus | None:
     other parts are only checked (CRC-32, read in chunks; the text
     columns' offsets) and read later from the open file, when first needed
     (a file renamed over it later changes nothing)."""
-    path = store_path(key, cache_dir)
+    return _read(store_path(key, cache_dir), key, None)
+
+
+def _read(
+    path: Path, key: str, written: tuple[bytes, dict[str, Any], list[model.Source]] | None
+) -> StoredCorpus | None:
+    """`read`; with ``written`` (`_encode`'s), the file must hold those
+    bytes, and the corpus is made of the columns and pages encoded."""
     flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0)
     try:
         fd = os.open(path, flags)
@@ -451,20 +577,31 @@ def read(key: str, cache_dir: Path | None = None) -> StoredCorpus | None:
         pos, parts = _header(os.pread(fd, 16 + _MAX_HEADER, 0), key)
         places = _places(pos, parts, info.st_size)
         (c_at, c_size, c_crc), *rest = places
-        columns = pread(c_size, c_at)
-        if zlib.crc32(columns) != c_crc:
-            return None
-        for offset, nbytes, crc in rest:
-            running = 0
-            for start in range(0, nbytes, _CHUNK):
-                running = zlib.crc32(pread(min(_CHUNK, nbytes - start), offset + start), running)
-            if running != crc:
+        readers = {
+            name: reader(at, size) for name, (at, size, _) in zip(_PARTS[1:], rest, strict=True)
+        }
+        if written is not None:
+            payload, columns_written, pages = written
+            if info.st_size != len(payload):
                 return None
-        corpus = _corpus(
-            columns,
-            {name: reader(at, size) for name, (at, size, _) in zip(_PARTS[1:], rest, strict=True)},
-            _source(key, places),
-        )
+            view = memoryview(payload)
+            for start in range(0, info.st_size, _CHUNK):
+                end = min(start + _CHUNK, info.st_size)
+                if pread(end - start, start) != view[start:end]:
+                    return None
+            corpus = _written_corpus(columns_written, pages, readers, _source(key, places))
+        else:
+            columns = pread(c_size, c_at)
+            if zlib.crc32(columns) != c_crc:
+                return None
+            for offset, nbytes, crc in rest:
+                running = 0
+                for start in range(0, nbytes, _CHUNK):
+                    chunk = pread(min(_CHUNK, nbytes - start), offset + start)
+                    running = zlib.crc32(chunk, running)
+                if running != crc:
+                    return None
+            corpus = _corpus(columns, readers, _source(key, places))
         weakref.finalize(corpus, os.close, fd)
         keep = True
         return corpus
@@ -552,7 +689,9 @@ class StoredCorpus(model.Corpus):
         "_links",
         "_numbers",
         "_offsets",
+        "_paths",
         "_position",
+        "_sources",
         "_speakers",
         "_starts",
         "_text_column",
@@ -578,7 +717,11 @@ class StoredCorpus(model.Corpus):
         texts: _TextColumn,
         headings: _TextColumn,
         source: str,
+        sources: Sequence[model.Source],
+        paths: Sequence[str],
     ) -> None:
+        self._sources = sources
+        self._paths = paths
         self._ids = ids
         self._kinds = kinds
         self._titles = titles
@@ -623,17 +766,6 @@ class StoredCorpus(model.Corpus):
     def kind_and_title(self, entry_id: str) -> tuple[str, str] | None:
         index = self._position.get(entry_id)
         return None if index is None else (self._kinds[index], self._titles[index])
-
-    def adopt(self, entries: Sequence[model.Entry]) -> bool:
-        """Take the entries this file was just written from as its decoded
-        entries (the round trip is exact), so that none is decoded again:
-        only when their ids are the file's, in order.  True if taken."""
-        if len(entries) != len(self._ids) or any(
-            entry.id != entry_id for entry, entry_id in zip(entries, self._ids, strict=True)
-        ):
-            return False
-        self._decoded[:] = entries
-        return True
 
     def of_kind(self, kind: str) -> tuple[model.Entry, ...]:
         return tuple(self._entry(i) for i, k in enumerate(self._kinds) if k == kind)
@@ -740,12 +872,12 @@ class StoredCorpus(model.Corpus):
 
     def _decode(self, i: int) -> model.Entry:
         from lbn_tui.corpus.codec import Bad as _BadEntry
-        from lbn_tui.corpus.codec import decode_entry
+        from lbn_tui.corpus.codec import decode_row
         from lbn_tui.corpus.outline import group_of, number_of
 
         try:
             line = self._fetch(self._offsets[i], self._offsets[i + 1])
-            entry = decode_entry(json.loads(line.decode("utf-8")))
+            entry = decode_row(json.loads(line.decode("utf-8")), self._sources, self._paths)
         except (_BadEntry, ValueError, TypeError, KeyError, RecursionError) as exc:
             raise StoreMismatch(f"entry {i} of a corpus store file is damaged") from exc
         if (

@@ -58,6 +58,16 @@ def _quoted(text: str | Content) -> Content:
 
 
 def _link(corpus: model.Corpus, target: str, prefix: str = "→ ") -> Block:
+    # An entry's id: its kind and title (a stored corpus answers from its
+    # columns, decoding nothing: a session shows 1 000 of its quotes' links).
+    known = corpus.kind_and_title(target)
+    if known is not None:
+        kind, title = known
+        return Block(
+            Content.assemble((prefix, MUTED), badge(kind), "  ", (title, LINK)),
+            "link",
+            target=target,
+        )
     found = model.resolve_ref(corpus, target) if not target.startswith(LIST_PREFIX) else None
     if found is None:
         label = Content(list_title(corpus, target) if target.startswith(LIST_PREFIX) else target)
