@@ -137,6 +137,36 @@ def test_loading_without_a_file_imports_no_toml_parser(tmp_path: Path) -> None:
     assert out.stdout.strip() == "False"
 
 
+def test_the_binding_id_table_lists_every_binding_id() -> None:
+    from lbn_tui.tui import preferences
+    from lbn_tui.tui.binding_ids import BINDING_IDS
+
+    found = {b.id for b in preferences.all_bindings(LbnApp.BINDINGS)}
+    assert found == BINDING_IDS
+
+
+def test_a_keymap_is_checked_without_importing_the_dialogs(tmp_path: Path) -> None:
+    folder = tmp_path / "lbn-tui"
+    folder.mkdir()
+    (folder / "config.toml").write_text('[keys]\n"search.close" = "f2"\n"app.quit" = "x"\n')
+    program = (
+        "import sys\n"
+        "from lbn_tui import settings\n"
+        "from lbn_tui.tui import preferences\n"
+        "from lbn_tui.tui.app import LbnApp\n"
+        "checked, problem = preferences.checked(settings.load(), ['lbn-calm'], LbnApp.BINDINGS)\n"
+        "print(problem, dict(checked.keys))\n"
+        "print(sorted(m for m in sys.modules if m.startswith('lbn_tui.tui.dialogs')))\n"
+    )
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path)}
+    out = subprocess.run(
+        [sys.executable, "-c", program], env=env, capture_output=True, text=True, check=True
+    )
+    checked_line, dialogs = out.stdout.splitlines()
+    assert checked_line == "None {'search.close': 'f2', 'app.quit': 'x'}"
+    assert dialogs == "[]"
+
+
 def test_the_last_place(config: Path, tmp_path: Path) -> None:
     assert settings.read_last_place() is None
     settings.write_last_place("inquiry-one#2")

@@ -57,8 +57,10 @@ def checked(
     defaults and the one-line problem."""
     try:
         ids = None
-        if settings.keys:  # the widget modules are imported only for a keymap
-            ids = {b.id or "" for b in all_bindings(app_bindings)}
+        if settings.keys:  # the table, not the widget modules (start-up time)
+            from lbn_tui.tui.binding_ids import BINDING_IDS
+
+            ids = BINDING_IDS
         prefs.check(settings, themes=themes, binding_ids=ids)
     except SettingsError as exc:
         return Settings(path=settings.path), f"{exc} (using the default settings)"
