@@ -12,6 +12,7 @@ import subprocess
 import sys
 import unicodedata
 
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -228,3 +229,34 @@ def test_normalize_matches_per_character_fold() -> None:
             continue
         text = "Ab" + ch + "C"
         assert normalize(text) == "".join(_fold_char(c) for c in text), hex(cp)
+
+
+def test_scan_scores_each_title_as_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Titles are scored once per search, by identity; a large corpus's
+    field cache drops fields while a scan runs, and a dropped title's
+    identity must not hand its score to the title made after it."""
+    from lbn_tui.search import engine
+
+    monkeypatch.setattr(engine, "_DOC_CACHE", 2)
+    rng = random.Random(3)
+    passages = [
+        Passage(
+            f"e{i}",
+            0,
+            "article",
+            "plain words about nothing in particular",
+            " ".join(rng.choice(WORDS[:16]) for _ in range(3)).title(),
+        )
+        for i in range(300)
+    ]
+    index = SearchIndex(passages, use_index=True)
+    for query in ("community wealth fund", "social prescribing skills"):
+        scanned = {h.passage.entry_id: h.score for h in index.scan(query, limit=300)}
+        alone = {}
+        for i, p in enumerate(passages):
+            q = index._analyse(query)
+            assert q is not None
+            for score, _, _ in index._score(q, [i], None):
+                alone[p.entry_id] = round(min(100.0, score), 1)
+        floor = max(alone.values()) * engine.RELATIVE_FLOOR
+        assert scanned == {k: v for k, v in alone.items() if v >= max(floor, engine.MIN_SCORE)}

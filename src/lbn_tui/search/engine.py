@@ -1085,16 +1085,21 @@ class SearchIndex:
         """(score, passage index, best field) for each candidate.
 
         The score is 0..100 give or take the small kind bonus."""
-        cache: dict[int, tuple[float, dict[int, float]]] = {}
+        # By id, with the field kept alive: an id is unique only while its
+        # object lives, and a large corpus's field cache lets fields go
+        # while a search runs (a freed title's id reused by another title
+        # gave that title the freed one's score).
+        cache: dict[int, tuple[_Field, float, dict[int, float]]] = {}
 
         def cached(field: _Field) -> tuple[float, dict[int, float]]:
             # Titles and speaker lines repeat across passages: score once.
             key = id(field)
             value = cache.get(key)
-            if value is None:
-                value = self._field_score(q, field)
-                cache[key] = value
-            return value
+            if value is None or value[0] is not field:
+                score, best = self._field_score(q, field)
+                cache[key] = (field, score, best)
+                return score, best
+            return value[1], value[2]
 
         out: list[tuple[float, int, str]] = []
         for count, i in enumerate(candidates):
