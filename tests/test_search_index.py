@@ -260,3 +260,36 @@ def test_scan_scores_each_title_as_its_own(monkeypatch: pytest.MonkeyPatch) -> N
                 alone[p.entry_id] = round(min(100.0, score), 1)
         floor = max(alone.values()) * engine.RELATIVE_FLOOR
         assert scanned == {k: v for k, v in alone.items() if v >= max(floor, engine.MIN_SCORE)}
+
+
+def test_trigram_counts_kept_between_keystrokes_are_exact() -> None:
+    """Typing reuses the counts of the last queries' trigram sets (adding
+    and taking away runs): the counts must be those counted afresh, and the
+    candidates those of an index that has kept nothing."""
+    import numpy as np
+
+    from lbn_tui.search.trigram import TrigramIndex
+
+    passages = _generated(600, seed=11)
+    index = SearchIndex(passages, use_index=True, candidates=40).prepare()
+    tri = index._tri
+    assert tri is not None
+    rng = random.Random(12)
+    for _ in range(12):
+        words = rng.choice(passages).text.split()
+        start = rng.randrange(len(words) - 5)
+        query = " ".join(words[start : start + 5])
+        # Typed, with a slip taken back, and a small budget that drops runs.
+        typed = [query[:i] for i in range(3, len(query) + 1)] + [query[:-2], query]
+        for prefix in typed:
+            for budget in (None, 300):
+                fresh = TrigramIndex(tri.keys, tri.offsets, tri.postings, tri.bonus)
+                split = prefix.split()
+                kept = tri._trigram_points(split, budget)
+                counted = fresh._trigram_points(split, budget)
+                assert (kept is None) == (counted is None)
+                if kept is not None and counted is not None:
+                    assert np.array_equal(kept, counted), prefix
+                assert tri.candidates(split, 40, budget=budget) == fresh.candidates(
+                    split, 40, budget=budget
+                )
