@@ -256,7 +256,7 @@ def test_scan_scores_each_title_as_its_own(monkeypatch: pytest.MonkeyPatch) -> N
         for i, p in enumerate(passages):
             q = index._analyse(query)
             assert q is not None
-            for score, _, _ in index._score(q, [i], None):
+            for score, _, _ in index._score(q, [i], None)[0]:
                 alone[p.entry_id] = round(min(100.0, score), 1)
         floor = max(alone.values()) * engine.RELATIVE_FLOOR
         assert scanned == {k: v for k, v in alone.items() if v >= max(floor, engine.MIN_SCORE)}
@@ -293,3 +293,67 @@ def test_trigram_counts_kept_between_keystrokes_are_exact() -> None:
                 assert tri.candidates(split, 40, budget=budget) == fresh.candidates(
                     split, 40, budget=budget
                 )
+
+
+def test_pruned_scoring_finds_the_same_hits() -> None:
+    """_score with ``keep`` skips the phrase of candidates that cannot be
+    among the best: the hits must be those of scoring every candidate,
+    also when an entry's many passages share a matching title."""
+    passages = _generated(3000, seed=21)
+    # Entries of many passages under one title, for the title-only hits.
+    for entry in range(40):
+        title = f"Quarterly zephyr report {entry}"
+        for index_ in range(8):
+            # Longer paragraphs have a lower bonus: scores differ, so some
+            # are pruned.
+            text = "zephyr notes " + "more words " * (30 + 10 * index_ + entry)
+            passages.append(Passage(f"t{entry}", index_, "article", text, title))
+    index = SearchIndex(passages, use_index=True).prepare()
+    rng = random.Random(22)
+    queries = ["quarterly zephyr", "zephyr report", "qu", "report 7", "community wealth fund"]
+    for _ in range(20):
+        words = rng.choice(passages).text.split()
+        if len(words) > 6:
+            start = rng.randrange(len(words) - 5)
+            queries.append(" ".join(_typo(w, rng) for w in words[start : start + 4]))
+    redone = 0
+    for query in queries:
+        q = index._analyse(query)
+        assert q is not None
+        candidates = list(index._candidates(q, None, False))
+        for limit in (1, 5, 20):
+            full = index._hits(q, candidates, limit, None, None)
+            assert full is not None
+            for keep in (limit, limit + 30):
+                pruned = index._hits(q, candidates, limit, None, keep)
+                redone += pruned is None
+                if pruned is not None:  # None: the caller scores every candidate
+                    assert [(h.passage, h.score, h.field) for h in pruned] == [
+                        (h.passage, h.score, h.field) for h in full
+                    ], query
+            assert index.search(query, limit=limit) == full, query
+    assert redone, "no query needed more than the best ``keep`` (title-only hits)"
+
+
+def test_swapped_letters_are_one_slip() -> None:
+    passages = [
+        Passage("a", 0, "article", "The meta analysis found 24 per cent more.", "Reviews"),
+        Passage("b", 0, "article", "Nothing about that here at all.", "Other"),
+    ]
+    for use_index in (False, True):
+        hits = SearchIndex(passages, use_index=use_index).search("meat analysis")
+        assert hits and hits[0].passage.entry_id == "a"
+        assert any(passages[0].text[s:e].startswith("meta") for s, e in hits[0].spans)
+
+
+def test_candidates_follow_a_typo_to_the_word_meant() -> None:
+    """A typo'd word shares few trigrams with the word meant, and passages
+    with other words sharing the typo's trigrams would take every place:
+    the index is also asked for the word the typo most likely is."""
+    passages = [
+        Passage(f"c{i}", 0, "quote", f"We create 24 per cent more value in year {i}.", "Create")
+        for i in range(60)
+    ]
+    passages.append(Passage("m", 0, "article", "A meta 24 per cent rebalance.", "Review"))
+    index = SearchIndex(passages, use_index=True, candidates=5)
+    assert "m" in {h.passage.entry_id for h in index.search("meat 24 per cent")}
