@@ -27,7 +27,11 @@ Three stages, the same for every corpus size:
    (up to :data:`INDEX_THRESHOLD` passages, such as the bundled briefings)
    scores every passage.  A large one asks a character-trigram index
    (:mod:`lbn_tui.search.trigram`, numpy, imported only then) for the
-   :data:`DEFAULT_CANDIDATES` passages sharing most trigrams with the query.
+   :data:`DEFAULT_CANDIDATES` passages sharing most trigrams with the query
+   (:data:`SHORT_CANDIDATES` for a query of one or two characters).  A
+   query word found nowhere also brings the trigrams of the word it most
+   likely is (:meth:`SearchIndex._corrections`): a typo shares few
+   trigrams with the word meant.
 3. **Scoring** (:meth:`SearchIndex._score`): per candidate, for each field
    (text, title, speaker line) a phrase score (``fuzz.partial_ratio`` on the
    normalised strings) and an IDF-weighted word coverage (handles word order
@@ -39,7 +43,10 @@ Three stages, the same for every corpus size:
    common): a query that matches nothing finds nothing.  A how-many question
    lifts figures, and passages giving the count asked for; a what-is question
    lifts the passages that define the term (``X is ...``, ``X – ...``, ``X,
-   an ...``, checked among the best :data:`RERANK_DEPTH`).  Spans are
+   an ...``, checked among the best :data:`RERANK_DEPTH`).  A search from
+   the index computes a text's phrase score only for candidates whose
+   bound (a perfect phrase) could still put them among the best ``limit``
+   + :data:`PRUNE_MARGIN`: the same hits, with fewer rapidfuzz calls.  Spans are
    computed only for the hits returned, on the original text (``20%`` for
    ``twenty percent``).  :meth:`SearchIndex.scan` is the same search with every
    passage a candidate: the reference the index is measured against.
