@@ -41,6 +41,12 @@ Figures per size (see the issue):
   cache: both are the plain constructor's time.
 - ``p50_ms``/``p95_ms``/``max_ms``: per keystroke, over every prefix of
   every query.
+- ``ref_ms``: the median time of a fixed rapidfuzz workload (one phrase
+  matched against 300 fixed strings of ~330 characters, about what a search
+  spends scoring its candidates) timed in the same process just before and
+  after the typing; ``p50_per_ref``/``p95_per_ref`` are the keystroke
+  figures over it, for comparing runs on machines of different speed or
+  load.
 - ``peak_rss_mb``: the child's peak resident set after corpus generation,
   build, cached load and typing -- measured *before* the reference full
   scans and fzf runs below, which are benchmark machinery.
@@ -327,6 +333,31 @@ def make_queries(passages: Sequence[Passage], n: int, seed: int = SEED) -> list[
     return queries
 
 
+# -- a same-run reference -----------------------------------------------------
+
+
+def _reference_ms(samples: int = 15) -> list[float]:
+    """Times (ms) of a fixed rapidfuzz workload: one query phrase-matched
+    against 300 fixed strings of ~330 characters, as a search scores its
+    candidates.  Run beside the keystrokes, so that figures taken on a
+    shared or slower machine can be quoted as ratios to it."""
+    from rapidfuzz import fuzz
+
+    rng = random.Random(SEED + 3)
+    texts = [
+        " ".join(rng.choice(_SYLLABLES) + rng.choice(_SYLLABLES) for _ in range(55))
+        for _ in range(300)
+    ]
+    query = "bobra stafor leyham tonworth shebo"
+    times: list[float] = []
+    for _ in range(samples):
+        t0 = time.perf_counter()
+        for text in texts:
+            fuzz.partial_ratio(query, text, processor=None)
+        times.append((time.perf_counter() - t0) * 1000)
+    return times
+
+
 # -- one size ---------------------------------------------------------------
 
 
@@ -378,6 +409,7 @@ def run_corpus(passages: list[Passage], n_queries: int) -> dict[str, object]:
         if index.uses_candidate_index:
             freeze_long_lived()  # as the app's LazyIndex does
 
+        reference = _reference_ms()
         keystrokes: list[float] = []
         complete: list[float] = []
         tops: list[Passage | None] = []
@@ -392,6 +424,7 @@ def run_corpus(passages: list[Passage], n_queries: int) -> dict[str, object]:
             tops.append(hits[0].passage if hits else None)
             recalled += any(h.passage is passages[q.target] for h in hits)
         peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        reference += _reference_ms()
 
         agree = 0
         for q, top in zip(queries, tops, strict=True):
@@ -406,13 +439,19 @@ def run_corpus(passages: list[Passage], n_queries: int) -> dict[str, object]:
                 agree += mine[0].score == full[0].score
 
     keystrokes.sort()
+    p50_ms = statistics.median(keystrokes) * 1000
+    p95_ms = keystrokes[int(0.95 * (len(keystrokes) - 1))] * 1000
+    ref_ms = statistics.median(reference)
     result: dict[str, object] = {
         "passages": len(passages),
         "build_s": round(build_s, 3),
         "cached_load_s": round(cached_load_s, 3),
-        "p50_ms": round(statistics.median(keystrokes) * 1000, 2),
-        "p95_ms": round(keystrokes[int(0.95 * (len(keystrokes) - 1))] * 1000, 2),
+        "p50_ms": round(p50_ms, 2),
+        "p95_ms": round(p95_ms, 2),
         "max_ms": round(keystrokes[-1] * 1000, 2),
+        "ref_ms": round(ref_ms, 3),
+        "p50_per_ref": round(p50_ms / ref_ms, 2),
+        "p95_per_ref": round(p95_ms / ref_ms, 2),
         "peak_rss_mb": round(peak_rss_mb, 1),
         "top_hit_agreement": round(agree / len(queries), 3),
         "ours_recall_top20": round(recalled / len(queries), 3),

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import unicodedata
 
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -228,3 +229,131 @@ def test_normalize_matches_per_character_fold() -> None:
             continue
         text = "Ab" + ch + "C"
         assert normalize(text) == "".join(_fold_char(c) for c in text), hex(cp)
+
+
+def test_scan_scores_each_title_as_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Titles are scored once per search, by identity; a large corpus's
+    field cache drops fields while a scan runs, and a dropped title's
+    identity must not hand its score to the title made after it."""
+    from lbn_tui.search import engine
+
+    monkeypatch.setattr(engine, "_DOC_CACHE", 2)
+    rng = random.Random(3)
+    passages = [
+        Passage(
+            f"e{i}",
+            0,
+            "article",
+            "plain words about nothing in particular",
+            " ".join(rng.choice(WORDS[:16]) for _ in range(3)).title(),
+        )
+        for i in range(300)
+    ]
+    index = SearchIndex(passages, use_index=True)
+    for query in ("community wealth fund", "social prescribing skills"):
+        scanned = {h.passage.entry_id: h.score for h in index.scan(query, limit=300)}
+        alone = {}
+        for i, p in enumerate(passages):
+            q = index._analyse(query)
+            assert q is not None
+            for score, _, _ in index._score(q, [i], None)[0]:
+                alone[p.entry_id] = round(min(100.0, score), 1)
+        floor = max(alone.values()) * engine.RELATIVE_FLOOR
+        assert scanned == {k: v for k, v in alone.items() if v >= max(floor, engine.MIN_SCORE)}
+
+
+def test_trigram_counts_kept_between_keystrokes_are_exact() -> None:
+    """Typing reuses the counts of the last queries' trigram sets (adding
+    and taking away runs): the counts must be those counted afresh, and the
+    candidates those of an index that has kept nothing."""
+    import numpy as np
+
+    from lbn_tui.search.trigram import TrigramIndex
+
+    passages = _generated(600, seed=11)
+    index = SearchIndex(passages, use_index=True, candidates=40).prepare()
+    tri = index._tri
+    assert tri is not None
+    rng = random.Random(12)
+    for _ in range(12):
+        words = rng.choice(passages).text.split()
+        start = rng.randrange(len(words) - 5)
+        query = " ".join(words[start : start + 5])
+        # Typed, with a slip taken back, and a small budget that drops runs.
+        typed = [query[:i] for i in range(3, len(query) + 1)] + [query[:-2], query]
+        for prefix in typed:
+            for budget in (None, 300):
+                fresh = TrigramIndex(tri.keys, tri.offsets, tri.postings, tri.bonus)
+                split = prefix.split()
+                kept = tri._trigram_points(split, budget)
+                counted = fresh._trigram_points(split, budget)
+                assert (kept is None) == (counted is None)
+                if kept is not None and counted is not None:
+                    assert np.array_equal(kept, counted), prefix
+                assert tri.candidates(split, 40, budget=budget) == fresh.candidates(
+                    split, 40, budget=budget
+                )
+
+
+def test_pruned_scoring_finds_the_same_hits() -> None:
+    """_score with ``keep`` skips the phrase of candidates that cannot be
+    among the best: the hits must be those of scoring every candidate,
+    also when an entry's many passages share a matching title."""
+    passages = _generated(3000, seed=21)
+    # Entries of many passages under one title, for the title-only hits.
+    for entry in range(40):
+        title = f"Quarterly zephyr report {entry}"
+        for index_ in range(8):
+            # Longer paragraphs have a lower bonus: scores differ, so some
+            # are pruned.
+            text = "zephyr notes " + "more words " * (30 + 10 * index_ + entry)
+            passages.append(Passage(f"t{entry}", index_, "article", text, title))
+    index = SearchIndex(passages, use_index=True).prepare()
+    rng = random.Random(22)
+    queries = ["quarterly zephyr", "zephyr report", "qu", "report 7", "community wealth fund"]
+    for _ in range(20):
+        words = rng.choice(passages).text.split()
+        if len(words) > 6:
+            start = rng.randrange(len(words) - 5)
+            queries.append(" ".join(_typo(w, rng) for w in words[start : start + 4]))
+    redone = 0
+    for query in queries:
+        q = index._analyse(query)
+        assert q is not None
+        candidates = list(index._candidates(q, None, False))
+        for limit in (1, 5, 20):
+            full = index._hits(q, candidates, limit, None, None)
+            assert full is not None
+            for keep in (limit, limit + 30):
+                pruned = index._hits(q, candidates, limit, None, keep)
+                redone += pruned is None
+                if pruned is not None:  # None: the caller scores every candidate
+                    assert [(h.passage, h.score, h.field) for h in pruned] == [
+                        (h.passage, h.score, h.field) for h in full
+                    ], query
+            assert index.search(query, limit=limit) == full, query
+    assert redone, "no query needed more than the best ``keep`` (title-only hits)"
+
+
+def test_swapped_letters_are_one_slip() -> None:
+    passages = [
+        Passage("a", 0, "article", "The meta analysis found 24 per cent more.", "Reviews"),
+        Passage("b", 0, "article", "Nothing about that here at all.", "Other"),
+    ]
+    for use_index in (False, True):
+        hits = SearchIndex(passages, use_index=use_index).search("meat analysis")
+        assert hits and hits[0].passage.entry_id == "a"
+        assert any(passages[0].text[s:e].startswith("meta") for s, e in hits[0].spans)
+
+
+def test_candidates_follow_a_typo_to_the_word_meant() -> None:
+    """A typo'd word shares few trigrams with the word meant, and passages
+    with other words sharing the typo's trigrams would take every place:
+    the index is also asked for the word the typo most likely is."""
+    passages = [
+        Passage(f"c{i}", 0, "quote", f"We create 24 per cent more value in year {i}.", "Create")
+        for i in range(60)
+    ]
+    passages.append(Passage("m", 0, "article", "A meta 24 per cent rebalance.", "Review"))
+    index = SearchIndex(passages, use_index=True, candidates=5)
+    assert "m" in {h.passage.entry_id for h in index.search("meat 24 per cent")}

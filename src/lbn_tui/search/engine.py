@@ -27,7 +27,11 @@ Three stages, the same for every corpus size:
    (up to :data:`INDEX_THRESHOLD` passages, such as the bundled briefings)
    scores every passage.  A large one asks a character-trigram index
    (:mod:`lbn_tui.search.trigram`, numpy, imported only then) for the
-   :data:`DEFAULT_CANDIDATES` passages sharing most trigrams with the query.
+   :data:`DEFAULT_CANDIDATES` passages sharing most trigrams with the query
+   (:data:`SHORT_CANDIDATES` for a query of one or two characters).  A
+   query word found nowhere also brings the trigrams of the word it most
+   likely is (:meth:`SearchIndex._corrections`): a typo shares few
+   trigrams with the word meant.
 3. **Scoring** (:meth:`SearchIndex._score`): per candidate, for each field
    (text, title, speaker line) a phrase score (``fuzz.partial_ratio`` on the
    normalised strings) and an IDF-weighted word coverage (handles word order
@@ -39,7 +43,10 @@ Three stages, the same for every corpus size:
    common): a query that matches nothing finds nothing.  A how-many question
    lifts figures, and passages giving the count asked for; a what-is question
    lifts the passages that define the term (``X is ...``, ``X – ...``, ``X,
-   an ...``, checked among the best :data:`RERANK_DEPTH`).  Spans are
+   an ...``, checked among the best :data:`RERANK_DEPTH`).  A search from
+   the index computes a text's phrase score only for candidates whose
+   bound (a perfect phrase) could still put them among the best ``limit``
+   + :data:`PRUNE_MARGIN`: the same hits, with fewer rapidfuzz calls.  Spans are
    computed only for the hits returned, on the original text (``20%`` for
    ``twenty percent``).  :meth:`SearchIndex.scan` is the same search with every
    passage a candidate: the reference the index is measured against.
@@ -70,6 +77,8 @@ valid offsets into the original text.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import math
 import re
 import threading
@@ -130,6 +139,17 @@ SPEAKER_WEIGHT = 0.97
 INDEX_THRESHOLD = 2000
 #: Passages re-scored per search when the candidate index is used.
 DEFAULT_CANDIDATES = 300
+#: Passages re-scored for a query shorter than MIN_PREFIX_LEN: the
+#: trigram index already ranks them as the scorer would (field starts
+#: first, then the kind and length bonus), and thousands match equally.
+SHORT_CANDIDATES = 100
+#: The trigram index is also asked for at most this many corrections of a
+#: query word found nowhere (see _corrections).
+MAX_CORRECTIONS = 2
+#: A search is sure of the exact scores of its best ``limit`` plus this
+#: many candidates (see _score); more are scored only when the hits need
+#: them (an entry's title matched by many of its passages).
+PRUNE_MARGIN = 30
 #: A long query reads at most this many postings per passage in the corpus
 #: (its rarest trigrams first): bounds the cost of queries of common words.
 POSTINGS_BUDGET = 6
@@ -170,6 +190,24 @@ RERANK_DEPTH = 40
 # Size caps of the per-index caches used by searches on a large corpus.
 _DOC_CACHE = 4096
 _TERM_CACHE = 2048
+_SHORT_CACHE = 64
+
+
+def _forget_oldest(cache: dict[Any, Any]) -> None:
+    """Drop the oldest quarter of a full cache (dicts keep insertion order).
+
+    Not all of it: a search right after would make every one of its
+    candidates' documents again (~10 ms at 300 candidates), where typing
+    mostly asks for the documents the last keystrokes made.  Another
+    thread's search may change the cache meanwhile: what it already took
+    out is simply not taken out again."""
+    try:
+        oldest = list(itertools.islice(cache, max(1, len(cache) // 4)))
+    except RuntimeError:  # changed meanwhile: another search made room
+        return
+    for key in oldest:
+        cache.pop(key, None)
+
 
 # Kinds whose passages are short, self-contained and quotable: a small
 # tie-break towards them over long article paragraphs.
@@ -336,6 +374,9 @@ class _Query:
     index_words: tuple[str, ...] = ()
     # Vocabulary words that are a real match (of a significant term).
     real: frozenset[str] = frozenset()
+    # The words of lookup, as a set (a field's matches: one intersection).
+    matched: frozenset[str] = frozenset()
+    weights: tuple[float, ...] = ()  # of the terms, in order
 
 
 def _bonus(passage: Passage) -> float:
@@ -479,6 +520,7 @@ class SearchIndex:
         "_kinds",
         "_lock",
         "_passages",
+        "_short",
         "_source",
         "_terms",
         "_tri",
@@ -510,6 +552,9 @@ class SearchIndex:
         self._candidate_count = max(1, candidates)
         self._fields: dict[str, _Field] = {}
         self._terms: dict[tuple[str, bool, bool], _Term] = {}
+        # Analysed queries shorter than MIN_PREFIX_LEN: a letter matches a
+        # large share of the vocabulary (its lookup: milliseconds to make).
+        self._short: dict[str, _Query] = {}
         self._kind_masks: dict[frozenset[str], Any] = {}
         self._lock = threading.Lock()
         self._tri: TrigramIndex | None = None
@@ -669,7 +714,7 @@ class SearchIndex:
             norm = normalize(value)
             field = _Field(norm, frozenset(_index_words(norm)))
             if len(self._fields) > _DOC_CACHE and self._use_index:
-                self._fields.clear()
+                _forget_oldest(self._fields)
             self._fields[value] = field
         return field
 
@@ -685,7 +730,7 @@ class SearchIndex:
         if doc is None:
             doc = self._make_doc(self._passages[i])
             if len(self._docs) >= _DOC_CACHE:
-                self._docs.clear()
+                _forget_oldest(self._docs)
             self._docs[i] = doc
         return doc
 
@@ -738,7 +783,29 @@ class SearchIndex:
         candidates = self._candidates(q, kinds, exhaustive)
         if cancelled is not None and cancelled():
             return []
-        scored = self._score(q, candidates, cancelled)
+        # The definition and count checks lift hits from below: they need
+        # every candidate's score.
+        keep = None if exhaustive or q.focus or q.counted else limit + PRUNE_MARGIN
+        if keep is not None and not isinstance(candidates, list):
+            candidates = list(candidates)
+        hits = self._hits(q, candidates, limit, cancelled, keep)
+        if hits is None:
+            # More than ``keep`` of the best were the same entry's title or
+            # speaker: score every candidate.
+            hits = self._hits(q, candidates, limit, cancelled, None)
+        return hits or []
+
+    def _hits(
+        self,
+        q: _Query,
+        candidates: Iterable[int],
+        limit: int,
+        cancelled: Callable[[], bool] | None,
+        keep: int | None,
+    ) -> list[Hit] | None:
+        """The hits among these candidates; None when the best ``keep``
+        (all that _score is sure of) did not make ``limit`` hits."""
+        scored, complete = self._score(q, candidates, cancelled, keep)
         if cancelled is not None and cancelled():
             return []
         scored.sort(key=lambda s: (-s[0], s[1]))
@@ -751,7 +818,9 @@ class SearchIndex:
             scored = [s for s in scored if s[0] >= floor]
         hits: list[Hit] = []
         seen_entries: set[str] = set()
-        for score, i, field in scored:
+        for rank, (score, i, field) in enumerate(scored):
+            if not complete and keep is not None and rank >= keep:
+                return None
             passage = self._passages[i]
             entry_id = passage.entry_id
             # Every passage of an article shares its title: a title- or
@@ -762,13 +831,26 @@ class SearchIndex:
             score = round(min(100.0, max(0.0, score)), 1)
             hits.append(Hit(passage, score, self._spans(q, self._doc(i)), field))
             if len(hits) >= limit:
-                break
-        return hits
+                return hits
+        # Fewer than limit: the next hit may be one that was not scored.
+        return hits if complete else None
 
     # -- stage 1: query analysis ----------------------------------------
 
     def _analyse(self, query: str) -> _Query | None:
         norm = " ".join(normalize(query.lstrip()[: MAX_QUERY_CHARS * 2]).split())[:MAX_QUERY_CHARS]
+        if len(norm) >= MIN_PREFIX_LEN:
+            return self._analyse_norm(norm)
+        q = self._short.get(norm)
+        if q is None:
+            q = self._analyse_norm(norm)
+            if q is not None:
+                if len(self._short) >= _SHORT_CACHE:
+                    _forget_oldest(self._short)
+                self._short[norm] = q
+        return q
+
+    def _analyse_norm(self, norm: str) -> _Query | None:
         typed = tuple(_WORD_RE.findall(norm))
         if not typed:
             return None
@@ -823,7 +905,9 @@ class SearchIndex:
                 if term.significant:
                     real.add(word)
         frozen = {word: tuple(pairs) for word, pairs in lookup.items()}
-        index_words = tuple(dict.fromkeys(w for t in terms for w in (t.word, *t.forms)))
+        index_words = tuple(
+            dict.fromkeys(w for t in terms for w in (t.word, *t.forms, *self._corrections(t)))
+        )
         return _Query(
             norm,
             words,
@@ -838,7 +922,21 @@ class SearchIndex:
             question=question,
             index_words=index_words,
             real=frozenset(real),
+            matched=frozenset(frozen),
+            weights=tuple(t.weight for t in terms),
         )
+
+    @staticmethod
+    def _corrections(term: _Term) -> tuple[str, ...]:
+        """What a word found nowhere most likely is ("lcoal": "local"), for
+        the trigram index: a typo shares few trigrams with the word meant.
+        Not for a word being typed (a prefix of words), nor a short query."""
+        if not term.significant or not term.matches or term.word in term.matches:
+            return ()
+        if any(w.startswith(term.word) for w in term.matches):
+            return ()
+        best = max(term.matches.values())
+        return tuple(sorted(w for w, q in term.matches.items() if q == best)[:MAX_CORRECTIONS])
 
     @staticmethod
     def _spelled(term: _Term) -> str:
@@ -889,7 +987,7 @@ class SearchIndex:
         if term is None:
             term = self._analyse_term(word, short, scaffold)
             if len(self._terms) >= _TERM_CACHE:
-                self._terms.clear()
+                _forget_oldest(self._terms)
             self._terms[key] = term
         return term
 
@@ -949,6 +1047,14 @@ class SearchIndex:
                 quality = ratio / 100
                 if quality > matches.get(other, 0.0):
                     matches[other] = quality
+            if word.isalpha():
+                # Two letters swapped ("meat" for "meta") are one slip, as one
+                # letter dropped is (fuzz.ratio counts them as two).
+                quality = 1.0 - 1.0 / (2 * len(word) - 1)
+                for k in range(len(word) - 1):
+                    other = word[:k] + word[k + 1] + word[k] + word[k + 2 :]
+                    if other != word and other in vocab.df and quality > matches.get(other, 0.0):
+                        matches[other] = quality
         if matches:
             best = max(matches.values())
             # Keep only the readings closest to what was typed: "socal" is
@@ -981,9 +1087,12 @@ class SearchIndex:
             return [i for i, kind in enumerate(self._passage_kinds()) if kind in wanted]
         allowed = None if wanted is None else self._kind_mask(wanted)
         n = len(self._passages)
+        count = self._candidate_count
+        if q.short:
+            count = min(count, SHORT_CANDIDATES)
         return self._tri.candidates(
             q.words if q.short else q.index_words,
-            self._candidate_count,
+            count,
             allowed,
             prefix=q.short,
             budget=max(POSTINGS_BUDGET * n, 1000),
@@ -1017,8 +1126,9 @@ class SearchIndex:
         best: dict[int, float] = {}
         if not words:
             return best
-        for word in q.lookup.keys() & words:  # a C loop over the smaller side
-            for number, quality in q.lookup[word]:
+        lookup = q.lookup
+        for word in q.matched & words:  # a C loop over the smaller side
+            for number, quality in lookup[word]:
                 if quality > best.get(number, 0.0):
                     best[number] = quality
         return best
@@ -1028,9 +1138,9 @@ class SearchIndex:
         """IDF-weighted share (0..1) of the query words found (see _best)."""
         if q.total_weight <= 0 or not best:
             return 0.0
-        terms = q.terms
+        weights = q.weights
         # Summed in term order, as a plain loop over the terms would.
-        got = sum(terms[number].weight * best[number] for number in sorted(best))
+        got = sum([weights[number] * best[number] for number in sorted(best)])
         return got / q.total_weight
 
     @staticmethod
@@ -1080,55 +1190,108 @@ class SearchIndex:
         return score, best
 
     def _score(
-        self, q: _Query, candidates: Iterable[int], cancelled: Callable[[], bool] | None
-    ) -> list[tuple[float, int, str]]:
-        """(score, passage index, best field) for each candidate.
+        self,
+        q: _Query,
+        candidates: Iterable[int],
+        cancelled: Callable[[], bool] | None,
+        keep: int | None = None,
+    ) -> tuple[list[tuple[float, int, str]], bool]:
+        """(score, passage index, best field) for each candidate, and whether
+        that is every candidate that matches at all.
 
-        The score is 0..100 give or take the small kind bonus."""
-        cache: dict[int, tuple[float, dict[int, float]]] = {}
+        The score is 0..100 give or take the small kind bonus.  With
+        ``keep``, only the best ``keep`` candidates are sure to be there
+        (with their exact scores): a text's phrase score, the costly part,
+        is computed only for candidates that could still be among them
+        (its bound is a perfect phrase), best bound first."""
+        # By id, with the field kept alive: an id is unique only while its
+        # object lives, and a large corpus's field cache lets fields go
+        # while a search runs (a freed title's id reused by another title
+        # gave that title the freed one's score).
+        cache: dict[int, tuple[_Field, float, dict[int, float]]] = {}
+        real = q.real
+        best_of = self._best
+        coverage = self._coverage
+        figure = q.intent == "figure"
 
         def cached(field: _Field) -> tuple[float, dict[int, float]]:
             # Titles and speaker lines repeat across passages: score once.
             key = id(field)
             value = cache.get(key)
-            if value is None:
-                value = self._field_score(q, field)
-                cache[key] = value
-            return value
+            if value is None or value[0] is not field:
+                score, best = self._field_score(q, field)
+                cache[key] = (field, score, best)
+                return score, best
+            return value[1], value[2]
 
         out: list[tuple[float, int, str]] = []
+        # Candidates whose text matches: (bound, index, text norm, text
+        # coverage, the other fields' best and its field, spread, bonus).
+        pending: list[tuple[float, int, str, float, float, str, float, float]] = []
         for count, i in enumerate(candidates):
             if cancelled is not None and count % 256 == 255 and cancelled():
-                return []
+                return [], True
             doc = self._doc(i)
-            text, spread_best = self._field_score(q, doc.text, is_text=True)
+            text = doc.text
             title, title_best = cached(doc.title)
             speaker, speaker_best = cached(doc.speaker)
             # An attribution that names another work (a figure's origin) is a
             # weaker match than that work's own title: a slight discount.
             speaker *= SPEAKER_WEIGHT
-            best, field = text, "text"
-            if title > best:
-                best, field = title, "title"
-            if speaker > best:
-                best, field = speaker, "speaker"
+            other, other_field = (title, "title") if title > 0.0 else (0.0, "text")
+            if speaker > other:
+                other, other_field = speaker, "speaker"
+            matches = bool(text.norm) and not text.words.isdisjoint(real)
+            spread_best = best_of(q, text.words) if matches else {}
+            text_coverage = coverage(q, spread_best) if matches else 0.0
             # Words spread over the fields (a fragment plus the speaker's name).
             if title_best or speaker_best:
                 spread_best = dict(spread_best)
-                for other in (title_best, speaker_best):
-                    for number, quality in other.items():
+                for more in (title_best, speaker_best):
+                    for number, quality in more.items():
                         if quality > spread_best.get(number, 0.0):
                             spread_best[number] = quality
-            if best <= 0.0:
+            if not matches and other <= 0.0:
                 continue  # no field really matches
-            spread = 100.0 * self._coverage(q, spread_best)
+            spread = 100.0 * coverage(q, spread_best)
             bonus = doc.bonus
-            if q.intent == "figure" and doc.kind == "figure":
+            if figure and doc.kind == "figure":
                 bonus += FIGURE_BOOST
-            # Unclamped, so that the kind tie-break also works among perfect
-            # matches; search() clamps what it reports.
-            out.append((0.85 * best + 0.15 * spread + bonus, i, field))
-        return out
+            if not matches:
+                # Unclamped, so that the kind tie-break also works among
+                # perfect matches; search() clamps what it reports.
+                out.append((0.85 * other + 0.15 * spread + bonus, i, other_field))
+                continue
+            bound = 0.85 * max(50.0 + 50.0 * text_coverage, other) + 0.15 * spread + bonus
+            pending.append((bound, i, text.norm, text_coverage, other, other_field, spread, bonus))
+        if keep is None or len(pending) + len(out) <= keep:
+            for _, i, norm, text_coverage, other, other_field, spread, bonus in pending:
+                text_score = 0.5 * self._phrase(q, norm, True) + 50.0 * text_coverage
+                best, field = (text_score, "text") if text_score >= other else (other, other_field)
+                if best > 0.0:
+                    out.append((0.85 * best + 0.15 * spread + bonus, i, field))
+            return out, True
+        # The keep-th best exact score so far: a candidate bounded below it
+        # cannot be among the best ``keep``, nor can any after it.
+        floor = heapq.nlargest(keep, (s[0] for s in out))
+        heapq.heapify(floor)
+        pending.sort(key=lambda p: (-p[0], p[1]))
+        complete = True
+        for bound, i, norm, text_coverage, other, other_field, spread, bonus in pending:
+            if len(floor) >= keep and bound < floor[0]:
+                complete = False
+                break
+            text_score = 0.5 * self._phrase(q, norm, True) + 50.0 * text_coverage
+            best, field = (text_score, "text") if text_score >= other else (other, other_field)
+            if best <= 0.0:
+                continue
+            score = 0.85 * best + 0.15 * spread + bonus
+            out.append((score, i, field))
+            if len(floor) < keep:
+                heapq.heappush(floor, score)
+            elif score > floor[0]:
+                heapq.heapreplace(floor, score)
+        return out, complete
 
     def _rerank(self, q: _Query, scored: list[tuple[float, int, str]]) -> None:
         """Lift the passages among the best that define what a what-is
@@ -1172,7 +1335,7 @@ class SearchIndex:
         """Whole-word spans of the text words that match a query word (or
         whose number form does: "20%" for "twenty percent")."""
         norm = doc.text.norm
-        matched = q.lookup.keys() & doc.text.words
+        matched = q.matched & doc.text.words
         if not matched:
             return ()
         significant = matched & q.real

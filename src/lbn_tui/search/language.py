@@ -219,11 +219,12 @@ def _scaled(word: str) -> tuple[str, str] | None:
     return m.group(1), _SCALES[m.group(2)]
 
 
-# A number; what may follow it: a scale ("3.2m") or a percent sign or word.
-_NUMBER_RE = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)*")
-_SCALE_AFTER = re.compile(r"(?:m|mn|bn|b|k)\b")
-_PERCENT_AFTER = re.compile(r"\s?%|\s+per\s+cent\b|\s+percent\b")
-_PER_CENT = re.compile(r"\bper\s+cent\b")
+_PER_CENT = re.compile(r"per\s+cent\b")
+# A number (group 1), and what follows it: a percent sign or word (group 2)
+# or a scale ("3.2m", group 3).
+_NUMBER_FORM = re.compile(
+    r"(\d+(?:[.,]\d+)*)(?:(\s?%|\s+per\s+cent\b|\s+percent\b)|(m|mn|bn|b|k)\b)"
+)
 
 
 def alias_spans(norm: str) -> list[tuple[int, int, str]]:
@@ -232,20 +233,28 @@ def alias_spans(norm: str) -> list[tuple[int, int, str]]:
     its scale for ``£3.2m`` (``3.2`` and ``million``)."""
     out: list[tuple[int, int, str]] = []
     if "cent" in norm:
-        out += [(m.start(), m.end(), PERCENT) for m in _PER_CENT.finditer(norm)]
+        # "per" starting a word (checked here: a pattern starting with a
+        # literal is found fast).
+        out += [
+            (m.start(), m.end(), PERCENT)
+            for m in _PER_CENT.finditer(norm)
+            if not m.start() or not (norm[m.start() - 1].isalnum() or norm[m.start() - 1] == "_")
+        ]
     if not _DIGIT.search(norm):
         return out
-    for m in _NUMBER_RE.finditer(norm):
-        end = m.end()
-        after = _PERCENT_AFTER.match(norm, end)
-        if after is not None:
-            out.append((m.start(), after.end(), PERCENT))
+    # One pass: a number, then a percent sign or word, else a scale.  A
+    # number starts a word: not after a letter, digit, "_", "." or ","
+    # (checked here: a pattern that starts with a digit is found fast).
+    for m in _NUMBER_FORM.finditer(norm):
+        start = m.start()
+        if start and (norm[start - 1].isalnum() or norm[start - 1] in "_.,"):
             continue
-        after = _SCALE_AFTER.match(norm, end)
-        if after is not None:
-            scale = _SCALES[after.group()]
-            out.append((m.start(), after.end(), m.group()))
-            out.append((m.start(), after.end(), scale))
+        if m.group(2) is not None:
+            out.append((m.start(), m.end(), PERCENT))
+        else:
+            scale = _SCALES[m.group(3)]
+            out.append((m.start(), m.end(), m.group(1)))
+            out.append((m.start(), m.end(), scale))
     return out
 
 

@@ -22,14 +22,19 @@ with a word starting with it.  Because the key is symbol-by-symbol, every
 trigram starting with a given prefix lies in one contiguous run of keys, and
 so its postings lie in one contiguous run of the postings array.
 
-Hot operations are numpy calls (``concatenate``, ``bincount``,
-``argpartition``), which run in C and mostly release the GIL.
+Per keystroke, the cost is the postings the query's trigrams add or drop
+(the counts of the last few trigram sets are kept, and typing changes a
+trigram or two) plus a few passes over one count per passage: the best are
+found from the counts' histogram, sorting only the passages at or above the
+lowest count taken.  Hot operations are numpy calls (``concatenate``,
+``bincount``, ``flatnonzero``), which run in C and mostly release the GIL.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -168,6 +173,21 @@ class TrigramBuilder:
         return TrigramIndex(present, offsets, postings, np.asarray(bonus, dtype=np.float64))
 
 
+#: How many recent trigram sets' counts a `TrigramIndex` keeps (each an
+#: array of 4 bytes per passage).
+_MEMO_SIZE = 4
+
+
+class _Memo:
+    """The counts of the last few trigram sets (see `TrigramIndex._trigram_points`)."""
+
+    __slots__ = ("lock", "points")
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.points: dict[frozenset[tuple[int, int]], npt.NDArray[np.int32]] = {}
+
+
 #: Reads ``postings[start:end]`` from where they are kept (a cache file).
 PostingReader = Callable[[int, int], npt.NDArray[np.uint32]]
 
@@ -185,6 +205,7 @@ class TrigramIndex:
     postings: npt.NDArray[np.uint32]
     bonus: npt.NDArray[np.float64]
     read_postings: PostingReader | None = None
+    _memo: _Memo = field(default_factory=lambda: _Memo(), compare=False, repr=False)
 
     @property
     def size(self) -> int:
@@ -238,19 +259,26 @@ class TrigramIndex:
 
     # -- queries ------------------------------------------------------------
 
+    def _span(self, lo: int, hi: int) -> tuple[int, int]:
+        """Where the postings of every key in [lo, hi) lie in the postings array."""
+        a, b = np.searchsorted(self.keys, [lo, hi])
+        return int(self.offsets[a]), int(self.offsets[b])
+
+    def _read(self, start: int, end: int) -> npt.NDArray[np.uint32]:
+        if self.read_postings is not None:
+            return self.read_postings(start, end)
+        return self.postings[start:end]
+
     def _run(self, lo: int, hi: int) -> npt.NDArray[np.uint32]:
         """Postings of every key in [lo, hi), concatenated."""
-        a, b = np.searchsorted(self.keys, [lo, hi])
-        if self.read_postings is not None:
-            return self.read_postings(int(self.offsets[a]), int(self.offsets[b]))
-        return self.postings[self.offsets[a] : self.offsets[b]]
+        return self._read(*self._span(lo, hi))
 
-    def _priority(self, points: IntArray, allowed: npt.NDArray[np.bool_] | None) -> Any:
-        # Ties break as the scorer's: higher bonus first (bonus is in [-1, 3]).
-        priority = points + (self.bonus + 1.0) * 0.1
-        if allowed is not None:
-            priority[~allowed] = -1.0
-        return priority
+    def _count(self, spans: Sequence[tuple[int, int]]) -> IntArray:
+        """Per passage, how many of these posting runs hold it."""
+        parts = [self._read(a, b) for a, b in spans]
+        if not parts:
+            return np.zeros(self.size, dtype=np.int64)
+        return np.bincount(np.concatenate(parts), minlength=self.size)
 
     def candidates(
         self,
@@ -271,62 +299,128 @@ class TrigramIndex:
         n = self.size
         if n == 0 or not words or limit <= 0:
             return []
-        points = self._prefix_points(words[-1]) if prefix else self._trigram_points(words, budget)
+        if prefix:
+            points = self._prefix_points(words[-1], limit, allowed)
+        else:
+            points = self._trigram_points(words, budget)
         if points is None and not prefix:
             # Words too short for a trigram ("😀 a", "i:a"): match the starts
             # of words instead, of every word of the query.
-            found = [self._prefix_points(word) for word in dict.fromkeys(words)]
+            found = [self._prefix_points(word, None, None) for word in dict.fromkeys(words)]
             points = None
             for more in found:
                 if more is not None:
                     points = more if points is None else points + more
         if points is None:
             return []
-        priority = self._priority(points, allowed)
-        top = np.argpartition(-priority, limit - 1)[:limit] if limit < n else np.arange(n)
-        top = top[priority[top] >= 1.0]
-        order = np.lexsort((top, -priority[top]))
+        return self._best(points, limit, allowed)
+
+    def _best(
+        self, points: npt.NDArray[Any], limit: int, allowed: npt.NDArray[np.bool_] | None
+    ) -> list[int]:
+        """The ``limit`` passages of most points (at least one), ties broken
+        as the scorer's (higher bonus first, then passage order).
+
+        Points are small counts: their histogram gives the lowest count
+        still taken, so only the passages at or above it are sorted (not all
+        ``n``, as a partition of every passage's priority would)."""
+        if allowed is not None:
+            points = np.where(allowed, points, 0)
+        hist = np.bincount(points)
+        # at_least[t]: passages with t points or more.
+        at_least = np.cumsum(hist[::-1])[::-1]
+        enough = np.flatnonzero(at_least[1:] >= limit)
+        floor = int(enough[-1]) + 1 if len(enough) else 1
+        top = np.flatnonzero(points >= floor)
+        # Ties break as the scorer's: higher bonus first (bonus is in [-1, 3]).
+        priority = points[top] + (self.bonus[top] + 1.0) * 0.1
+        if len(top) > limit:
+            keep = np.argpartition(-priority, limit - 1)[:limit]
+            top, priority = top[keep], priority[keep]
+        order = np.lexsort((top, -priority))
         result: list[int] = top[order].tolist()
         return result
 
-    def _prefix_points(self, word: str) -> IntArray | None:
+    def _prefix_points(
+        self, word: str, limit: int | None, allowed: npt.NDArray[np.bool_] | None
+    ) -> IntArray | None:
+        """3 points for a field starting with ``word`` (its first two
+        characters), 1 for a word starting with it.  With ``limit``: when at
+        least that many passages have a field starting with it, the others
+        cannot be among the best and the (long) word starts are not read."""
         sym = _symbols(word[:2])
         if len(sym) == 0:
             return None
         field_lo = (_FIELD_SYM << (2 * _BITS)) | (int(sym[0]) << _BITS)
         word_lo = (_SPACE_SYM << (2 * _BITS)) | (int(sym[0]) << _BITS)
         if len(sym) == 2:
-            field_run = self._run(field_lo | int(sym[1]), (field_lo | int(sym[1])) + 1)
-            word_run = self._run(word_lo | int(sym[1]), (word_lo | int(sym[1])) + 1)
+            field_span = self._span(field_lo | int(sym[1]), (field_lo | int(sym[1])) + 1)
+            word_span = self._span(word_lo | int(sym[1]), (word_lo | int(sym[1])) + 1)
         else:
-            field_run = self._run(field_lo, field_lo + _NSYM)
-            word_run = self._run(word_lo, word_lo + _NSYM)
-        n = self.size
-        at_field = np.minimum(np.bincount(field_run, minlength=n), 1)
-        at_word = np.minimum(np.bincount(word_run, minlength=n), 1)
-        points: IntArray = 2 * at_field + np.maximum(at_word, at_field)
+            field_span = self._span(field_lo, field_lo + _NSYM)
+            word_span = self._span(word_lo, word_lo + _NSYM)
+        at_field = np.minimum(self._count([field_span]), 1)
+        if limit is not None:
+            starts = at_field if allowed is None else at_field & allowed
+            if int(np.count_nonzero(starts)) >= limit:
+                points: IntArray = 3 * at_field
+                return points
+        at_word = np.minimum(self._count([word_span]), 1)
+        points = 2 * at_field + np.maximum(at_word, at_field)
         return points
 
     def _trigram_points(self, words: Sequence[str], budget: int | None) -> IntArray | None:
-        runs: list[tuple[int, list[npt.NDArray[np.uint32]]]] = []
+        """Per passage, how many of the query's trigrams it holds (its
+        rarest ones, within ``budget`` postings).
+
+        Typing adds a trigram or two to the last query's: the counts of the
+        last few trigram sets are kept (a few arrays of ``n`` counts), and a
+        new set is counted from the nearest one, reading only the trigrams
+        added or dropped."""
+        runs: list[tuple[int, tuple[int, int]]] = []
         for key in _query_keys(words):
-            parts = [self._run(key, key + 1)]
+            spans = [self._span(key, key + 1)]
             if key >> (2 * _BITS) == _SPACE_SYM:
                 # A word start also matches at the start of a field.
                 field_key = (_FIELD_SYM << (2 * _BITS)) | (key & ((1 << (2 * _BITS)) - 1))
-                parts.append(self._run(field_key, field_key + 1))
-            size = sum(len(p) for p in parts)
-            if size:
-                runs.append((size, parts))
+                spans.append(self._span(field_key, field_key + 1))
+            for span in spans:
+                if span[1] > span[0]:
+                    runs.append((span[1] - span[0], span))
         if not runs:
             return None
-        runs.sort(key=lambda r: r[0])
-        chosen: list[npt.NDArray[np.uint32]] = []
+        runs.sort()
+        chosen: set[tuple[int, int]] = set()
         total = 0
-        for size, parts in runs:
+        for size, span in runs:
             if budget is not None and chosen and total + size > budget:
                 break
-            chosen.extend(parts)
+            chosen.add(span)
             total += size
-        points: IntArray = np.bincount(np.concatenate(chosen), minlength=self.size)
-        return points
+        wanted = frozenset(chosen)
+        memo = self._memo
+        with memo.lock:
+            saved = list(memo.points.items())
+        base: tuple[frozenset[tuple[int, int]], npt.NDArray[np.int32]] | None = None
+        cost = total
+        for kept, counted in saved:
+            change = sum(b - a for a, b in kept ^ wanted)
+            if change < cost:
+                base, cost = (kept, counted), change
+        if base is None:
+            points = self._count(sorted(wanted)).astype(np.int32)
+        else:
+            points = base[1].copy()
+            added = sorted(wanted - base[0])
+            dropped = sorted(base[0] - wanted)
+            if added:
+                points += self._count(added).astype(np.int32)
+            if dropped:
+                points -= self._count(dropped).astype(np.int32)
+        points.flags.writeable = False
+        with memo.lock:
+            memo.points.pop(wanted, None)
+            memo.points[wanted] = points
+            while len(memo.points) > _MEMO_SIZE:
+                del memo.points[next(iter(memo.points))]
+        return points.astype(np.int64)
