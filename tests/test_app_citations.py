@@ -176,3 +176,38 @@ async def test_r_with_the_cursor_on_the_source_cites_the_open_entry(
         await pilot.pause()
         assert app.clipboard.startswith("Tanner, W., Krasniqi, F. and Blagden, J. (2021)")
         assert app.clipboard.endswith("[ref-onward-2021]")
+
+
+async def test_on_the_page_address_c_says_why_and_u_copies_the_address(
+    bundled_corpus: Corpus, tmp_path: Path
+) -> None:
+    app = make_app(bundled_corpus, tmp_path, open_ref="figure-206-to-225-neighbourhoods")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("end")  # the last block: the page's source
+        await pilot.pause()
+        await pilot.press("c")
+        await pilot.pause()
+        notes = [str(n.message) for n in app._notifications]
+        assert "The cursor is on the page's address: u copies it, r its reference" in notes
+        assert app.clipboard == ""
+        await pilot.press("u")
+        await pilot.pause()
+        assert app.clipboard == (
+            "https://www.appg-leftbehindneighbourhoods.org.uk/evidence/"
+            "what-makes-a-neighbourhood-left-behind-and-how-has-covid-19-affected-these-neighbourhoods/"
+        )
+
+
+async def test_on_a_list_row_of_the_tree_c_says_why(bundled_corpus: Corpus, tmp_path: Path) -> None:
+    app = make_app(bundled_corpus, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("t")  # the contents tree, on the open entry's row
+        await pilot.pause()
+        await pilot.press("up")  # "Sessions": a list
+        await pilot.pause()
+        await pilot.press("c")
+        await pilot.pause()
+        notes = [str(n.message) for n in app._notifications]
+        assert "This row is a list: open an entry (Enter) to copy or star from it" in notes

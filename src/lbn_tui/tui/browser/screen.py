@@ -542,14 +542,10 @@ class BrowserScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "search":
             return self._search is None or self.focused is not self._search.input
-        if action == "copy_reference":
-            if self.has_class("-searching"):
-                return False
-            return True if self._reference_entry() is not None else None
-        if action in ("copy", "star"):
-            if self.has_class("-searching"):
-                return False
-            return True if self.current_passage() is not None else None
+        if action in ("copy", "star", "copy_reference"):
+            # Always run (not searching): with nothing to act on, the action
+            # says why (a disabled key would ignore the press in silence).
+            return not self.has_class("-searching")
         if action in ("back", "forward", "export", "toggle_nav") and self.has_class("-searching"):
             return False
         if action == "leave_hit":
@@ -579,7 +575,12 @@ class BrowserScreen(Screen[None]):
     def _no_passage_reason(self) -> str:
         if self._navigator is not None and self.focused is self._navigator:
             return "This row is a list: open an entry (Enter) to copy or star from it"
-        return "Move the cursor to a passage first"
+        block = self.reader.current_block if self.reader.is_attached else None
+        if block is not None and block.target is not None:
+            if block.target.startswith("url:"):
+                return "The cursor is on the page's address: u copies it, r its reference"
+            return "The cursor is on a link: Enter opens it; ↑ ↓ move to a passage"
+        return "Move the cursor to a passage first (↑ ↓)"
 
     def action_find(self, step: int) -> None:
         """n / N: the next (previous) block of what is open that holds a word
@@ -633,12 +634,19 @@ class BrowserScreen(Screen[None]):
         return self.corpus.get(view.key) if view is not None else None
 
     def action_copy_url(self) -> None:
+        """u: the address of the work under the cursor, or the address the
+        cursor is on (a page's source, an editorial fact's page)."""
         passage = self.current_passage()
         if passage is None:
-            return
-        from lbn_tui.cite import works
+            block = self.reader.current_block if self.reader.is_attached else None
+            if block is None or block.target is None or not block.target.startswith("url:"):
+                self.notify(self._no_passage_reason(), severity="warning")
+                return
+            url = block.target.removeprefix("url:")
+        else:
+            from lbn_tui.cite import works
 
-        url = works.address_of(self.corpus, self.corpus.by_id[passage.entry_id])
+            url = works.address_of(self.corpus, self.corpus.by_id[passage.entry_id])
         self.app.copy_to_clipboard(url)
         self._toast(f"Copied URL: {shorten(url, TOAST_CHARS)}")
 
