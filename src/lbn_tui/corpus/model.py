@@ -21,6 +21,7 @@ has at least one passage.
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import islice
@@ -30,6 +31,17 @@ import msgspec
 
 #: What an entry id looks like: lower-case words joined by hyphens.
 ID_PATTERN = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
+
+
+def same_items(sequence: Sequence[object], other: object) -> bool:
+    """``sequence == other`` for a sequence made as it is read (a store's
+    passages, a long branch of the contents tree): equal to any sequence of
+    the same items, a tuple say, compared item by item.  Not for strings."""
+    if other is sequence:
+        return True
+    if not isinstance(other, Sequence) or isinstance(other, str | bytes):
+        return False
+    return len(other) == len(sequence) and all(map(operator.eq, sequence, other))
 
 
 def field_annotations(cls: type[msgspec.Struct]) -> tuple[tuple[str, str], ...]:

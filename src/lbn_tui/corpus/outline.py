@@ -18,7 +18,6 @@ speaker, made 200 000 nodes for them (0.8 s, 1.6 s on a first start).
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar, runtime_checkable
@@ -83,11 +82,7 @@ class LazyNodes(Sequence[OutlineNode]):
             yield self[i]
 
     def __eq__(self, other: object) -> bool:
-        if other is self:
-            return True
-        if not isinstance(other, Sequence) or isinstance(other, str | bytes):
-            return NotImplemented
-        return len(other) == len(self) and all(map(operator.eq, self, other))
+        return model.same_items(self, other)
 
     def __hash__(self) -> int:
         return hash(tuple(self))

@@ -50,7 +50,6 @@ it, so that it needs no hash of every passage to know they are unchanged.
 from __future__ import annotations
 
 import json
-import operator
 import os
 import stat
 import sys
@@ -925,11 +924,7 @@ class StoredPassages(Sequence[model.Passage]):
         return self._corpus._column_passages()
 
     def __eq__(self, other: object) -> bool:
-        if other is self:
-            return True
-        if not isinstance(other, Sequence) or isinstance(other, str | bytes):
-            return NotImplemented
-        return len(other) == len(self) and all(map(operator.eq, self, other))
+        return model.same_items(self, other)
 
     __hash__ = None  # type: ignore[assignment]
 
