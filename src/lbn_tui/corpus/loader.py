@@ -350,16 +350,6 @@ class _FileReader:
                     if event.anchor is not None and not self._anchored(anchors, event.anchor, node):
                         building = False
                         continue
-                    if in_sequence:
-                        current.append(node)
-                    elif key is None:
-                        key = node
-                    else:
-                        current.append((key, node))
-                        key = None
-                    outer.append((current, in_sequence, key))
-                    current, in_sequence, key = node.value, kind is sequence_start, None
-                    continue
                 elif kind is mapping_end or kind is sequence_end:
                     depth -= 1
                     if building:
@@ -394,7 +384,8 @@ class _FileReader:
                     continue
                 else:
                     continue
-                # A scalar, while building: into the collection being filled.
+                # A scalar or a collection, while building: into the collection
+                # being filled; a collection is then the one filled until it ends.
                 if in_sequence:
                     current.append(node)
                 elif key is None:
@@ -402,6 +393,10 @@ class _FileReader:
                 else:
                     current.append((key, node))
                     key = None
+                if kind is not scalar_event:
+                    outer.append((current, in_sequence, key))
+                    collection = cast("_Mapping | _Sequence", node)
+                    current, in_sequence, key = collection.value, kind is sequence_start, None
         except yaml.MarkedYAMLError as exc:
             if "nesting depth" not in (exc.problem or ""):
                 # Reported by `_read`, as `yaml.compose` would have raised it
