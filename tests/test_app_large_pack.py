@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from textual.pilot import Pilot
 
 from lbn_tui.corpus.loader import load_corpus
 from lbn_tui.tui.app import LbnApp
@@ -55,6 +56,18 @@ def write_large_pack(folder: Path, quotes: int) -> str:
 
 
 @pytest.mark.asyncio
+async def search_for_the_needle(app: LbnApp, pilot: Pilot[None]) -> SearchPanel:
+    """Types a typo'd fragment of the needle's passage; the panel once it has
+    hits (or after 5 s)."""
+    await pilot.press("slash", *"alotment coperative grimsby")
+    panel = app.screen.query_one(SearchPanel)
+    for _ in range(100):
+        await pilot.pause(0.05)
+        if panel.hits:
+            break
+    return panel
+
+
 async def test_large_pack_search_uses_a_cached_index(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -64,12 +77,7 @@ async def test_large_pack_search_uses_a_cached_index(
     corpus = load_corpus([tmp_path / "pack"])
     app = LbnApp(corpus)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("slash", *"alotment coperative grimsby")
-        panel = app.screen.query_one(SearchPanel)
-        for _ in range(100):
-            await pilot.pause(0.05)
-            if panel.hits:
-                break
+        panel = await search_for_the_needle(app, pilot)
         assert panel.hits, "no hits for a typo'd fragment of a passage in a large pack"
         assert panel.hits[0].passage.entry_id == "needle"
     assert list((cache / "lbn-tui").iterdir()), "the candidate index was not cached"
@@ -101,12 +109,7 @@ async def test_a_stored_pack_decodes_only_what_the_app_shows(
         corpus = app.corpus
         assert isinstance(corpus, StoredCorpus)
         assert isinstance(corpus.passages, StoredPassages)
-        await pilot.press("slash", *"alotment coperative grimsby")
-        panel = app.screen.query_one(SearchPanel)
-        for _ in range(100):
-            await pilot.pause(0.05)
-            if panel.hits:
-                break
+        panel = await search_for_the_needle(app, pilot)
         assert panel.hits[0].passage.entry_id == "needle"
         decoded = [entry.id for entry in corpus._decoded if entry is not None]
         assert len(decoded) <= 5, decoded

@@ -78,23 +78,27 @@ def session_corpus(n: int) -> model.Corpus:
     return model.Corpus(quotes_of_one_session(n))
 
 
+def write_quotes_of_one_session(folder: Path, n: int) -> Path:
+    """A pack file of one session and ``n`` quotes linking it, in ``folder``."""
+    folder.mkdir()
+    lines = [
+        "source: {title: T, url: 'https://example.invalid/t/'}\nentries:\n",
+        "  - {id: s, kind: session, title: S, series: evidence, number: 1}\n",
+    ]
+    lines += [
+        f"  - {{id: q{i}, kind: quote, text: t{i}, speaker: S, session: s}}\n" for i in range(n)
+    ]
+    (folder / "pack.yaml").write_text("".join(lines), encoding="utf-8")
+    return folder
+
+
 def test_building_the_corpus_is_linear_in_the_links_to_one_entry() -> None:
     assert_linear(quotes_of_one_session, model.Corpus, "Corpus() with quotes of one session")
 
 
 def test_checking_a_pack_reads_and_builds_it_in_linear_time(tmp_path: Path) -> None:
     def make(n: int) -> Path:
-        folder = tmp_path / str(n)
-        folder.mkdir()
-        lines = [
-            "source: {title: T, url: 'https://example.invalid/t/'}\nentries:\n",
-            "  - {id: s, kind: session, title: S, series: evidence, number: 1}\n",
-        ]
-        lines += [
-            f"  - {{id: q{i}, kind: quote, text: t{i}, speaker: S, session: s}}\n" for i in range(n)
-        ]
-        (folder / "pack.yaml").write_text("".join(lines), encoding="utf-8")
-        return folder
+        return write_quotes_of_one_session(tmp_path / str(n), n)
 
     def run(folder: Path) -> None:
         problems, corpus = check_and_load([folder])
@@ -248,17 +252,7 @@ def test_a_first_start_of_a_large_pack_is_linear(
     runs = iter(range(1_000))
 
     def make(n: int) -> Path:
-        folder = tmp_path / f"quotes-{n}"
-        folder.mkdir()
-        lines = [
-            "source: {title: T, url: 'https://example.invalid/t/'}\nentries:\n",
-            "  - {id: s, kind: session, title: S, series: evidence, number: 1}\n",
-        ]
-        lines += [
-            f"  - {{id: q{i}, kind: quote, text: t{i}, speaker: S, session: s}}\n" for i in range(n)
-        ]
-        (folder / "pack.yaml").write_text("".join(lines), encoding="utf-8")
-        return folder
+        return write_quotes_of_one_session(tmp_path / f"quotes-{n}", n)
 
     def run(folder: Path) -> None:
         cold = tmp_path / f"cache-{next(runs)}"  # a first start every time
