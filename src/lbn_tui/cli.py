@@ -508,8 +508,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from lbn_tui.sanitize import visible
 
     shown = ", ".join(visible(str(f)) for f in checked)
-    # Counted from each entry's texts: no passage objects are built for this.
-    passages = sum(sum(1 for _ in entry.passage_texts()) for entry in corpus.entries)
+    passages = model.count_passages(corpus.entries)
     print(f"ok: {len(corpus)} entries, {passages} passages in {shown}")
     return 0
 

@@ -207,7 +207,8 @@ def _load(folders: Sequence[Path], key: str | None, cache_dir: Path | None) -> m
     # changed so recently that a same-size rewrite within one timestamp tick
     # could go unseen ("racy" files: they are cached on a later start).
     if key is not None and corpus_key(folders) == key and not _recently_changed(folders):
-        if _more_passages_than(corpus, store.LARGE_PASSAGES):
+        limit = store.LARGE_PASSAGES
+        if model.count_passages(corpus.entries, stop_above=limit) > limit:
             # The store file as the next start will read it: its `source`
             # keys the search index cache, so the index built now is found then.
             # The loader's entries are let go (not handed to it): the app
@@ -220,18 +221,6 @@ def _load(folders: Sequence[Path], key: str | None, cache_dir: Path | None) -> m
         else:
             write(corpus, key, cache_dir)
     return corpus
-
-
-def _more_passages_than(corpus: model.Corpus, limit: int) -> bool:
-    """Whether the corpus has more than ``limit`` passages, counted without
-    making them."""
-    count = 0
-    for entry in corpus.entries:
-        for _ in entry.passage_texts():
-            count += 1
-        if count > limit:
-            return True
-    return False
 
 
 def cached(key: str, cache_dir: Path | None = None) -> model.Corpus | None:

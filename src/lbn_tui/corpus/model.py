@@ -222,6 +222,18 @@ class Fact(msgspec.Struct, frozen=True, gc=False):
         return self.value
 
 
+def count_passages(entries: Iterable[Entry], stop_above: int | None = None) -> int:
+    """How many passages the entries have, counted from their texts (no
+    passage is made); once past ``stop_above``, the count so far."""
+    count = 0
+    for entry in entries:
+        for _ in entry.passage_texts():
+            count += 1
+        if stop_above is not None and count > stop_above:
+            break
+    return count
+
+
 def find_fact(facts: Iterable[Fact], name: str) -> Fact | None:
     """The fact of that name (an entry's or a page's), if any."""
     return next((fact for fact in facts if fact.name == name), None)
