@@ -575,12 +575,18 @@ class BrowserScreen(Screen[None]):
     def _no_passage_reason(self) -> str:
         if self._navigator is not None and self.focused is self._navigator:
             return "This row is a list: open an entry (Enter) to copy or star from it"
-        block = self.reader.current_block if self.reader.is_attached else None
-        if block is not None and block.target is not None:
-            if block.target.startswith("url:"):
+        target = self._cursor_target()
+        if target is not None:
+            if target.startswith("url:"):
                 return "The cursor is on the page's address: u copies it, r its reference"
             return "The cursor is on a link: Enter opens it; ↑ ↓ move to a passage"
         return "Move the cursor to a passage first (↑ ↓)"
+
+    def _cursor_target(self) -> str | None:
+        """What the reader's cursor links to (an entry id, or ``url:`` and an
+        address), if it is on a link."""
+        block = self.reader.current_block if self.reader.is_attached else None
+        return block.target if block is not None else None
 
     def action_find(self, step: int) -> None:
         """n / N: the next (previous) block of what is open that holds a word
@@ -638,11 +644,11 @@ class BrowserScreen(Screen[None]):
         cursor is on (a page's source, an editorial fact's page)."""
         passage = self.current_passage()
         if passage is None:
-            block = self.reader.current_block if self.reader.is_attached else None
-            if block is None or block.target is None or not block.target.startswith("url:"):
+            target = self._cursor_target()
+            if target is None or not target.startswith("url:"):
                 self.notify(self._no_passage_reason(), severity="warning")
                 return
-            url = block.target.removeprefix("url:")
+            url = target.removeprefix("url:")
         else:
             from lbn_tui.cite import works
 
