@@ -178,12 +178,7 @@ class Zygote:
         outcome = "-"
         ran: dict[int, types.CodeType] = {}
         if visit is not None:
-
-            def profile(frame: types.FrameType, event: str, _arg: object) -> None:
-                if event == "call":
-                    ran.setdefault(id(frame.f_code), frame.f_code)
-
-            sys.setprofile(profile)
+            sys.setprofile(_call_recorder(ran))
             try:
                 visit(self.corpus)
                 outcome = "ok"
@@ -347,11 +342,8 @@ class Zygote:
         code = 70
         try:
             if calls_to is not None:
-                ran: dict[int, None] = {}
-
-                def profile(frame: types.FrameType, event: str, _arg: object) -> None:
-                    if event == "call":
-                        ran.setdefault(id(frame.f_code))
+                ran: dict[int, types.CodeType] = {}
+                profile = _call_recorder(ran)
 
                 def write_calls(path: Path = calls_to) -> None:
                     path.write_text("\n".join(map(str, ran)))
@@ -478,6 +470,19 @@ def gather_code(ran: Sequence[types.CodeType]) -> list[types.CodeType]:
             if done is not None:
                 obj.__code__ = done
     return list(ran)
+
+
+def _call_recorder(
+    ran: dict[int, types.CodeType],
+) -> Callable[[types.FrameType, str, object], None]:
+    """A profile function (`sys.setprofile`) that keeps in ``ran`` each code
+    object called, by id, in the order of its first call."""
+
+    def profile(frame: types.FrameType, event: str, _arg: object) -> None:
+        if event == "call":
+            ran.setdefault(id(frame.f_code), frame.f_code)
+
+    return profile
 
 
 def keep_bytecode_shared(codes: Sequence[types.CodeType]) -> int:
