@@ -338,3 +338,60 @@ def test_a_link_or_a_pipe_is_not_read(tmp_path: Path) -> None:
     pipe = tmp_path / "pipe.idx"
     os.mkfifo(pipe)
     assert index_cache.read(pipe, meta) is None  # without waiting for a writer
+
+
+def _part_place(path: Path, name: str) -> tuple[int, int]:
+    """(offset, size) of a part of a cache file."""
+    data = path.read_bytes()
+    size = int.from_bytes(data[8:16], "little")
+    meta = json.loads(data[16 : 16 + size])["meta"]
+    places = index_cache._places(data[: 16 + size], len(data), meta)
+    assert places is not None
+    for part, _, offset, nbytes, _ in places:
+        if part == name:
+            return offset, nbytes
+    raise AssertionError(f"no part {name}")
+
+
+def test_passages_words_are_read_from_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cached index keeps each passage's words (text, title, speaker line):
+    a search reads a candidate's words instead of finding them again in its
+    text, and finds what an index that found them does."""
+    from lbn_tui.search import engine
+
+    expected = _results(SearchIndex(PASSAGES, use_index=True).prepare())
+    _load(PASSAGES, tmp_path)
+    index = _load(PASSAGES, tmp_path)  # from the file
+    vocab = index._vocab
+    assert vocab is not None and index._doc_words is not None
+    for i, passage in enumerate(PASSAGES):
+        stored = index._doc_words.get(i)
+        assert stored is not None
+        found = [
+            engine._Field.of(field, vocab.ids).words
+            for field in (passage.text, passage.title, passage.speaker)
+        ]
+        assert list(stored) == found, passage
+        assert found[0], "the texts have words"
+
+    def not_again(norm: str) -> list[str]:
+        raise AssertionError(f"a passage's words were found again: {norm!r}")
+
+    monkeypatch.setattr(engine, "_index_words", not_again)
+    assert _results(index) == expected
+
+
+def test_words_changed_in_place_are_found_again(tmp_path: Path) -> None:
+    """Word ids overwritten in the file after it was checked (out of the
+    vocabulary's range): the words are found in the fields instead."""
+    expected = _results(SearchIndex(PASSAGES, use_index=True).prepare())
+    _load(PASSAGES, tmp_path)
+    index = _load(PASSAGES, tmp_path)
+    offset, nbytes = _part_place(_only_file(tmp_path), "doc_words")
+    with open(_only_file(tmp_path), "r+b") as handle:
+        handle.seek(offset)
+        handle.write(b"\xff" * nbytes)
+    assert index._doc_words is not None and index._doc_words.get(0) is None
+    assert _results(index) == expected

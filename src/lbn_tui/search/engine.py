@@ -58,6 +58,10 @@ built on the first search, or by :meth:`SearchIndex.prepare`.
 second start maps it instead.  Passages read from the corpus store
 (`lbn_tui.corpus.store`) name the file they came from (``source``), and the
 cache file is keyed by that; other passages by a hash of their content.
+The file also keeps each passage's words, field by field, as ids in the
+vocabulary (`_DocWords`): a candidate's words are read, not found again in
+its text, and a field's normalised string is made only when its phrase
+score is needed.
 The passages may be a `lbn_tui.corpus.store.StoredPassages` (a stored
 corpus's ``passages``), which reads a passage only when it is asked for
 (the app's and the command line's search: only the candidates are read).
@@ -81,10 +85,12 @@ import heapq
 import itertools
 import math
 import re
+import sys
 import threading
 import unicodedata
+from array import array
 from bisect import bisect_left
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -155,7 +161,7 @@ PRUNE_MARGIN = 30
 POSTINGS_BUDGET = 6
 #: Bump when tokenising, the trigram layout or the bonus change: the cache
 #: key includes it, so old cache files are simply not found.
-INDEX_FORMAT = "v3.0"
+INDEX_FORMAT = "v3.1"
 
 #: Hits scoring below this (0–100) are not shown at all.
 MIN_SCORE = 30.0
@@ -207,6 +213,18 @@ def _forget_oldest(cache: dict[Any, Any]) -> None:
         return
     for key in oldest:
         cache.pop(key, None)
+
+
+def _make_room(cache: OrderedDict[Any, Any], size: int) -> None:
+    """Drop the oldest entries of a cache holding ``size`` or more, one
+    for each one added: a new entry costs the same every time, where
+    dropping a share of a full cache at once stalled the keystroke that
+    did it.  (Another thread's search may empty it meanwhile.)"""
+    while len(cache) >= size:
+        try:
+            cache.popitem(last=False)
+        except KeyError:
+            return
 
 
 # Kinds whose passages are short, self-contained and quotable: a small
@@ -322,12 +340,34 @@ class Hit:
     """Where the best match was: "text", "title" or "speaker"."""
 
 
-@dataclass(frozen=True, slots=True)
 class _Field:
-    """A normalised string and its word set, shared between passages."""
+    """A passage's field (its text, title or speaker line): its words now,
+    as ids in the index's vocabulary (`_Vocabulary`), and its normalised
+    string (:func:`normalize`) when first asked for.  A large corpus's
+    candidates mostly fall short of the hits on their words alone, so most
+    texts are never normalised.  (Two threads may both normalise one: the
+    same string.)  Titles and speaker lines are shared between passages."""
 
-    norm: str
-    words: frozenset[str]
+    __slots__ = ("_norm", "_raw", "words")
+
+    def __init__(self, raw: str, words: frozenset[int], norm: str | None = None) -> None:
+        self._raw = raw
+        self._norm = norm
+        self.words = words
+
+    @classmethod
+    def of(cls, raw: str, ids: dict[str, int]) -> _Field:
+        """The field, its words found in its text (those in the vocabulary)."""
+        norm = normalize(raw)
+        words = frozenset([ids[w] for w in _index_words(norm) if w in ids])
+        return cls(raw, words, norm)
+
+    @property
+    def norm(self) -> str:
+        norm = self._norm
+        if norm is None:
+            norm = self._norm = normalize(self._raw)
+        return norm
 
 
 @dataclass(frozen=True, slots=True)
@@ -357,8 +397,8 @@ class _Query:
     terms: tuple[_Term, ...]
     total_weight: float
     short: bool  # shorter than MIN_PREFIX_LEN: a prefix
-    # Vocabulary word -> (term number, quality) for every term it matches.
-    lookup: dict[str, tuple[tuple[int, float], ...]]
+    # Vocabulary word id -> (term number, quality) for every term it matches.
+    lookup: dict[int, tuple[tuple[int, float], ...]]
     # Other strings to phrase-match, with the share of the score they get.
     alts: tuple[tuple[str, float], ...] = ()
     intent: str | None = None  # "figure", "definition" (language.question)
@@ -372,10 +412,10 @@ class _Query:
     question: str = ""
     # Words for the trigram candidate index (with the other forms found).
     index_words: tuple[str, ...] = ()
-    # Vocabulary words that are a real match (of a significant term).
-    real: frozenset[str] = frozenset()
-    # The words of lookup, as a set (a field's matches: one intersection).
-    matched: frozenset[str] = frozenset()
+    # Vocabulary word ids that are a real match (of a significant term).
+    real: frozenset[int] = frozenset()
+    # The word ids of lookup, as a set (a field's matches: one intersection).
+    matched: frozenset[int] = frozenset()
     weights: tuple[float, ...] = ()  # of the terms, in order
 
 
@@ -403,18 +443,37 @@ def _glossary_stems() -> tuple[tuple[str, tuple[tuple[str, ...], ...]], ...]:
 
 
 class _Vocabulary:
-    """Document frequencies, sorted words, and first/second-letter buckets."""
+    """The words indexed: each one's id (its place in ``words``), document
+    frequencies by id, the words sorted, and first/second-letter buckets.
+    A large corpus's ids are the sorted order (its index cache keeps
+    passages' words as ids)."""
 
-    __slots__ = ("_buckets", "df", "n", "sorted")
+    __slots__ = ("_buckets", "counts", "ids", "n", "sorted", "words")
 
-    def __init__(self, df: dict[str, int], n: int, words_sorted: list[str] | None = None) -> None:
-        self.df = df
+    def __init__(
+        self, words: list[str], counts: Sequence[int], n: int, *, in_order: bool = False
+    ) -> None:
+        """``words`` by id, ``counts`` their document frequencies;
+        ``in_order``: the words are sorted."""
+        self.words = words
+        self.ids = {word: i for i, word in enumerate(words)}
+        self.counts = counts
         self.n = max(1, n)
-        self.sorted = words_sorted if words_sorted is not None else sorted(df)
+        self.sorted = words if in_order else sorted(words)
         self._buckets: tuple[dict[str, list[str]], dict[str, list[str]]] | None = None
 
+    @classmethod
+    def counted(cls, df: dict[str, int], n: int) -> _Vocabulary:
+        """From document frequencies: ids in sorted order."""
+        words = sorted(df)
+        return cls(words, array("q", [df[w] for w in words]), n, in_order=True)
+
+    def __contains__(self, word: str) -> bool:
+        return word in self.ids
+
     def idf(self, word: str) -> float:
-        return math.log(1.0 + self.n / (1 + self.df.get(word, 0)))
+        i = self.ids.get(word)
+        return math.log(1.0 + self.n / (1 + (0 if i is None else self.counts[i])))
 
     def prefixed(self, prefix: str) -> Iterator[str]:
         vocab = self.sorted
@@ -443,11 +502,56 @@ class _Vocabulary:
         return out
 
 
+#: The typecode of 4-byte unsigned ints in `array.array`s.
+_U32 = next(code for code in "IL" if array(code).itemsize == 4)
+_BIG_ENDIAN = sys.byteorder == "big"
+
+
+def _little_endian(values: array[int]) -> array[int]:
+    """``values`` as stored in a cache file (little-endian)."""
+    if _BIG_ENDIAN:  # pragma: no cover - no big-endian machine here
+        values = array(values.typecode, values)
+        values.byteswap()
+    return values
+
+
+class _WordIds:
+    """Each passage's distinct words as it is indexed, field by field (text,
+    title, speaker line), as numbers in order of first sight; see
+    `_DocWords` for what becomes of them."""
+
+    __slots__ = ("ids", "number", "starts")
+
+    def __init__(self) -> None:
+        self.number: dict[str, int] = {}
+        self.ids = array(_U32)
+        self.starts = array("q", [0])
+
+    def add(self, *fields: Collection[str]) -> None:
+        """One passage's fields' words (each distinct)."""
+        number = self.number
+        for words in fields:
+            for word in set(words).difference(number):
+                number[word] = len(number)
+            self.ids.extend([number[word] for word in words])
+            self.starts.append(len(self.ids))
+
+    def in_vocabulary(self, vocab: _Vocabulary) -> _DocWords:
+        """The words as ids of ``vocab`` (which has every word added)."""
+        renumber = [vocab.ids[word] for word in self.number]
+        ids = array(_U32, map(renumber.__getitem__, self.ids))
+        return _DocWords(ids, self.starts, len(vocab.words))
+
+
 def _tokenise(
-    passages: Sequence[Passage], sink: Callable[[list[str]], None] | None, chunk: int = 8192
+    passages: Sequence[Passage],
+    sink: Callable[[list[str]], None] | None,
+    chunk: int = 8192,
+    word_ids: _WordIds | None = None,
 ) -> tuple[dict[str, int], list[float]]:
     """Document frequencies and bonuses; with ``sink``, also the trigram
-    index strings, ``chunk`` passages at a time."""
+    index strings, ``chunk`` passages at a time; with ``word_ids``, each
+    passage's words, field by field."""
     df: Counter[str] = Counter()
     bonus: list[float] = []
     fields: dict[str, tuple[str, frozenset[str]]] = {}
@@ -468,7 +572,10 @@ def _tokenise(
             fields[passage.speaker] = speaker
         if len(fields) > 65536:
             fields.clear()
-        df.update(title[1].union(words, speaker[1]))
+        text_words = set(words)
+        if word_ids is not None:
+            word_ids.add(text_words, title[1], speaker[1])
+        df.update(text_words.union(title[1], speaker[1]))
         bonus.append(_bonus(passage))
         if sink is not None:
             strings.append(field_string(words) + title[0] + speaker[0])
@@ -478,6 +585,73 @@ def _tokenise(
     if sink is not None and strings:
         sink(strings)
     return dict(df), bonus
+
+
+class _DocWords:
+    """The words of each passage's fields (see `_WordIds`), as ids in the
+    index's `_Vocabulary`: ``ids[starts[3 * i]:starts[3 * i + 1]]`` is
+    passage ``i``'s text, then come its title and speaker line.
+
+    A cached index leaves the ids in the cache file (an
+    `index_cache.FilePart`) and reads one passage's at a time, so that a
+    candidate's words are looked up rather than found again in its text.
+    A read that comes up short, or an id out of range (the file changed in
+    place since it was checked), gives None: the caller finds the words in
+    the fields instead."""
+
+    __slots__ = ("_ids", "_limit", "_starts")
+
+    def __init__(self, ids: array[int] | Any, starts: array[int], vocabulary_size: int) -> None:
+        self._ids = ids  # an array, or a FilePart of little-endian ids
+        self._starts = starts
+        self._limit = vocabulary_size
+
+    @classmethod
+    def checked(cls, ids: Any, starts: bytes, vocabulary_size: int, n: int) -> _DocWords | None:
+        """None unless ``starts`` (little-endian int64s) are 0, ..., the
+        number of ``ids`` (a FilePart of 4-byte ids), for ``n`` passages."""
+        offsets = array("q")
+        if len(starts) % 8 or ids.nbytes % 4:
+            return None
+        offsets.frombytes(starts)
+        if _BIG_ENDIAN:  # pragma: no cover
+            offsets.byteswap()
+        if len(offsets) != 3 * n + 1 or offsets[0] != 0 or offsets[-1] != ids.nbytes // 4:
+            return None
+        if any(a > b for a, b in itertools.pairwise(offsets)):
+            return None
+        return cls(ids, offsets, vocabulary_size)
+
+    def parts(self) -> list[tuple[str, str, array[int]]]:
+        """The parts of a cache file (of ids in memory)."""
+        assert isinstance(self._ids, array)
+        return [
+            ("doc_words", "<u4", _little_endian(self._ids)),
+            ("doc_starts", "<i8", _little_endian(self._starts)),
+        ]
+
+    def get(self, i: int) -> tuple[frozenset[int], frozenset[int], frozenset[int]] | None:
+        """Passage ``i``'s words: its text's, its title's, its speaker line's."""
+        start, text_end, title_end, end = self._starts[3 * i : 3 * i + 4]
+        stored = self._ids
+        if isinstance(stored, array):
+            numbers = stored[start:end].tolist()
+        else:
+            ids = array(_U32, [0]) * (end - start)
+            if ids and not stored.read_into(memoryview(ids).cast("B"), start * 4):
+                return None
+            if _BIG_ENDIAN:  # pragma: no cover
+                ids.byteswap()
+            numbers = ids.tolist()
+            if numbers and max(numbers) >= self._limit:
+                return None
+        text_end -= start
+        title_end -= start
+        return (
+            frozenset(numbers[:text_end]),
+            frozenset(numbers[text_end:title_end]),
+            frozenset(numbers[title_end:]),
+        )
 
 
 def _posting_reader(part: Any, n: int) -> Callable[[int, int], Any]:
@@ -514,6 +688,7 @@ class SearchIndex:
     __slots__ = (
         "_cache_dir",
         "_candidate_count",
+        "_doc_words",
         "_docs",
         "_fields",
         "_kind_masks",
@@ -550,7 +725,8 @@ class SearchIndex:
         self._use_index = len(self._passages) > INDEX_THRESHOLD if use_index is None else use_index
         self._cache_dir = cache_dir
         self._candidate_count = max(1, candidates)
-        self._fields: dict[str, _Field] = {}
+        # Fields and documents made, oldest first (see _make_room).
+        self._fields: OrderedDict[str, _Field] = OrderedDict()
         self._terms: dict[tuple[str, bool, bool], _Term] = {}
         # Analysed queries shorter than MIN_PREFIX_LEN: a letter matches a
         # large share of the vocabulary (its lookup: milliseconds to make).
@@ -558,17 +734,14 @@ class SearchIndex:
         self._kind_masks: dict[frozenset[str], Any] = {}
         self._lock = threading.Lock()
         self._tri: TrigramIndex | None = None
-        self._docs: dict[int, _Doc] = {}
+        self._docs: OrderedDict[int, _Doc] = OrderedDict()
+        self._doc_words: _DocWords | None = None
         self._vocab: _Vocabulary | None = None
         if not self._use_index:
             # Small: everything now (a few ms for the bundled briefings).
-            df: dict[str, int] = {}
+            self._index_words(None)
             for i, passage in enumerate(self._passages):
-                doc = self._make_doc(passage)
-                self._docs[i] = doc
-                for word in doc.text.words | doc.title.words | doc.speaker.words:
-                    df[word] = df.get(word, 0) + 1
-            self._vocab = _Vocabulary(df, len(self._passages))
+                self._docs[i] = self._make_doc(i, passage)
 
     @classmethod
     def load_or_build(
@@ -636,32 +809,42 @@ class SearchIndex:
         return self._cache_path(key), {"key": key, "passages": n, "index": INDEX_FORMAT}
 
     def _load_or_build(self) -> None:
-        n = len(self._passages)
         path, meta = self._cache_meta()
         if path is not None and self._load(path, meta):
             return
         from .trigram import TrigramBuilder
 
         builder = TrigramBuilder()
-        df, bonus = _tokenise(self._passages, builder.add, builder.CHUNK)
-        tri = builder.finish(bonus)
-        self._tri = tri
-        self._vocab = _Vocabulary(df, n)
-        if path is not None:
-            self._save(path, meta)
+        bonus = self._index_words(builder)
+        self._tri = builder.finish(bonus)
+        if path is not None and self._save(path, meta):
+            # Searches made now read words and postings from the file just
+            # written, not from memory.
+            self._load(path, meta)
 
-    def _save(self, path: Path, meta: dict[str, Any]) -> None:
-        import numpy as np
+    def _index_words(self, builder: Any) -> list[float]:
+        """Find every passage's words: the vocabulary, and each passage's
+        (kept in memory until a cache file has them); with a
+        `trigram.TrigramBuilder`, feed it.  The bonuses, by passage."""
+        word_ids = _WordIds()
+        sink, chunk = (None, 8192) if builder is None else (builder.add, builder.CHUNK)
+        df, bonus = _tokenise(self._passages, sink, chunk, word_ids)
+        self._vocab = _Vocabulary.counted(df, len(self._passages))
+        self._doc_words = word_ids.in_vocabulary(self._vocab)
+        return bonus
 
+    def _save(self, path: Path, meta: dict[str, Any]) -> bool:
         from . import index_cache
 
         assert self._tri is not None and self._vocab is not None
-        vocab = self._vocab.sorted
-        words = "\n".join(vocab).encode("utf-8", "surrogatepass")
-        df = np.fromiter((self._vocab.df[w] for w in vocab), dtype="<i8", count=len(vocab))
+        assert self._doc_words is not None
+        vocab = self._vocab
+        words = "\n".join(vocab.words).encode("utf-8", "surrogatepass")
+        df = _little_endian(array("q", vocab.counts))
         parts: list[tuple[str, str, Any]] = [("vocab", "|u1", words), ("df", "<i8", df)]
-        parts += [(name, array.dtype.str, array) for name, array in self._tri.arrays()]
-        index_cache.write(path, meta, parts)
+        parts += [(name, values.dtype.str, values) for name, values in self._tri.arrays()]
+        parts += self._doc_words.parts()
+        return index_cache.write(path, meta, parts)
 
     def _load(self, path: Path, meta: dict[str, Any]) -> bool:
         import numpy as np
@@ -678,12 +861,17 @@ class SearchIndex:
             values = np.frombuffer(chunk, dtype="<u4")
             return not len(values) or int(values.max()) < n
 
-        parts = index_cache.read(path, meta, {"postings": postings_in_bounds}, on_disk={"postings"})
+        parts = index_cache.read(
+            path, meta, {"postings": postings_in_bounds}, on_disk={"postings", "doc_words"}
+        )
         if parts is None:
             return False
         try:
             dtype, postings = parts.pop("postings")
             if dtype != "<u4" or not isinstance(postings, index_cache.FilePart):
+                return False
+            dtype, doc_words = parts.pop("doc_words")
+            if dtype != "<u4" or not isinstance(doc_words, index_cache.FilePart):
                 return False
             arrays = {}
             for name, (dtype, buf) in parts.items():
@@ -699,38 +887,53 @@ class SearchIndex:
                 return False
             if len(vocab) and (counts.min() < 1 or counts.max() > n):
                 return False
-            if vocab != sorted(vocab) or len(set(vocab)) != len(vocab):
+            if any(a >= b for a, b in itertools.pairwise(vocab)):
+                return False  # not sorted, or a word twice
+            starts = bytes(arrays["doc_starts"]) if arrays["doc_starts"].dtype == "<i8" else b"?"
+            words_of = _DocWords.checked(doc_words, starts, len(vocab), n)
+            if words_of is None:
                 return False
-            df = dict(zip(vocab, counts.tolist(), strict=True))
         except (KeyError, ValueError, UnicodeDecodeError):
             return False
         self._tri = tri
-        self._vocab = _Vocabulary(df, n, vocab)
+        self._vocab = _Vocabulary(vocab, array("q", counts.tolist()), n, in_order=True)
+        self._doc_words = words_of
         return True
 
-    def _field(self, value: str) -> _Field:
+    def _field(self, value: str, words: frozenset[int] | None) -> _Field:
+        """The title or speaker field of this value (shared between
+        passages); ``words``: its words as the index has them."""
         field = self._fields.get(value)
         if field is None:
-            norm = normalize(value)
-            field = _Field(norm, frozenset(_index_words(norm)))
-            if len(self._fields) > _DOC_CACHE and self._use_index:
-                _forget_oldest(self._fields)
+            if words is None:
+                assert self._vocab is not None
+                field = _Field.of(value, self._vocab.ids)
+            else:
+                field = _Field(value, words)
+            if self._use_index:
+                _make_room(self._fields, _DOC_CACHE)
             self._fields[value] = field
         return field
 
-    def _make_doc(self, passage: Passage) -> _Doc:
-        norm = normalize(passage.text)
-        text = _Field(norm, frozenset(_index_words(norm)))
-        title = self._field(passage.title)
-        speaker = self._field(passage.speaker)
+    def _make_doc(self, i: int, passage: Passage) -> _Doc:
+        """Passage ``i``'s fields."""
+        stored = None if self._doc_words is None else self._doc_words.get(i)
+        if stored is None:
+            assert self._vocab is not None
+            text = _Field.of(passage.text, self._vocab.ids)
+            title = self._field(passage.title, None)
+            speaker = self._field(passage.speaker, None)
+        else:
+            text = _Field(passage.text, stored[0])
+            title = self._field(passage.title, stored[1])
+            speaker = self._field(passage.speaker, stored[2])
         return _Doc(text, title, speaker, _bonus(passage), passage.kind)
 
     def _doc(self, i: int) -> _Doc:
         doc = self._docs.get(i)
         if doc is None:
-            doc = self._make_doc(self._passages[i])
-            if len(self._docs) >= _DOC_CACHE:
-                _forget_oldest(self._docs)
+            doc = self._make_doc(i, self._passages[i])
+            _make_room(self._docs, _DOC_CACHE)
             self._docs[i] = doc
         return doc
 
@@ -897,13 +1100,16 @@ class SearchIndex:
                 counted = tuple(run[-1:])
             terms += self._glossary(typed, terms, alts, focus)
         total = sum(t.weight for t in terms)
-        lookup: dict[str, list[tuple[int, float]]] = {}
-        real: set[str] = set()
+        lookup: dict[int, list[tuple[int, float]]] = {}
+        real: set[int] = set()
+        assert self._vocab is not None
+        ids = self._vocab.ids
         for number, term in enumerate(terms):
             for word, quality in term.matches.items():
-                lookup.setdefault(word, []).append((number, quality))
+                word_id = ids[word]  # every match is a vocabulary word
+                lookup.setdefault(word_id, []).append((number, quality))
                 if term.significant:
-                    real.add(word)
+                    real.add(word_id)
         frozen = {word: tuple(pairs) for word, pairs in lookup.items()}
         index_words = tuple(
             dict.fromkeys(w for t in terms for w in (t.word, *t.forms, *self._corrections(t)))
@@ -995,7 +1201,7 @@ class SearchIndex:
         vocab = self._vocab
         assert vocab is not None
         matches: dict[str, float] = {}
-        if word in vocab.df:
+        if word in vocab:
             matches[word] = 1.0
         if scaffold:
             # A question's own word: itself only, at a low weight ("meaning"
@@ -1006,7 +1212,7 @@ class SearchIndex:
         forms = tuple(
             f
             for f in (*language.spelling_variants(word), *language.number_alternatives(word))
-            if f in vocab.df
+            if f in vocab
         )
         for form in forms:
             matches[form] = 1.0
@@ -1034,7 +1240,7 @@ class SearchIndex:
         if len(word) >= MIN_FUZZY_LEN:
             # A long word found nowhere may have more typos ("iofluenec").
             cutoff = WORD_RATIO_CUTOFF
-            if not matches and len(word) >= LONG_WORD_LEN and word not in vocab.df:
+            if not matches and len(word) >= LONG_WORD_LEN and word not in vocab:
                 cutoff = LONG_WORD_RATIO_CUTOFF
             for other, ratio, _ in process.extract(
                 word,
@@ -1053,7 +1259,7 @@ class SearchIndex:
                 quality = 1.0 - 1.0 / (2 * len(word) - 1)
                 for k in range(len(word) - 1):
                     other = word[:k] + word[k + 1] + word[k] + word[k + 2 :]
-                    if other != word and other in vocab.df and quality > matches.get(other, 0.0):
+                    if other != word and other in vocab and quality > matches.get(other, 0.0):
                         matches[other] = quality
         if matches:
             best = max(matches.values())
@@ -1121,8 +1327,8 @@ class SearchIndex:
     # -- stage 3: scoring -------------------------------------------------
 
     @staticmethod
-    def _best(q: _Query, words: frozenset[str]) -> dict[int, float]:
-        """Per query term (by number), its best match quality among ``words``."""
+    def _best(q: _Query, words: frozenset[int]) -> dict[int, float]:
+        """Per query term (by number), its best match quality among ``words`` (ids)."""
         best: dict[int, float] = {}
         if not words:
             return best
@@ -1225,9 +1431,9 @@ class SearchIndex:
             return value[1], value[2]
 
         out: list[tuple[float, int, str]] = []
-        # Candidates whose text matches: (bound, index, text norm, text
+        # Candidates whose text matches: (bound, index, text, text
         # coverage, the other fields' best and its field, spread, bonus).
-        pending: list[tuple[float, int, str, float, float, str, float, float]] = []
+        pending: list[tuple[float, int, _Field, float, float, str, float, float]] = []
         for count, i in enumerate(candidates):
             if cancelled is not None and count % 256 == 255 and cancelled():
                 return [], True
@@ -1241,7 +1447,8 @@ class SearchIndex:
             other, other_field = (title, "title") if title > 0.0 else (0.0, "text")
             if speaker > other:
                 other, other_field = speaker, "speaker"
-            matches = bool(text.norm) and not text.words.isdisjoint(real)
+            # (A text with words is not empty.)
+            matches = not text.words.isdisjoint(real)
             spread_best = best_of(q, text.words) if matches else {}
             text_coverage = coverage(q, spread_best) if matches else 0.0
             # Words spread over the fields (a fragment plus the speaker's name).
@@ -1263,10 +1470,10 @@ class SearchIndex:
                 out.append((0.85 * other + 0.15 * spread + bonus, i, other_field))
                 continue
             bound = 0.85 * max(50.0 + 50.0 * text_coverage, other) + 0.15 * spread + bonus
-            pending.append((bound, i, text.norm, text_coverage, other, other_field, spread, bonus))
+            pending.append((bound, i, text, text_coverage, other, other_field, spread, bonus))
         if keep is None or len(pending) + len(out) <= keep:
-            for _, i, norm, text_coverage, other, other_field, spread, bonus in pending:
-                text_score = 0.5 * self._phrase(q, norm, True) + 50.0 * text_coverage
+            for _, i, text, text_coverage, other, other_field, spread, bonus in pending:
+                text_score = 0.5 * self._phrase(q, text.norm, True) + 50.0 * text_coverage
                 best, field = (text_score, "text") if text_score >= other else (other, other_field)
                 if best > 0.0:
                     out.append((0.85 * best + 0.15 * spread + bonus, i, field))
@@ -1277,11 +1484,11 @@ class SearchIndex:
         heapq.heapify(floor)
         pending.sort(key=lambda p: (-p[0], p[1]))
         complete = True
-        for bound, i, norm, text_coverage, other, other_field, spread, bonus in pending:
+        for bound, i, text, text_coverage, other, other_field, spread, bonus in pending:
             if len(floor) >= keep and bound < floor[0]:
                 complete = False
                 break
-            text_score = 0.5 * self._phrase(q, norm, True) + 50.0 * text_coverage
+            text_score = 0.5 * self._phrase(q, text.norm, True) + 50.0 * text_coverage
             best, field = (text_score, "text") if text_score >= other else (other, other_field)
             if best <= 0.0:
                 continue
@@ -1334,11 +1541,14 @@ class SearchIndex:
     def _spans(self, q: _Query, doc: _Doc) -> tuple[tuple[int, int], ...]:
         """Whole-word spans of the text words that match a query word (or
         whose number form does: "20%" for "twenty percent")."""
-        norm = doc.text.norm
-        matched = q.matched & doc.text.words
-        if not matched:
+        matched_ids = q.matched & doc.text.words
+        if not matched_ids:
             return ()
-        significant = matched & q.real
+        assert self._vocab is not None
+        words = self._vocab.words
+        matched = {words[i] for i in matched_ids}
+        significant = {words[i] for i in matched_ids & q.real}
+        norm = doc.text.norm
         window = (0, 0)
         if len(significant) < len(matched) and len(norm) >= len(q.norm):
             # Stopwords and short words: only inside the stretch of text that

@@ -17,11 +17,12 @@ reader never sees half a file; an interrupted write leaves only a stray
 temporary file, which the next successful write removes.
 
 Reading need not load the whole file: the parts the caller names
-(``on_disk``: the postings, ~97% of a file) are checked (CRC-32, and the
-caller's check of each chunk, e.g. that postings are in bounds) from reads
-of 1 MiB into one buffer and left on disk as a `FilePart`, which a search
-reads a few posting lists of (``os.preadv`` into its own array).  So the
-~100 MB of a 100 000-passage index stay out of the process's memory.  (A
+(``on_disk``: the postings and the passages' word ids, ~98% of a file)
+are checked (CRC-32, and the caller's check of each chunk, e.g. that
+postings are in bounds) from reads of 1 MiB into one buffer and left on
+disk as a `FilePart`, which a search reads a few runs of (``os.preadv``
+into its own array).  So the
+~150 MB of a 100 000-passage index stay out of the process's memory.  (A
 memory map was tried: on current kernels a fault maps the page cache's
 whole large folio, and one search kept ~30 MB of postings resident.)
 Cache files are replaced by renaming, never written in place; the open
@@ -59,7 +60,7 @@ KEEP_FILES = 4
 #: The only element types a part may declare (numpy's dtype strings).
 ALLOWED_DTYPES = frozenset({"|u1", "<u4", "<i4", "<i8", "<f8"})
 _MAX_HEADER = 1 << 20
-#: A cache file larger than this is not read (100 000 passages take ~100 MB).
+#: A cache file larger than this is not read (100 000 passages take ~150 MB).
 MAX_FILE_BYTES = 1 << 30
 
 
