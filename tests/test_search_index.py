@@ -357,3 +357,53 @@ def test_candidates_follow_a_typo_to_the_word_meant() -> None:
     passages.append(Passage("m", 0, "article", "A meta 24 per cent rebalance.", "Review"))
     index = SearchIndex(passages, use_index=True, candidates=5)
     assert "m" in {h.passage.entry_id for h in index.search("meat 24 per cent")}
+
+
+def test_a_word_one_slip_off_counts_where_the_phrase_is() -> None:
+    """ "mal" is a word of its own, so it is not read as "mail" elsewhere; but
+    a text that has the query nearly as typed ("...by mail. If a can...")
+    counts the word one slip away as the word typed, and ranks first.  A
+    letter changed in a short word ("bus"/"but") is not one slip."""
+    passages = [
+        Passage(
+            "mail",
+            0,
+            "article",
+            "Do not send it by mail. If a can of paint costs more, ask.",
+            "Post",
+        ),
+        Passage("mal", 0, "article", "Mal de mer: you can feel it. If so, lie down.", "Sea"),
+        Passage(
+            "mal2", 0, "quote", "The mal is real and you can't wish it away.", "Sea", "A Sailor"
+        ),
+        Passage(
+            "mall", 0, "article", "A mall can be a place to meet. If a mall closes...", "Shops"
+        ),
+        Passage("bus", 0, "article", "Bad but internet links hurt the town.", "Links"),
+        Passage("bus2", 0, "article", "Bus links to the town were cut.", "Buses"),
+    ]
+    for use_index in (False, True):
+        index = SearchIndex(passages, use_index=use_index)
+        hits = index.search("mal. If a can")
+        assert hits[0].passage.entry_id == "mail", [h.passage.entry_id for h in hits]
+        at = passages[0].text.index("mail")
+        assert any(s <= at and at + 4 <= e for s, e in hits[0].spans), hits[0].spans
+        assert "mail" not in {h.passage.entry_id for h in index.search("mal")}
+        hits = index.search("bad bus internet links")
+        marked = [h.passage.text[s:e].lower() for h in hits for s, e in h.spans]
+        assert "bad" in marked and not any("but" in m for m in marked), marked
+
+
+def test_a_glossary_term_does_not_crowd_out_the_words_typed() -> None:
+    """ "community spaces" calls up the glossary's "social infrastructure";
+    passages with that term share more trigrams with both together than
+    the passage with the words typed, so the term is asked for apart."""
+    passages = [
+        Passage(f"s{i}", 0, "article", f"Social infrastructure for community life, part {i}.", "SI")
+        for i in range(40)
+    ]
+    passages.append(Passage("typed", 0, "quote", "We kept our community spaces open.", "Open"))
+    index = SearchIndex(passages, use_index=True, candidates=5)
+    hits = index.search("community spaces")
+    assert hits and hits[0].passage.entry_id == "typed", [h.passage.entry_id for h in hits]
+    assert any(h.passage.entry_id.startswith("s") for h in hits), "the term is still found"

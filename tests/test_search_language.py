@@ -203,6 +203,15 @@ def test_glossary_finds_the_term_of_art(index: SearchIndex) -> None:
     assert covered(hit) == ["dormant assets"]
 
 
+@pytest.mark.parametrize("query", ["unclamed money", "mony not claimed", "forgoten savings"])
+def test_glossary_phrasings_tolerate_a_typo(index: SearchIndex, query: str) -> None:
+    """A phrasing typed with a slip in one of its words still calls up
+    the term of art, as a typo'd word finds the word meant."""
+    hit = first(index, query)
+    assert hit.passage.entry_id == "faq-fund"
+    assert covered(hit) == ["dormant assets"]
+
+
 # -- real matches only -------------------------------------------------------------
 
 

@@ -149,6 +149,9 @@ DEFAULT_CANDIDATES = 300
 #: trigram index already ranks them as the scorer would (field starts
 #: first, then the kind and length bonus), and thousands match equally.
 SHORT_CANDIDATES = 100
+#: Passages with a glossary term called up by the query (see _glossary)
+#: that are also re-scored: the term is asked for on its own.
+GLOSS_CANDIDATES = 100
 #: The trigram index is also asked for at most this many corrections of a
 #: query word found nowhere (see _corrections).
 MAX_CORRECTIONS = 2
@@ -192,6 +195,13 @@ DEFINITION_BOOST = 6.0
 COUNT_BOOST = 10.0
 #: The definition and count checks look at this many of the best hits.
 RERANK_DEPTH = 40
+#: A text whose phrase score (see _phrase) is at least this nearly has the
+#: query in it: there, a word one slip from a query word counts as that
+#: word ("mal. if a can" in "...mail. If a can..."), though the word as
+#: typed is in the vocabulary too and so is taken as it is elsewhere.
+NEAR_PHRASE = 90.0
+#: At most this many such words are kept per query word (the closest).
+MAX_NEAR = 8
 
 # Size caps of the per-index caches used by searches on a large corpus.
 _DOC_CACHE = 4096
@@ -388,6 +398,8 @@ class _Term:
     matches: dict[str, float]  # vocabulary word -> quality in (0, 1]
     significant: bool  # highlight it outside the phrase window too; a real match
     forms: tuple[str, ...] = ()  # other spellings/number forms in the vocabulary
+    # Vocabulary words one slip away that are not matches (see NEAR_PHRASE).
+    near: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -412,11 +424,23 @@ class _Query:
     question: str = ""
     # Words for the trigram candidate index (with the other forms found).
     index_words: tuple[str, ...] = ()
+    # The glossary terms' words: asked for apart (see GLOSS_CANDIDATES).
+    gloss_words: tuple[str, ...] = ()
     # Vocabulary word ids that are a real match (of a significant term).
     real: frozenset[int] = frozenset()
     # The word ids of lookup, as a set (a field's matches: one intersection).
     matched: frozenset[int] = frozenset()
     weights: tuple[float, ...] = ()  # of the terms, in order
+    # Word id -> (term number, quality) of the terms' near words, which
+    # count only in a text that has the phrase (see NEAR_PHRASE).
+    near_lookup: dict[int, tuple[tuple[int, float], ...]] | None = None
+    near: frozenset[int] = frozenset()  # the word ids of near_lookup
+
+
+#: A candidate whose text's phrase is still to score (see SearchIndex._score):
+#: its text, the other fields' best score and that field, its bonus, and
+#: its text's coverage and spread, without and with the near words.
+_Pending = tuple[_Field, float, str, float, float, float, float, float]
 
 
 def _bonus(passage: Passage) -> float:
@@ -440,6 +464,20 @@ def _glossary_stems() -> tuple[tuple[str, tuple[tuple[str, ...], ...]], ...]:
                 stemmed.append(tuple(language.light_stem(w) for w in words))
         out.append((normalize(term), tuple(stemmed)))
     return tuple(out)
+
+
+@lru_cache(maxsize=1)
+def _glossary_words() -> dict[str, str]:
+    """The content words of the glossary's phrasings, with their stems."""
+    from .glossary import entries
+
+    return {
+        word: language.light_stem(word)
+        for _, phrasings in entries()
+        for phrasing in phrasings
+        for word in _WORD_RE.findall(normalize(phrasing))
+        if word not in _STOPWORDS
+    }
 
 
 class _Vocabulary:
@@ -739,7 +777,7 @@ class SearchIndex:
         self._vocab: _Vocabulary | None = None
         if not self._use_index:
             # Small: everything now (a few ms for the bundled briefings).
-            self._index_words(None)
+            self._find_words(None)
             for i, passage in enumerate(self._passages):
                 self._docs[i] = self._make_doc(i, passage)
 
@@ -815,14 +853,14 @@ class SearchIndex:
         from .trigram import TrigramBuilder
 
         builder = TrigramBuilder()
-        bonus = self._index_words(builder)
+        bonus = self._find_words(builder)
         self._tri = builder.finish(bonus)
         if path is not None and self._save(path, meta):
             # Searches made now read words and postings from the file just
             # written, not from memory.
             self._load(path, meta)
 
-    def _index_words(self, builder: Any) -> list[float]:
+    def _find_words(self, builder: Any) -> list[float]:
         """Find every passage's words: the vocabulary, and each passage's
         (kept in memory until a cache file has them); with a
         `trigram.TrigramBuilder`, feed it.  The bonuses, by passage."""
@@ -1071,7 +1109,8 @@ class SearchIndex:
                 break
         if not any(t.significant for t in terms):
             # Only stopwords ("the", "what is"): they are the query.
-            terms = [_Term(t.word, t.weight, t.matches, True, t.forms) for t in terms]
+            terms = [_Term(t.word, t.weight, t.matches, True, t.forms, t.near) for t in terms]
+        typed_terms = len(terms)
         alts: dict[str, float] = {}
         focus: list[tuple[tuple[str, ...], float]] = []
         content = [t for t in terms if t.word not in scaffold]
@@ -1111,9 +1150,17 @@ class SearchIndex:
                 if term.significant:
                     real.add(word_id)
         frozen = {word: tuple(pairs) for word, pairs in lookup.items()}
+        near: dict[int, list[tuple[int, float]]] = {}
+        for number, term in enumerate(terms):
+            if term.significant:
+                for word, quality in term.near:
+                    near.setdefault(ids[word], []).append((number, quality))
         index_words = tuple(
-            dict.fromkeys(w for t in terms for w in (t.word, *t.forms, *self._corrections(t)))
+            dict.fromkeys(
+                w for t in terms[:typed_terms] for w in (t.word, *t.forms, *self._corrections(t))
+            )
         )
+        gloss_words = tuple(dict.fromkeys(t.word for t in terms[typed_terms:]))
         return _Query(
             norm,
             words,
@@ -1127,9 +1174,12 @@ class SearchIndex:
             counted=counted,
             question=question,
             index_words=index_words,
+            gloss_words=gloss_words,
             real=frozenset(real),
             matched=frozenset(frozen),
             weights=tuple(t.weight for t in terms),
+            near_lookup={word: tuple(pairs) for word, pairs in near.items()} if near else None,
+            near=frozenset(near),
         )
 
     @staticmethod
@@ -1165,6 +1215,20 @@ class SearchIndex:
         for word in typed:
             for form in (word, *language.spelling_variants(word)):
                 stems.setdefault(language.light_stem(form), word)
+        known = _glossary_words()
+        for word in typed:
+            if len(word) < MIN_FUZZY_LEN or word in known:
+                continue
+            # A phrasing's word typed with a slip ("mony" for "money").
+            for other, _, _ in process.extract(
+                word,
+                list(known),
+                scorer=fuzz.ratio,
+                processor=None,
+                score_cutoff=WORD_RATIO_CUTOFF,
+                limit=None,
+            ):
+                stems.setdefault(known[other], word)
         weights = {t.word: t.weight for t in terms}
         have = set(weights)
         extra: list[_Term] = []
@@ -1261,6 +1325,7 @@ class SearchIndex:
                     other = word[:k] + word[k + 1] + word[k] + word[k + 2 :]
                     if other != word and other in vocab and quality > matches.get(other, 0.0):
                         matches[other] = quality
+        near: tuple[tuple[str, float], ...] = ()
         if matches:
             best = max(matches.values())
             # Keep only the readings closest to what was typed: "socal" is
@@ -1268,12 +1333,41 @@ class SearchIndex:
             # (A short query is a prefix: all its words stay.)
             if not short:
                 matches = {w: q for w, q in matches.items() if q >= best - RELATIVE_SLACK}
+                if word.isalpha() and word not in _STOPWORDS:
+                    near = self._near(word, matches)
             # Weight of the word as the reader most likely meant it.
             weight = max(vocab.idf(w) for w, qual in matches.items() if qual == best)
         else:
             weight = vocab.idf(word)
         significant = short or word.isdigit() or (len(word) >= 3 and word not in _STOPWORDS)
-        return _Term(word, weight, matches, significant, forms)
+        return _Term(word, weight, matches, significant, forms, near)
+
+    def _near(self, word: str, matches: dict[str, float]) -> tuple[tuple[str, float], ...]:
+        """Vocabulary words one slip (a letter dropped, added, changed, or two
+        swapped) from ``word`` that are not among its ``matches`` and are as
+        close as a typo (``fuzz.ratio`` at least WORD_RATIO_CUTOFF, their
+        quality): the closest :data:`MAX_NEAR`.  They count only where the
+        phrase is (see NEAR_PHRASE)."""
+        if len(word) < MIN_PREFIX_LEN:
+            return ()
+        vocab = self._vocab
+        assert vocab is not None
+        letters = "abcdefghijklmnopqrstuvwxyz"
+        slips = {word[:k] + word[k + 1 :] for k in range(len(word))}
+        slips.update(word[:k] + word[k + 1] + word[k] + word[k + 2 :] for k in range(len(word) - 1))
+        for k in range(len(word) + 1):
+            slips.update(word[:k] + c + word[k:] for c in letters)
+            if k < len(word):
+                slips.update(word[:k] + c + word[k + 1 :] for c in letters)
+        found = [
+            (fuzz.ratio(word, other, processor=None), other)
+            for other in slips
+            if other in vocab and other not in matches and len(other) >= MIN_PREFIX_LEN
+        ]
+        # Not a letter changed in a short word ("bus" is not "but").
+        found = [(ratio, other) for ratio, other in found if ratio >= WORD_RATIO_CUTOFF]
+        found.sort(key=lambda qw: (-qw[0], qw[1]))
+        return tuple((other, ratio / 100) for ratio, other in found[:MAX_NEAR])
 
     # -- stage 2: candidate selection -------------------------------------
 
@@ -1296,13 +1390,17 @@ class SearchIndex:
         count = self._candidate_count
         if q.short:
             count = min(count, SHORT_CANDIDATES)
-        return self._tri.candidates(
-            q.words if q.short else q.index_words,
-            count,
-            allowed,
-            prefix=q.short,
-            budget=max(POSTINGS_BUDGET * n, 1000),
+        budget = max(POSTINGS_BUDGET * n, 1000)
+        found = self._tri.candidates(
+            q.words if q.short else q.index_words, count, allowed, prefix=q.short, budget=budget
         )
+        if q.gloss_words:
+            # Apart: a glossary term's trigrams among the words typed would
+            # favour passages with the term over those with what was typed.
+            more = self._tri.candidates(q.gloss_words, GLOSS_CANDIDATES, allowed, budget=budget)
+            seen = set(found)
+            found += [i for i in more if i not in seen]
+        return found
 
     def _passage_kinds(self) -> Iterable[str]:
         if self._kinds is not None:
@@ -1430,10 +1528,38 @@ class SearchIndex:
                 return score, best
             return value[1], value[2]
 
+        near = q.near
+
+        def with_near(best: dict[int, float], words: frozenset[int]) -> dict[int, float]:
+            # ``best`` with the near words among ``words`` (see NEAR_PHRASE).
+            assert q.near_lookup is not None
+            best = dict(best)
+            for word in near & words:
+                for number, quality in q.near_lookup[word]:
+                    if quality > best.get(number, 0.0):
+                        best[number] = quality
+            return best
+
         out: list[tuple[float, int, str]] = []
-        # Candidates whose text matches: (bound, index, text, text
-        # coverage, the other fields' best and its field, spread, bonus).
-        pending: list[tuple[float, int, _Field, float, float, str, float, float]] = []
+        # Candidates whose text matches: (bound, index, text, the other
+        # fields' best and its field, bonus, and the text's coverage and the
+        # spread, without and with the near words (see NEAR_PHRASE).
+        pending: list[tuple[float, int, _Pending]] = []
+
+        def exact(candidate: _Pending) -> tuple[float, str] | None:
+            # The score of a pending candidate, with its text's phrase.
+            text, other, other_field, bonus, text_coverage, spread, near_coverage, near_spread = (
+                candidate
+            )
+            phrase = self._phrase(q, text.norm, True)
+            if phrase >= NEAR_PHRASE:
+                text_coverage, spread = near_coverage, near_spread
+            text_score = 0.5 * phrase + 50.0 * text_coverage
+            best, field = (text_score, "text") if text_score >= other else (other, other_field)
+            if best <= 0.0:
+                return None
+            return 0.85 * best + 0.15 * spread + bonus, field
+
         for count, i in enumerate(candidates):
             if cancelled is not None and count % 256 == 255 and cancelled():
                 return [], True
@@ -1461,6 +1587,10 @@ class SearchIndex:
             if not matches and other <= 0.0:
                 continue  # no field really matches
             spread = 100.0 * coverage(q, spread_best)
+            near_coverage, near_spread = text_coverage, spread
+            if near and matches and not near.isdisjoint(text.words):
+                near_coverage = coverage(q, with_near(best_of(q, text.words), text.words))
+                near_spread = 100.0 * coverage(q, with_near(spread_best, text.words))
             bonus = doc.bonus
             if figure and doc.kind == "figure":
                 bonus += FIGURE_BOOST
@@ -1469,14 +1599,23 @@ class SearchIndex:
                 # perfect matches; search() clamps what it reports.
                 out.append((0.85 * other + 0.15 * spread + bonus, i, other_field))
                 continue
-            bound = 0.85 * max(50.0 + 50.0 * text_coverage, other) + 0.15 * spread + bonus
-            pending.append((bound, i, text, text_coverage, other, other_field, spread, bonus))
+            bound = 0.85 * max(50.0 + 50.0 * near_coverage, other) + 0.15 * near_spread + bonus
+            candidate = (
+                text,
+                other,
+                other_field,
+                bonus,
+                text_coverage,
+                spread,
+                near_coverage,
+                near_spread,
+            )
+            pending.append((bound, i, candidate))
         if keep is None or len(pending) + len(out) <= keep:
-            for _, i, text, text_coverage, other, other_field, spread, bonus in pending:
-                text_score = 0.5 * self._phrase(q, text.norm, True) + 50.0 * text_coverage
-                best, field = (text_score, "text") if text_score >= other else (other, other_field)
-                if best > 0.0:
-                    out.append((0.85 * best + 0.15 * spread + bonus, i, field))
+            for _, i, candidate in pending:
+                scored = exact(candidate)
+                if scored is not None:
+                    out.append((scored[0], i, scored[1]))
             return out, True
         # The keep-th best exact score so far: a candidate bounded below it
         # cannot be among the best ``keep``, nor can any after it.
@@ -1484,16 +1623,15 @@ class SearchIndex:
         heapq.heapify(floor)
         pending.sort(key=lambda p: (-p[0], p[1]))
         complete = True
-        for bound, i, text, text_coverage, other, other_field, spread, bonus in pending:
+        for bound, i, candidate in pending:
             if len(floor) >= keep and bound < floor[0]:
                 complete = False
                 break
-            text_score = 0.5 * self._phrase(q, text.norm, True) + 50.0 * text_coverage
-            best, field = (text_score, "text") if text_score >= other else (other, other_field)
-            if best <= 0.0:
+            scored = exact(candidate)
+            if scored is None:
                 continue
-            score = 0.85 * best + 0.15 * spread + bonus
-            out.append((score, i, field))
+            score = scored[0]
+            out.append((score, i, scored[1]))
             if len(floor) < keep:
                 heapq.heappush(floor, score)
             elif score > floor[0]:
@@ -1540,22 +1678,26 @@ class SearchIndex:
 
     def _spans(self, q: _Query, doc: _Doc) -> tuple[tuple[int, int], ...]:
         """Whole-word spans of the text words that match a query word (or
-        whose number form does: "20%" for "twenty percent")."""
+        whose number form does: "20%" for "twenty percent"), and of its near
+        words inside the stretch that has the phrase (see NEAR_PHRASE)."""
         matched_ids = q.matched & doc.text.words
         if not matched_ids:
             return ()
         assert self._vocab is not None
         words = self._vocab.words
+        near = {words[i] for i in q.near & doc.text.words}
         matched = {words[i] for i in matched_ids}
         significant = {words[i] for i in matched_ids & q.real}
         norm = doc.text.norm
-        window = (0, 0)
-        if len(significant) < len(matched) and len(norm) >= len(q.norm):
+        window = near_window = (0, 0)
+        if (near or len(significant) < len(matched)) and len(norm) >= len(q.norm):
             # Stopwords and short words: only inside the stretch of text that
             # matches the query as typed.
             align = fuzz.partial_ratio_alignment(q.norm, norm, processor=None)
             if align is not None and align.score >= 60:
                 window = (align.dest_start, align.dest_end)
+                if align.score >= NEAR_PHRASE:
+                    near_window = window
         # Stretches standing for a matched number form, by start offset.
         aliased: dict[int, int] = {}
         if any(w[0].isdigit() or w in language.ALIAS_WORDS for w in significant):
@@ -1575,6 +1717,7 @@ class SearchIndex:
                 word in significant
                 or start < reach
                 or (word in matched and start < window[1] and end > window[0])
+                or (word in near and start < near_window[1] and end > near_window[0])
             ):
                 end = max(end, min(reach, len(norm))) if start < reach else end
                 if previous_marked:
