@@ -407,3 +407,19 @@ def test_a_glossary_term_does_not_crowd_out_the_words_typed() -> None:
     hits = index.search("community spaces")
     assert hits and hits[0].passage.entry_id == "typed", [h.passage.entry_id for h in hits]
     assert any(h.passage.entry_id.startswith("s") for h in hits), "the term is still found"
+
+
+def test_a_typo_s_own_trigrams_are_not_asked_for() -> None:
+    """ "neighbourhodos" is asked for as "neighbourhoods": the trigrams only
+    the typo has ("hod", "odo", "dos") would favour passages with other
+    words that have them over the passage with the phrase."""
+    passages = [
+        Passage(f"d{i}", 0, "article", f"Methodos and more to investigate neighbourhoods {i}.", "D")
+        for i in range(40)
+    ]
+    passages.append(
+        Passage("phrase", 0, "article", "Visit neighbourhoods and to investigate them.", "P")
+    )
+    index = SearchIndex(passages, use_index=True, candidates=5)
+    hits = index.search("neighbourhodos and to investigate")
+    assert hits and hits[0].passage.entry_id == "phrase", [h.passage.entry_id for h in hits]

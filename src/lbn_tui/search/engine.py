@@ -29,9 +29,10 @@ Three stages, the same for every corpus size:
    (:mod:`lbn_tui.search.trigram`, numpy, imported only then) for the
    :data:`DEFAULT_CANDIDATES` passages sharing most trigrams with the query
    (:data:`SHORT_CANDIDATES` for a query of one or two characters).  A
-   query word found nowhere also brings the trigrams of the word it most
-   likely is (:meth:`SearchIndex._corrections`): a typo shares few
-   trigrams with the word meant.
+   query word found nowhere brings the trigrams of the word it most likely
+   is instead of its own (:meth:`SearchIndex._trigram_words`): a typo
+   shares few trigrams with the word meant.  A glossary term is asked for
+   apart (:data:`GLOSS_CANDIDATES`).
 3. **Scoring** (:meth:`SearchIndex._score`): per candidate, for each field
    (text, title, speaker line) a phrase score (``fuzz.partial_ratio`` on the
    normalised strings) and an IDF-weighted word coverage (handles word order
@@ -1156,9 +1157,7 @@ class SearchIndex:
                 for word, quality in term.near:
                     near.setdefault(ids[word], []).append((number, quality))
         index_words = tuple(
-            dict.fromkeys(
-                w for t in terms[:typed_terms] for w in (t.word, *t.forms, *self._corrections(t))
-            )
+            dict.fromkeys(w for t in terms[:typed_terms] for w in self._trigram_words(t))
         )
         gloss_words = tuple(dict.fromkeys(t.word for t in terms[typed_terms:]))
         return _Query(
@@ -1182,11 +1181,19 @@ class SearchIndex:
             near=frozenset(near),
         )
 
+    @classmethod
+    def _trigram_words(cls, term: _Term) -> tuple[str, ...]:
+        """What the trigram index is asked for a typed word: the word, or
+        what a word found nowhere most likely is (a typo shares few trigrams
+        with the word meant, and the trigrams only the typo has favour
+        passages with other words that happen to have them), and its other
+        forms."""
+        return (cls._corrections(term) or (term.word,)) + term.forms
+
     @staticmethod
     def _corrections(term: _Term) -> tuple[str, ...]:
-        """What a word found nowhere most likely is ("lcoal": "local"), for
-        the trigram index: a typo shares few trigrams with the word meant.
-        Not for a word being typed (a prefix of words), nor a short query."""
+        """What a word found nowhere most likely is ("lcoal": "local").  Not
+        for a word being typed (a prefix of words), nor a short query."""
         if not term.significant or not term.matches or term.word in term.matches:
             return ()
         if any(w.startswith(term.word) for w in term.matches):
