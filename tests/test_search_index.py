@@ -29,6 +29,12 @@ WORDS = _WORD_TEXT.split()
 KINDS = ("quote", "article", "recommendation", "figure", "faq", "reading")
 
 
+def both_paths(passages: list[Passage]) -> list[SearchIndex]:
+    """The passages searched both ways: scoring every passage, and through
+    the trigram candidate index (as a large pack is)."""
+    return [SearchIndex(passages, use_index=use_index) for use_index in (False, True)]
+
+
 def check_spans(hit: Hit) -> None:
     text = hit.passage.text
     previous_end = -1
@@ -133,8 +139,8 @@ def test_property_spans_whole_words_of_arbitrary_text(text: str, data: st.DataOb
     assume(words)
     query = data.draw(st.sampled_from(words))
     passages = [Passage("a", 0, "quote", text, "Title"), Passage("b", 0, "article", "x", "T")]
-    for use_index in (False, True):
-        for hit in SearchIndex(passages, use_index=use_index).search(query):
+    for index in both_paths(passages):
+        for hit in index.search(query):
             check_spans(hit)
 
 
@@ -184,8 +190,7 @@ def test_short_queries_prefer_field_starts() -> None:
         Passage("b", 0, "article", "Another paragraph.", "Seaside towns"),
         Passage("c", 0, "article", "Nothing here.", "Harbours"),
     ]
-    for use_index in (False, True):
-        index = SearchIndex(passages, use_index=use_index)
+    for index in both_paths(passages):
         hits = index.search("se")
         assert [h.passage.entry_id for h in hits][:2] == ["b", "a"]
         assert hits[0].field == "title"
@@ -194,8 +199,7 @@ def test_short_queries_prefer_field_starts() -> None:
 
 def test_cancelled_search_returns_nothing() -> None:
     passages = _generated(300, seed=1)
-    for use_index in (False, True):
-        index = SearchIndex(passages, use_index=use_index)
+    for index in both_paths(passages):
         assert index.search(passages[0].text[:30])
         assert index.search(passages[0].text[:30], cancelled=lambda: True) == []
 
@@ -340,8 +344,8 @@ def test_swapped_letters_are_one_slip() -> None:
         Passage("a", 0, "article", "The meta analysis found 24 per cent more.", "Reviews"),
         Passage("b", 0, "article", "Nothing about that here at all.", "Other"),
     ]
-    for use_index in (False, True):
-        hits = SearchIndex(passages, use_index=use_index).search("meat analysis")
+    for index in both_paths(passages):
+        hits = index.search("meat analysis")
         assert hits and hits[0].passage.entry_id == "a"
         assert any(passages[0].text[s:e].startswith("meta") for s, e in hits[0].spans)
 
@@ -382,8 +386,7 @@ def test_a_word_one_slip_off_counts_where_the_phrase_is() -> None:
         Passage("bus", 0, "article", "Bad but internet links hurt the town.", "Links"),
         Passage("bus2", 0, "article", "Bus links to the town were cut.", "Buses"),
     ]
-    for use_index in (False, True):
-        index = SearchIndex(passages, use_index=use_index)
+    for index in both_paths(passages):
         hits = index.search("mal. If a can")
         assert hits[0].passage.entry_id == "mail", [h.passage.entry_id for h in hits]
         at = passages[0].text.index("mail")
