@@ -481,6 +481,25 @@ def _glossary_words() -> dict[str, str]:
     }
 
 
+@lru_cache(maxsize=4096)
+def _glossary_slips(word: str) -> tuple[str, ...]:
+    """The stems of the glossary's words that ``word`` may be typed with a
+    slip (``fuzz.ratio`` at least WORD_RATIO_CUTOFF); none for a glossary
+    word itself or a short word."""
+    known = _glossary_words()
+    if len(word) < MIN_FUZZY_LEN or word in known:
+        return ()
+    found = process.extract(
+        word,
+        list(known),
+        scorer=fuzz.ratio,
+        processor=None,
+        score_cutoff=WORD_RATIO_CUTOFF,
+        limit=None,
+    )
+    return tuple(known[other] for other, _, _ in found)
+
+
 class _Vocabulary:
     """The words indexed: each one's id (its place in ``words``), document
     frequencies by id, the words sorted, and first/second-letter buckets.
@@ -1222,20 +1241,10 @@ class SearchIndex:
         for word in typed:
             for form in (word, *language.spelling_variants(word)):
                 stems.setdefault(language.light_stem(form), word)
-        known = _glossary_words()
         for word in typed:
-            if len(word) < MIN_FUZZY_LEN or word in known:
-                continue
             # A phrasing's word typed with a slip ("mony" for "money").
-            for other, _, _ in process.extract(
-                word,
-                list(known),
-                scorer=fuzz.ratio,
-                processor=None,
-                score_cutoff=WORD_RATIO_CUTOFF,
-                limit=None,
-            ):
-                stems.setdefault(known[other], word)
+            for stem in _glossary_slips(word):
+                stems.setdefault(stem, word)
         weights = {t.word: t.weight for t in terms}
         have = set(weights)
         extra: list[_Term] = []
