@@ -210,22 +210,6 @@ _TERM_CACHE = 2048
 _SHORT_CACHE = 64
 
 
-def _forget_oldest(cache: dict[Any, Any]) -> None:
-    """Drop the oldest quarter of a full cache (dicts keep insertion order).
-
-    Not all of it: a search right after would make every one of its
-    candidates' documents again (~10 ms at 300 candidates), where typing
-    mostly asks for the documents the last keystrokes made.  Another
-    thread's search may change the cache meanwhile: what it already took
-    out is simply not taken out again."""
-    try:
-        oldest = list(itertools.islice(cache, max(1, len(cache) // 4)))
-    except RuntimeError:  # changed meanwhile: another search made room
-        return
-    for key in oldest:
-        cache.pop(key, None)
-
-
 def _make_room(cache: OrderedDict[Any, Any], size: int) -> None:
     """Drop the oldest entries of a cache holding ``size`` or more, one
     for each one added: a new entry costs the same every time, where
@@ -783,12 +767,12 @@ class SearchIndex:
         self._use_index = len(self._passages) > INDEX_THRESHOLD if use_index is None else use_index
         self._cache_dir = cache_dir
         self._candidate_count = max(1, candidates)
-        # Fields and documents made, oldest first (see _make_room).
+        # The caches below keep their entries oldest first (see _make_room).
         self._fields: OrderedDict[str, _Field] = OrderedDict()
-        self._terms: dict[tuple[str, bool, bool], _Term] = {}
+        self._terms: OrderedDict[tuple[str, bool, bool], _Term] = OrderedDict()
         # Analysed queries shorter than MIN_PREFIX_LEN: a letter matches a
         # large share of the vocabulary (its lookup: milliseconds to make).
-        self._short: dict[str, _Query] = {}
+        self._short: OrderedDict[str, _Query] = OrderedDict()
         self._kind_masks: dict[frozenset[str], Any] = {}
         self._lock = threading.Lock()
         self._tri: TrigramIndex | None = None
@@ -1106,8 +1090,7 @@ class SearchIndex:
         if q is None:
             q = self._analyse_norm(norm)
             if q is not None:
-                if len(self._short) >= _SHORT_CACHE:
-                    _forget_oldest(self._short)
+                _make_room(self._short, _SHORT_CACHE)
                 self._short[norm] = q
         return q
 
@@ -1272,8 +1255,7 @@ class SearchIndex:
         term = self._terms.get(key)
         if term is None:
             term = self._analyse_term(word, short, scaffold)
-            if len(self._terms) >= _TERM_CACHE:
-                _forget_oldest(self._terms)
+            _make_room(self._terms, _TERM_CACHE)
             self._terms[key] = term
         return term
 
