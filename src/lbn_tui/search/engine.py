@@ -444,11 +444,16 @@ def _glossary_stems() -> tuple[tuple[str, tuple[tuple[str, ...], ...]], ...]:
     for term, phrasings in entries():
         stemmed = []
         for phrasing in phrasings:
-            words = [w for w in _WORD_RE.findall(normalize(phrasing)) if w not in _STOPWORDS]
+            words = _content_words(phrasing)
             if words:
                 stemmed.append(tuple(language.light_stem(w) for w in words))
         out.append((normalize(term), tuple(stemmed)))
     return tuple(out)
+
+
+def _content_words(phrasing: str) -> list[str]:
+    """A glossary phrasing's words, without stopwords, normalised."""
+    return [w for w in _WORD_RE.findall(normalize(phrasing)) if w not in _STOPWORDS]
 
 
 @lru_cache(maxsize=1)
@@ -460,8 +465,7 @@ def _glossary_words() -> dict[str, str]:
         word: language.light_stem(word)
         for _, phrasings in entries()
         for phrasing in phrasings
-        for word in _WORD_RE.findall(normalize(phrasing))
-        if word not in _STOPWORDS
+        for word in _content_words(phrasing)
     }
 
 
