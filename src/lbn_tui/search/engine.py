@@ -93,6 +93,7 @@ from array import array
 from bisect import bisect_left
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -573,11 +574,11 @@ class _WordIds:
         self.ids = array(_U32)
         self.starts = array("q", [0])
 
-    def add(self, *fields: Collection[str]) -> None:
-        """One passage's fields' words (each distinct)."""
+    def add(self, *fields: AbstractSet[str]) -> None:
+        """One passage's fields' words."""
         number = self.number
         for words in fields:
-            for word in set(words).difference(number):
+            for word in words - number.keys():
                 number[word] = len(number)
             self.ids.extend([number[word] for word in words])
             self.starts.append(len(self.ids))
@@ -935,8 +936,10 @@ class SearchIndex:
                 return False
             if any(a >= b for a, b in itertools.pairwise(vocab)):
                 return False  # not sorted, or a word twice
-            starts = bytes(arrays["doc_starts"]) if arrays["doc_starts"].dtype == "<i8" else b"?"
-            words_of = _DocWords.checked(doc_words, starts, len(vocab), n)
+            starts = arrays["doc_starts"]
+            if starts.dtype != np.int64:
+                return False
+            words_of = _DocWords.checked(doc_words, bytes(starts), len(vocab), n)
             if words_of is None:
                 return False
         except (KeyError, ValueError, UnicodeDecodeError):
@@ -1577,8 +1580,8 @@ class SearchIndex:
                 other, other_field = speaker, "speaker"
             # (A text with words is not empty.)
             matches = not text.words.isdisjoint(real)
-            spread_best = best_of(q, text.words) if matches else {}
-            text_coverage = coverage(q, spread_best) if matches else 0.0
+            text_best = spread_best = best_of(q, text.words) if matches else {}
+            text_coverage = coverage(q, text_best) if matches else 0.0
             # Words spread over the fields (a fragment plus the speaker's name).
             if title_best or speaker_best:
                 spread_best = dict(spread_best)
@@ -1591,7 +1594,7 @@ class SearchIndex:
             spread = 100.0 * coverage(q, spread_best)
             near_coverage, near_spread = text_coverage, spread
             if near and matches and not near.isdisjoint(text.words):
-                near_coverage = coverage(q, with_near(best_of(q, text.words), text.words))
+                near_coverage = coverage(q, with_near(text_best, text.words))
                 near_spread = 100.0 * coverage(q, with_near(spread_best, text.words))
             bonus = doc.bonus
             if figure and doc.kind == "figure":
