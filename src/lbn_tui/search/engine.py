@@ -93,7 +93,6 @@ from array import array
 from bisect import bisect_left
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
-from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -574,11 +573,13 @@ class _WordIds:
         self.ids = array(_U32)
         self.starts = array("q", [0])
 
-    def add(self, *fields: AbstractSet[str]) -> None:
-        """One passage's fields' words."""
+    def add(self, *fields: Collection[str]) -> None:
+        """One passage's fields' words (each distinct)."""
         number = self.number
         for words in fields:
-            for word in words - number.keys():
+            # (set.difference looks each word up in the dict; ``words -
+            # number.keys()`` would walk the whole dict every time.)
+            for word in set(words).difference(number):
                 number[word] = len(number)
             self.ids.extend([number[word] for word in words])
             self.starts.append(len(self.ids))
